@@ -1,0 +1,3 @@
+from fixgen.cli import main
+
+main()

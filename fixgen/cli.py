@@ -1,0 +1,165 @@
+"""Command line. The only module that knows about exit codes and the console.
+
+Exit codes (sqlfluff-style): 0 success, 2 bad input or usage (one line per problem,
+no traceback, no file written), 1 anything unexpected (a bug: traceback shown).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from fixgen import __version__
+from fixgen.errors import FixgenError, Problem
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn a list of detected schema issues into a guarded, idempotent fix migration with exact rollback.",
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecArg = Annotated[str, typer.Argument(help="Spec file (YAML or JSON), or - for standard input.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fixgen {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option(  # noqa: UP045 - typer needs Optional here
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """fixgen: guarded fix migrations for Laravel, Alembic and raw SQL."""
+
+
+def _read_spec(path: str):  # -> Spec
+    from fixgen.spec import load_spec
+
+    if path == "-":
+        return load_spec(sys.stdin.buffer.read(), "<stdin>")
+    p = Path(path)
+    if not p.is_file():
+        raise FixgenError([Problem(f"no such file: {path}")])
+    return load_spec(p.read_bytes(), path)
+
+
+def _fail(err: FixgenError) -> None:
+    for problem in err.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(2)
+
+
+def _timestamp(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    if not re.fullmatch(r"\d{14}", value):
+        raise FixgenError(f"--timestamp must be YYYYMMDDHHMMSS, got {value!r}")
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError as e:
+        raise FixgenError(f"--timestamp {value!r}: {e}") from None
+
+
+@app.command()
+def emit(
+    spec: SpecArg,
+    target: Annotated[str, typer.Option("--target", "-t", help="sql (more targets: see README).")] = "sql",
+    dialect: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--dialect", "-d", help="postgresql|mysql|sqlite (aliases postgres, pg, mariadb); for --target sql.")] = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", "-o", help="Directory to write into; without it, everything goes to stdout.")] = None,
+    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name", help="Migration name (letters, digits, _); default: the spec's name or fix_schema.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    timestamp: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--timestamp", help="YYYYMMDDHHMMSS to use instead of now (reproducible output).")] = None,
+) -> None:
+    """Write the fix migration for SPEC."""
+    from fixgen.render.context import Context
+    from fixgen.targets import emit as do_emit
+    from fixgen.targets import get_target, resolve_dialect
+
+    try:
+        t = get_target(target)
+        d = resolve_dialect(t, dialect)
+        if name is not None and not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise FixgenError(f"--name must use letters, digits and underscores only, got {name!r}")
+        when = _timestamp(timestamp)
+        s = _read_spec(spec)
+        ctx = Context(created=when, name=name or s.name or "fix_schema", source=Path(s.file or "-").name,
+                      version=__version__)
+        output = do_emit(s, t, d, ctx)
+        if out is None:
+            for fname, text in output.files.items():
+                typer.echo(f"-- ===== {fname} =====")
+                typer.echo(text, nl=False)
+            return
+        from fixgen.writer import write_files
+
+        for path in write_files(out, output.files, force=force):
+            typer.echo(f"wrote {path}", err=True)
+    except FixgenError as e:
+        _fail(e)
+
+
+@app.command()
+def validate(spec: SpecArg) -> None:
+    """Check SPEC and report every problem; exit 0 if it is valid."""
+    from fixgen.dialects import PORTABLE
+    from fixgen.naming import CONVENTIONAL
+    from fixgen.planner import build_plan
+
+    try:
+        s = _read_spec(spec)
+        build_plan(s, CONVENTIONAL, PORTABLE)
+        typer.echo(f"{s.file}: {len(s.issues)} issue(s), valid")
+    except FixgenError as e:
+        _fail(e)
+
+
+@app.command()
+def plan(
+    spec: SpecArg,
+    target: Annotated[str, typer.Option("--target", "-t")] = "sql",
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d")] = None,  # noqa: UP045
+) -> None:
+    """Show what up and down will do, in order."""
+    from fixgen.targets import get_target, plan_for, resolve_dialect
+
+    try:
+        t = get_target(target)
+        d = resolve_dialect(t, dialect) if (dialect or not t.needs_dialect) else resolve_dialect(t, "postgresql")
+        p = plan_for(_read_spec(spec), t, d, None)
+    except FixgenError as e:
+        _fail(e)
+    typer.echo(f"plan {p.name}: {len(p.ops)} step(s); each runs only if the schema needs it")
+    typer.echo("up:")
+    for i, op in enumerate(p.ops, 1):
+        refs = ", ".join(f"#{m.index + 1}" + (f" {m.id}" if m.id else "") for m in op.issues)
+        typer.echo(f"  {i:>3}. {op.describe()}   [{refs}]")
+    typer.echo("down (only what up did):")
+    for i, op in enumerate(reversed(p.ops), 1):
+        typer.echo(f"  {i:>3}. {op.reverse().describe()}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the spec format as JSON Schema."""
+    from fixgen.jsonschema import spec_json_schema
+
+    typer.echo(json.dumps(spec_json_schema(), indent=2))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,176 @@
+"""Plan operations. Each knows its reverse, like Alembic's ops.py.
+
+An operation is a *desired change*; renderers wrap it in the guard that makes it
+idempotent, and the ledger step that makes its reverse run only if up performed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from fixgen.coltypes import ColumnType
+from fixgen.dialects import ACTIONS
+from fixgen.spec import Meta
+
+
+@dataclass(frozen=True)
+class Op:
+    table: str
+    issues: tuple[Meta, ...] = field(default=(), compare=False)
+
+    kind = "op"
+
+    @property
+    def key(self) -> str:
+        """Stable ledger step id: what up records when it performs this op."""
+        return f"{self.kind}:{self.table}:{self.object_name}"
+
+    @property
+    def object_name(self) -> str:
+        raise NotImplementedError
+
+    def reverse(self) -> Op:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def with_issues(self, issues: tuple[Meta, ...]) -> Op:
+        return replace(self, issues=issues)
+
+
+def _cols(cols: tuple[str, ...]) -> str:
+    return ", ".join(cols)
+
+
+@dataclass(frozen=True)
+class CreateIndex(Op):
+    name: str = ""
+    columns: tuple[str, ...] = ()
+    unique: bool = False
+    for_foreign_key: bool = False
+
+    kind = "create_index"
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+    def reverse(self) -> DropIndex:
+        return DropIndex(self.table, self.issues, self.name, self.columns, self.unique)
+
+    def describe(self) -> str:
+        what = "unique index" if self.unique else "index"
+        why = " (supports a foreign key)" if self.for_foreign_key else ""
+        return f"create {what} {self.name} on {self.table} ({_cols(self.columns)}){why}"
+
+
+@dataclass(frozen=True)
+class DropIndex(Op):
+    name: str = ""
+    columns: tuple[str, ...] = ()
+    unique: bool = False
+
+    kind = "drop_index"
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+    def reverse(self) -> CreateIndex:
+        return CreateIndex(self.table, self.issues, self.name, self.columns, self.unique)
+
+    def describe(self) -> str:
+        what = "unique index" if self.unique else "index"
+        return f"drop {what} {self.name} on {self.table} ({_cols(self.columns)})"
+
+
+@dataclass(frozen=True)
+class AddForeignKey(Op):
+    name: str = ""
+    columns: tuple[str, ...] = ()
+    ref_table: str = ""
+    ref_columns: tuple[str, ...] = ()
+    on_delete: str = "no_action"
+    on_update: str = "no_action"
+
+    kind = "add_foreign_key"
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+    def reverse(self) -> DropForeignKey:
+        return DropForeignKey(self.table, self.issues, self.name, self.columns, self.ref_table,
+                              self.ref_columns, self.on_delete, self.on_update)
+
+    def describe(self) -> str:
+        return (f"add foreign key {self.name} on {self.table} ({_cols(self.columns)}) -> "
+                f"{self.ref_table} ({_cols(self.ref_columns)}) on delete {ACTIONS[self.on_delete]}"
+                f" on update {ACTIONS[self.on_update]}")
+
+
+@dataclass(frozen=True)
+class DropForeignKey(AddForeignKey):
+    kind = "drop_foreign_key"
+
+    def reverse(self) -> AddForeignKey:
+        return AddForeignKey(self.table, self.issues, self.name, self.columns, self.ref_table,
+                             self.ref_columns, self.on_delete, self.on_update)
+
+    def describe(self) -> str:
+        return f"drop foreign key {self.name} on {self.table} ({_cols(self.columns)})"
+
+
+@dataclass(frozen=True)
+class AddColumn(Op):
+    column: str = ""
+    type: ColumnType = ColumnType("text")
+    nullable: bool = True
+    default: object = None
+    has_default: bool = False
+
+    kind = "add_column"
+
+    @property
+    def object_name(self) -> str:
+        return self.column
+
+    def reverse(self) -> DropColumn:
+        return DropColumn(self.table, self.issues, self.column, self.type, self.nullable,
+                          self.default, self.has_default)
+
+    def describe(self) -> str:
+        null = "NULL" if self.nullable else "NOT NULL"
+        default = f" default {self.default!r}" if self.has_default else ""
+        return f"add column {self.table}.{self.column} {self.type} {null}{default}"
+
+
+@dataclass(frozen=True)
+class DropColumn(AddColumn):
+    kind = "drop_column"
+
+    def reverse(self) -> AddColumn:
+        return AddColumn(self.table, self.issues, self.column, self.type, self.nullable,
+                         self.default, self.has_default)
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Op):
+    old: str = ""
+    new: str = ""
+
+    kind = "rename_column"
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.old}:{self.new}"
+
+    def reverse(self) -> RenameColumn:
+        return RenameColumn(self.table, self.issues, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"

@@ -1,0 +1,212 @@
+"""Turn validated issues into an ordered, merged list of operations.
+
+Order: renames, columns, index creations, index drops, foreign keys; down runs the
+reverse. Identical fixes merge (their issue metadata is kept for comments);
+contradicting ones are an input error, reported with both issue positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fixgen import spec as s
+from fixgen.coltypes import ColumnType
+from fixgen.dialects import Dialect
+from fixgen.errors import Problem, SpecError
+from fixgen.naming import Naming
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+
+GROUPS = (RenameColumn, AddColumn, CreateIndex, DropIndex, AddForeignKey)
+TIMESTAMP = ColumnType("timestamp")
+
+
+@dataclass(frozen=True)
+class Plan:
+    ops: tuple[Op, ...]
+    name: str
+    file: str | None = None  # the spec's, for error messages
+
+    def renames(self) -> dict[tuple[str, str], str]:
+        """(table, new name) -> old name, for columns up renames."""
+        return {(op.table, op.new): op.old for op in self.ops if isinstance(op, RenameColumn)}
+
+    def added_columns(self) -> set[tuple[str, str]]:
+        return {(op.table, op.column) for op in self.ops if isinstance(op, AddColumn)}
+
+    def tables(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for op in self.ops:
+            seen[op.table] = None
+            if isinstance(op, AddForeignKey):
+                seen[op.ref_table] = None
+        return list(seen)
+
+
+def build_plan(spec: s.Spec, naming: Naming, dialect: Dialect, name: str | None = None) -> Plan:
+    problems: list[Problem] = []
+    ops: list[Op] = []
+    for issue in spec.issues:
+        ops.extend(_expand(issue, naming, dialect, spec.file, problems))
+    merged = _merge(ops, spec.file, problems)
+    _check_old_names(merged, spec.file, problems)
+    if problems:
+        raise SpecError(problems)
+    merged = _drop_redundant_supporting_indexes(merged)
+    ordered = sorted(merged, key=lambda op: GROUPS.index(type(op)))
+    return Plan(ops=tuple(ordered), name=name or spec.name or "fix_schema", file=spec.file)
+
+
+def _problem(issue: s.Issue, file: str | None, message: str) -> Problem:
+    return Problem(message, file, issue.meta.line, issue.meta.index)
+
+
+def _explicit(name: str | None, dialect: Dialect, issue: s.Issue, file: str | None,
+              problems: list[Problem]) -> str | None:
+    if name is not None and not dialect.fits(name):
+        unit = "bytes" if dialect.limit_in_bytes else "characters"
+        problems.append(_problem(issue, file, f"name {name!r} is longer than {dialect.max_identifier} {unit}, "
+                                              f"the identifier limit of {dialect.name}"))
+    return name
+
+
+def _expand(issue: s.Issue, naming: Naming, dialect: Dialect, file: str | None,
+            problems: list[Problem]) -> list[Op]:
+    meta = (issue.meta,)
+    t = issue.table
+    if isinstance(issue, s.MissingIndex):
+        name = _explicit(issue.name, dialect, issue, file, problems) or naming.index_name(
+            t, issue.columns, issue.unique, dialect)
+        return [CreateIndex(t, meta, name, issue.columns, issue.unique)]
+    if isinstance(issue, s.MissingForeignKey):
+        fk = _explicit(issue.name, dialect, issue, file, problems) or naming.foreign_key_name(
+            t, issue.columns, issue.ref_table, dialect)
+        idx = naming.index_name(t, issue.columns, False, dialect)
+        return [CreateIndex(t, meta, idx, issue.columns, False, for_foreign_key=True),
+                AddForeignKey(t, meta, fk, issue.columns, issue.ref_table, issue.ref_columns,
+                              issue.on_delete, issue.on_update)]
+    if isinstance(issue, s.MissingColumn):
+        return [AddColumn(t, meta, issue.column, issue.type, issue.nullable, issue.default, issue.has_default)]
+    if isinstance(issue, s.MissingTimestamps):
+        return [AddColumn(t, meta, "created_at", TIMESTAMP), AddColumn(t, meta, "updated_at", TIMESTAMP)]
+    if isinstance(issue, s.RenameColumn):
+        return [RenameColumn(t, meta, issue.old, issue.new)]
+    if isinstance(issue, s.RedundantIndex):
+        _explicit(issue.name, dialect, issue, file, problems)
+        return [DropIndex(t, meta, issue.name, issue.columns, issue.unique)]
+    raise AssertionError(issue)
+
+
+def _where(op: Op) -> str:
+    return ", ".join(f"issue #{m.index + 1}" for m in op.issues)
+
+
+def _merge(ops: list[Op], file: str | None, problems: list[Problem]) -> list[Op]:
+    """Merge identical ops; report ops that claim the same object with different definitions."""
+    by_slot: dict[tuple, Op] = {}
+    out: list[Op] = []
+
+    def conflict(first: Op, second: Op, what: str) -> None:
+        meta = second.issues[0]
+        problems.append(Problem(f"contradicts {_where(first)}: {what} ({first.describe()} / {second.describe()})",
+                                file, meta.line, meta.index))
+
+    for op in ops:
+        slots: list[tuple[tuple, str]] = []
+        if isinstance(op, (CreateIndex, DropIndex)):
+            # index names share one namespace per schema on PostgreSQL: key them globally
+            slots.append((("index-name", op.name), f"two definitions for index {op.name}"))
+            if isinstance(op, CreateIndex):
+                slots.append((("index-def", op.table, op.columns, op.unique), "same index"))
+        elif isinstance(op, AddForeignKey):
+            slots.append((("fk-name", op.table, op.name), f"two definitions for foreign key {op.name}"))
+            slots.append((("fk-cols", op.table, op.columns), f"two foreign keys on {op.table} ({', '.join(op.columns)})"))
+        elif isinstance(op, AddColumn):
+            slots.append((("column", op.table, op.column), f"two definitions for column {op.table}.{op.column}"))
+        elif isinstance(op, RenameColumn):
+            slots.append((("rename-from", op.table, op.old), f"column {op.table}.{op.old} renamed twice"))
+            slots.append((("rename-to", op.table, op.new), f"two columns renamed to {op.table}.{op.new}"))
+        merged_into: Op | None = None
+        for slot, what in slots:
+            prev = by_slot.get(slot)
+            if prev is None:
+                continue
+            if _same(prev, op):
+                merged_into = prev
+                break
+            if slot[0] == "index-def":
+                merged_into = prev  # same definition under two names: one index serves both
+                break
+            conflict(prev, op, what)
+            merged_into = prev
+            break
+        if merged_into is not None:
+            i = out.index(merged_into)
+            issues = merged_into.issues + tuple(m for m in op.issues if m not in merged_into.issues)
+            keep = merged_into
+            if isinstance(keep, CreateIndex) and isinstance(op, CreateIndex) and keep.for_foreign_key \
+                    and not op.for_foreign_key:
+                keep = op  # an explicit index request wins over the conventional supporting one
+            updated = keep.with_issues(issues)
+            out[i] = updated
+            for slot_key, value in list(by_slot.items()):
+                if value is merged_into:
+                    by_slot[slot_key] = updated
+            for slot, _ in slots:
+                by_slot.setdefault(slot, updated)
+            continue
+        for slot, _ in slots:
+            by_slot[slot] = op
+        out.append(op)
+    _check_drop_vs_create(out, file, problems)
+    return out
+
+
+def _same(a: Op, b: Op) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, CreateIndex) and isinstance(b, CreateIndex):
+        return (a.table, a.name, a.columns, a.unique) == (b.table, b.name, b.columns, b.unique)
+    return a == b
+
+
+def _check_drop_vs_create(ops: list[Op], file: str | None, problems: list[Problem]) -> None:
+    creates = {(op.table, op.columns, op.unique): op for op in ops if isinstance(op, CreateIndex)}
+    for op in ops:
+        if isinstance(op, DropIndex) and (op.table, op.columns, op.unique) in creates:
+            first = creates[(op.table, op.columns, op.unique)]
+            meta = op.issues[0]
+            problems.append(Problem(f"contradicts {_where(first)}: drops index {op.name} that another issue "
+                                    "asks to create", file, meta.line, meta.index))
+
+
+def _check_old_names(ops: list[Op], file: str | None, problems: list[Problem]) -> None:
+    """An issue naming a column by the name a rename removes would fail after the rename."""
+    old = {(op.table, op.old): op.new for op in ops if isinstance(op, RenameColumn)}
+    for op in ops:
+        cols: tuple[str, ...] = ()
+        if isinstance(op, (CreateIndex, DropIndex, AddForeignKey)):
+            cols = op.columns
+        elif isinstance(op, AddColumn):
+            cols = (op.column,)
+        refs: list[tuple[str, str]] = [(op.table, c) for c in cols]
+        if isinstance(op, AddForeignKey):
+            refs += [(op.ref_table, c) for c in op.ref_columns]
+        for table, col in refs:
+            if (table, col) in old:
+                meta = op.issues[0]
+                problems.append(Problem(
+                    f"names {table}.{col}, which a rename in this spec turns into {old[(table, col)]}: "
+                    f"use the new name", file, meta.line, meta.index))
+
+
+def _drop_redundant_supporting_indexes(ops: list[Op]) -> list[Op]:
+    """A foreign key's supporting index is not needed if a planned index already leads with its columns."""
+    out = []
+    for op in ops:
+        if isinstance(op, CreateIndex) and op.for_foreign_key and any(
+            isinstance(o, CreateIndex) and o is not op and o.table == op.table
+            and o.columns[: len(op.columns)] == op.columns for o in ops
+        ):
+            continue
+        out.append(op)
+    return out

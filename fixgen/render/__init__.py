@@ -1,0 +1,1 @@
+"""Renderers: one per target, plan in, text out. Nothing here touches the disk."""

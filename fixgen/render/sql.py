@@ -1,0 +1,20 @@
+"""Target `sql`: dispatch to the dialect's renderer."""
+
+from __future__ import annotations
+
+from fixgen.dialects import Dialect
+from fixgen.planner import Plan
+from fixgen.render.context import Context
+from fixgen.render.sql_base import SqlMigration, SqlRenderer
+
+
+def renderer_for(dialect: Dialect) -> type[SqlRenderer]:
+    from fixgen.render.sql_mysql import MySQLRenderer
+    from fixgen.render.sql_postgresql import PostgresRenderer
+    from fixgen.render.sql_sqlite import SQLiteRenderer
+
+    return {"postgresql": PostgresRenderer, "mysql": MySQLRenderer, "sqlite": SQLiteRenderer}[dialect.name]
+
+
+def render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> SqlMigration:
+    return renderer_for(dialect)(plan, ctx).render()

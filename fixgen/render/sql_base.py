@@ -1,0 +1,337 @@
+"""The guard-and-ledger algorithm shared by every SQL dialect.
+
+Each operation becomes three guarded steps, in this order:
+  record:  if the fix is not present (by definition), insert a ledger row for it;
+  perform: if the ledger has the row and the object is not there (by name), do it;
+  undo (down): if the ledger has the row, undo what is still there, then delete the row.
+Recording before performing makes a re-run after a crash finish the job, and the
+rollback remove only what this migration created.  Dialects supply the catalog
+predicates and the statement syntax; this module supplies the order and the logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fixgen.dialects import ACTIONS, Dialect
+from fixgen.errors import Problem, UnsupportedError
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.planner import Plan
+from fixgen.render.context import LEDGER, Context, issue_comments
+from fixgen.render.templates import render
+
+
+@dataclass
+class Block:
+    """One commented chunk of the output file."""
+
+    comments: list[str]
+    sql: str
+
+
+@dataclass
+class Col:
+    """A column as named at migration time: `old` is set when a rename in this plan may not have run yet."""
+
+    table: str
+    name: str
+    old: str | None = None
+
+
+@dataclass
+class SqlMigration:
+    up: str
+    down: str
+    dialect: str
+    notes: list[str] = field(default_factory=list)
+
+
+class SqlRenderer:
+    dialect: Dialect
+
+    def __init__(self, plan: Plan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.renames = plan.renames()
+        self.added = plan.added_columns()
+        self.check_unsupported()
+
+    # ------------------------------------------------------------------ public
+    def render(self) -> SqlMigration:
+        preflight = self.preflight_up()
+        ledger = self.prologue_block("up")
+        # the preflight may read the ledger only where a failure rolls everything back
+        up = [ledger, *preflight] if self.dialect.transactional_ddl else [*preflight, ledger]
+        for op in self.plan.ops:
+            up.append(Block(self.op_comments(op, "up"), self.join(self.up_op(op))))
+        down = [self.prologue_block("down"), *self.preflight_down()]
+        for op in reversed(self.plan.ops):
+            down.append(Block(self.op_comments(op, "down"), self.join(self.down_op(op))))
+        down.append(Block(["forget the ledger once no migration has rows in it"], self.join(self.ledger_drop())))
+        return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
+
+    # ------------------------------------------------------------------ helpers
+    def check_unsupported(self) -> None:
+        bad = [op for op in self.plan.ops if op.kind not in self.dialect.guardable]
+        if not bad:
+            return
+        problems = []
+        for op in bad:
+            for m in op.issues:
+                problems.append(Problem(
+                    f"{self.dialect.name} SQL cannot {op.describe()} behind an existence check "
+                    "(no conditional DDL); use --target laravel or --target alembic, which check the "
+                    "schema before acting", file=self.plan.file, index=m.index, line=m.line))
+        raise UnsupportedError(sorted(set(problems), key=lambda p: (p.index or 0, p.message)))
+
+    def q(self, name: str) -> str:
+        return self.dialect.q(name)
+
+    def lit(self, value: object) -> str:
+        return self.dialect.literal(value)
+
+    def qcols(self, cols: tuple[str, ...]) -> str:
+        return ", ".join(self.q(c) for c in cols)
+
+    def join(self, statements: list[str]) -> str:
+        return "\n".join(statements)
+
+    def ledger_has(self, op: Op) -> str:
+        return (f"EXISTS (SELECT 1 FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
+                f"AND step = {self.lit(op.key)})")
+
+    def ledger_delete(self, op: Op) -> str:
+        return (f"DELETE FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
+                f"AND step = {self.lit(op.key)};")
+
+    def ledger_values(self, op: Op) -> str:
+        return f"{self.lit(self.ctx.migration_id)}, {self.lit(op.key)}, {self.lit(op.object_name)}"
+
+    def col(self, table: str, name: str) -> Col:
+        if (table, name) in self.renames:
+            return Col(table, name, self.renames[(table, name)])
+        return Col(table, name)
+
+    def op_comments(self, op: Op, direction: str) -> list[str]:
+        action = op.describe() if direction == "up" else f"undo: {op.describe()} (only if up did it)"
+        return [action, *issue_comments(op.issues)]
+
+    def file(self, direction: str, blocks: list[Block]) -> str:
+        return render("sql/migration.sql.j2", ctx=self.ctx, direction=direction, dialect=self.dialect.name,
+                      blocks=blocks, begin=self.begin(), commit=self.commit(),
+                      run_hint=self.run_hint(direction))
+
+    def fk_action_sql(self, op: AddForeignKey) -> str:
+        return f"ON DELETE {ACTIONS[op.on_delete]} ON UPDATE {ACTIONS[op.on_update]}"
+
+    def column_sql(self, op: AddColumn) -> str:
+        text = f"{self.q(op.column)} {self.dialect.column_type(op.type)}"
+        text += " NULL" if op.nullable else " NOT NULL"
+        if op.has_default:
+            text += f" DEFAULT {self.lit(op.default)}"
+        return text
+
+    # ------------------------------------------------------------------ preflight
+    def needed_columns(self) -> list[Col]:
+        """Columns that must exist before up changes anything (added columns excluded)."""
+        out: dict[tuple[str, str], Col] = {}
+        for op in self.plan.ops:
+            refs: list[tuple[str, str]] = []
+            if isinstance(op, (CreateIndex, AddForeignKey)):
+                refs = [(op.table, c) for c in op.columns]
+            if isinstance(op, AddForeignKey):
+                refs += [(op.ref_table, c) for c in op.ref_columns]
+            for t, c in refs:
+                if (t, c) not in self.added and (t, c) not in out:
+                    out[(t, c)] = self.col(t, c)
+        return list(out.values())
+
+    def checks_up(self) -> list[tuple[str, str]]:
+        """(failure condition, message) pairs, evaluated before anything changes."""
+        checks: list[tuple[str, str]] = []
+        for t in self.plan.tables():
+            checks.append((f"NOT {self.table_exists(t)}", f"table {t} does not exist"))
+        for c in self.needed_columns():
+            if c.old:
+                cond = f"NOT {self.column_exists(c.table, c.name)} AND NOT {self.column_exists(c.table, c.old)}"
+                checks.append((cond, f"column {c.table}.{c.name} does not exist (nor {c.old}, its name before "
+                                     "the rename)"))
+            else:
+                checks.append((f"NOT {self.column_exists(c.table, c.name)}",
+                               f"column {c.table}.{c.name} does not exist"))
+        for op in self.plan.ops:
+            checks.extend(self.op_checks(op))
+        return checks
+
+    def op_checks(self, op: Op) -> list[tuple[str, str]]:
+        t = op.table
+        if isinstance(op, RenameColumn):
+            return [
+                (f"NOT {self.column_exists(t, op.old)} AND NOT {self.column_exists(t, op.new)}",
+                 f"cannot rename {t}.{op.old} to {op.new}: neither column exists"),
+                (f"{self.column_exists(t, op.old)} AND {self.column_exists(t, op.new)}",
+                 f"cannot rename {t}.{op.old} to {op.new}: both columns exist; merge them by hand first"),
+            ]
+        if isinstance(op, CreateIndex):
+            return [(f"{self.index_name_taken(op.name, t)} AND NOT {self.index_named_equiv(op)}",
+                     f"cannot create index {op.name} on {t}: another object already has that name")]
+        if isinstance(op, DropIndex):
+            return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}",
+                     f"index {op.name} on {t} does not have the definition the spec gives "
+                     f"({', '.join(op.columns)}{', unique' if op.unique else ''}): its rollback could not "
+                     "recreate it exactly")]
+        if isinstance(op, AddForeignKey):
+            return [(f"{self.fk_name_taken(op)} AND NOT {self.fk_equiv(op)}",
+                     f"cannot add foreign key {op.name} on {t}: another constraint already has that name"),
+                    (f"NOT {self.ref_unique(op)}",
+                     f"cannot add foreign key {op.name}: {op.ref_table} ({', '.join(op.ref_columns)}) is not "
+                     "a primary key or unique")]
+        return []
+
+    def orphan_query(self, op: AddForeignKey, cols: list[str]) -> str:
+        """A query that lists the rows a new foreign key would reject (static names)."""
+        q = self.q
+        cond = " AND ".join(f"c.{q(c)} IS NOT NULL" for c in cols)
+        match = " AND ".join(f"p.{q(r)} = c.{q(c)}" for c, r in zip(cols, op.ref_columns, strict=True))
+        return f"SELECT * FROM {q(op.table)} c WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {q(op.ref_table)} p WHERE {match})"
+
+    # ------------------------------------------------------------------ dialect hooks
+    def prologue_block(self, direction: str) -> Block:
+        return Block(["the ledger: one row per change this migration made (see README, 'Exact rollback')"],
+                     self.join(self.ledger_create()))
+
+    def begin(self) -> str:
+        return ""
+
+    def commit(self) -> str:
+        return ""
+
+    def run_hint(self, direction: str) -> str:
+        raise NotImplementedError
+
+    def ledger_create(self) -> list[str]:
+        raise NotImplementedError
+
+    def ledger_drop(self) -> list[str]:
+        raise NotImplementedError
+
+    def preflight_up(self) -> list[Block]:
+        raise NotImplementedError
+
+    def preflight_down(self) -> list[Block]:
+        return []
+
+    def up_op(self, op: Op) -> list[str]:
+        raise NotImplementedError
+
+    def down_op(self, op: Op) -> list[str]:
+        raise NotImplementedError
+
+    # catalog predicates (SQL boolean expressions)
+    def table_exists(self, t: str) -> str:
+        raise NotImplementedError
+
+    def column_exists(self, t: str, c: str) -> str:
+        raise NotImplementedError
+
+    def index_named(self, t: str, name: str) -> str:
+        raise NotImplementedError
+
+    def index_name_taken(self, name: str, t: str) -> str:
+        return self.index_named(t, name)
+
+    def index_equiv(self, t: str, cols: tuple[str, ...], unique: bool, exact: bool = False,
+                    name: str | None = None) -> str:
+        raise NotImplementedError
+
+    def index_named_equiv(self, op: CreateIndex) -> str:
+        return self.index_equiv(op.table, op.columns, op.unique, name=op.name)
+
+    def index_named_exact(self, op: DropIndex) -> str:
+        return self.index_equiv(op.table, op.columns, op.unique, exact=True, name=op.name)
+
+    def fk_equiv(self, op: AddForeignKey) -> str:
+        raise NotImplementedError
+
+    def fk_named(self, op: AddForeignKey) -> str:
+        raise NotImplementedError
+
+    def fk_name_taken(self, op: AddForeignKey) -> str:
+        return self.fk_named(op)
+
+    def ref_unique(self, op: AddForeignKey) -> str:
+        return self.index_equiv(op.ref_table, op.ref_columns, True, exact=True)
+
+    # ------------------------------------------------------------------ the generic present/done predicates
+    def present(self, op: Op) -> str:
+        """True when the fix is already in place (by definition), so up has nothing to record."""
+        if isinstance(op, CreateIndex):
+            return self.index_equiv(op.table, op.columns, op.unique)
+        if isinstance(op, DropIndex):
+            return f"NOT {self.index_named(op.table, op.name)}"
+        if isinstance(op, AddForeignKey):
+            return self.fk_equiv(op)
+        if isinstance(op, AddColumn):
+            return self.column_exists(op.table, op.column)
+        if isinstance(op, RenameColumn):
+            return f"NOT {self.column_exists(op.table, op.old)}"
+        raise AssertionError(op)
+
+    def done(self, op: Op) -> str:
+        """True when the object this op makes is there under its name (or gone, for a drop)."""
+        if isinstance(op, CreateIndex):
+            return self.index_named(op.table, op.name)
+        if isinstance(op, AddForeignKey):
+            return self.fk_named(op)
+        if isinstance(op, RenameColumn):
+            return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
+        return self.present(op)
+
+    def undoable(self, op: Op) -> str:
+        """True when what up did is still there to undo."""
+        if isinstance(op, DropIndex):
+            return f"NOT {self.index_named(op.table, op.name)}"
+        if isinstance(op, RenameColumn):
+            return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
+        return self.done(op)
+
+    # ------------------------------------------------------------------ statements
+    def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
+        unique = "UNIQUE " if op.unique else ""
+        return f"CREATE {unique}INDEX {self.q(op.name)} ON {self.q(op.table)} ({self.qcols(op.columns)})"
+
+    def statement(self, op: Op) -> str:
+        """The DDL that performs `op` (no guard)."""
+        q = self.q
+        if isinstance(op, CreateIndex):
+            return self.create_index_sql(op)
+        if isinstance(op, DropIndex):
+            return self.drop_index_sql(op)
+        if isinstance(op, AddForeignKey):
+            return (f"ALTER TABLE {q(op.table)} ADD CONSTRAINT {q(op.name)} FOREIGN KEY ({self.qcols(op.columns)}) "
+                    f"REFERENCES {q(op.ref_table)} ({self.qcols(op.ref_columns)}) {self.fk_action_sql(op)}")
+        if isinstance(op, AddColumn):
+            return f"ALTER TABLE {q(op.table)} ADD COLUMN {self.column_sql(op)}"
+        if isinstance(op, RenameColumn):
+            return f"ALTER TABLE {q(op.table)} RENAME COLUMN {q(op.old)} TO {q(op.new)}"
+        raise AssertionError(op)
+
+    def undo_statement(self, op: Op) -> str:
+        q = self.q
+        if isinstance(op, CreateIndex):
+            return self.drop_index_sql(op)
+        if isinstance(op, DropIndex):
+            return self.create_index_sql(op)
+        if isinstance(op, AddForeignKey):
+            return self.drop_fk_sql(op)
+        if isinstance(op, AddColumn):
+            return f"ALTER TABLE {q(op.table)} DROP COLUMN {q(op.column)}"
+        if isinstance(op, RenameColumn):
+            return self.statement(op.reverse())
+        raise AssertionError(op)
+
+    def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:
+        return f"DROP INDEX {self.q(op.name)}"
+
+    def drop_fk_sql(self, op: AddForeignKey) -> str:
+        return f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT {self.q(op.name)}"

@@ -1,0 +1,187 @@
+"""MySQL 8.0+ / MariaDB 10.5+: information_schema guards executed through prepared statements.
+
+MySQL has no IF [NOT] EXISTS for indexes and constraints and no conditional DDL
+outside stored programs, so every guarded statement is chosen by IF() into a user
+variable and run with PREPARE/EXECUTE ('DO 0' when there is nothing to do). DDL
+commits implicitly: the guards, not a transaction, make a re-run after a failure safe.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fixgen.dialects import MYSQL
+from fixgen.ops import AddForeignKey, CreateIndex, DropIndex, Op
+from fixgen.render.context import LEDGER
+from fixgen.render.sql_base import Block, Col, SqlRenderer
+
+IS = "information_schema"
+EXEC = "PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;"
+CHECKS_PER_STATEMENT = 40
+
+
+class MySQLRenderer(SqlRenderer):
+    dialect = MYSQL
+
+    def run_hint(self, direction: str) -> str:
+        return "mysql <database> < <this file>  (or mariadb; stops at the first error)"
+
+    def run_if(self, cond: str, statement: str) -> list[str]:
+        return [f"SET @fixgen_sql = IF({cond},\n  {self.lit(statement)},\n  'DO 0');", EXEC]
+
+    def fail_if_message(self) -> list[str]:
+        """Stop the script when @fixgen_msg is set: print it in full, then raise an error."""
+        return [
+            "SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;",
+            "SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',\n"
+            "  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),\n"
+            "  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));",
+            EXEC,
+        ]
+
+    # ------------------------------------------------------------------ ledger
+    def ledger_create(self) -> list[str]:
+        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
+                "  migration VARCHAR(255) NOT NULL,\n  step VARCHAR(255) NOT NULL,\n"
+                "  object_name VARCHAR(255) NOT NULL,\n"
+                "  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+                "  PRIMARY KEY (migration, step)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;"]
+
+    def ledger_drop(self) -> list[str]:
+        return self.run_if(f"NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)})", f"DROP TABLE {self.q(LEDGER)}")
+
+    # ------------------------------------------------------------------ predicates
+    def where_table(self, alias: str, t: str) -> str:
+        return f"{alias}.TABLE_SCHEMA = DATABASE() AND {alias}.TABLE_NAME = {self.lit(t)}"
+
+    def table_exists(self, t: str) -> str:
+        return f"EXISTS (SELECT 1 FROM {IS}.TABLES t WHERE {self.where_table('t', t)} AND t.TABLE_TYPE = 'BASE TABLE')"
+
+    def column_exists(self, t: str, c: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM {IS}.COLUMNS c WHERE {self.where_table('c', t)} "
+                f"AND c.COLUMN_NAME = {self.lit(c)})")
+
+    def index_named(self, t: str, name: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM {IS}.STATISTICS s WHERE {self.where_table('s', t)} "
+                f"AND s.INDEX_NAME = {self.lit(name)})")
+
+    def index_equiv(self, t: str, cols: tuple[str, ...], unique: bool, exact: bool = False,
+                    name: str | None = None) -> str:
+        k = len(cols)
+        pos = " OR ".join(f"(s.SEQ_IN_INDEX = {i} AND s.COLUMN_NAME = {self.lit(c)})"
+                          for i, c in enumerate(cols, 1))
+        cond = [self.where_table("s", t), "s.SUB_PART IS NULL", f"({pos})"]
+        if unique:
+            cond.append("s.NON_UNIQUE = 0")
+        elif exact:
+            cond.append("s.NON_UNIQUE = 1")
+        if name is not None:
+            cond.append(f"s.INDEX_NAME = {self.lit(name)}")
+        if unique or exact:
+            cond.append(f"NOT EXISTS (SELECT 1 FROM {IS}.STATISTICS s2 WHERE {self.where_table('s2', t)} "
+                        f"AND s2.INDEX_NAME = s.INDEX_NAME AND s2.SEQ_IN_INDEX > {k})")
+        return (f"EXISTS (SELECT 1 FROM {IS}.STATISTICS s WHERE " + " AND ".join(cond)
+                + f" GROUP BY s.INDEX_NAME HAVING COUNT(*) = {k})")
+
+    def fk_equiv(self, op: AddForeignKey) -> str:
+        k = len(op.columns)
+        pos = " OR ".join(
+            f"(k.ORDINAL_POSITION = {i} AND k.COLUMN_NAME = {self.lit(c)} AND k.REFERENCED_COLUMN_NAME = {self.lit(r)})"
+            for i, (c, r) in enumerate(zip(op.columns, op.ref_columns, strict=True), 1))
+        return (f"EXISTS (SELECT 1 FROM {IS}.KEY_COLUMN_USAGE k WHERE {self.where_table('k', op.table)} "
+                f"AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = {self.lit(op.ref_table)} "
+                f"AND ({pos}) AND NOT EXISTS (SELECT 1 FROM {IS}.KEY_COLUMN_USAGE k2 WHERE "
+                f"{self.where_table('k2', op.table)} AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+                f"AND k2.ORDINAL_POSITION > {k}) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = {k})")
+
+    def fk_named(self, op: AddForeignKey) -> str:
+        return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
+                f"AND r.TABLE_NAME = {self.lit(op.table)} AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
+
+    def fk_name_taken(self, op: AddForeignKey) -> str:
+        # InnoDB foreign-key names are unique per database, not per table
+        return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
+                f"AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
+
+    # ------------------------------------------------------------------ preflight
+    def name_expr(self, c: Col) -> str:
+        if not c.old:
+            return self.lit(c.name)
+        return f"IF({self.column_exists(c.table, c.name)}, {self.lit(c.name)}, {self.lit(c.old)})"
+
+    def concat(self, template: str, exprs: list[str]) -> str:
+        """CONCAT() of a text whose {0}, {1}... markers are replaced by SQL expressions."""
+        parts = []
+        for piece in re.split(r"(\{\d+\})", template):
+            m = re.fullmatch(r"\{(\d+)\}", piece)
+            if m:
+                parts.append(exprs[int(m.group(1))])
+            elif piece:
+                parts.append(self.lit(piece))
+        return f"CONCAT({', '.join(parts)})"
+
+    def preflight_up(self) -> list[Block]:
+        checks = self.checks_up()
+        out = []
+        for start in range(0, len(checks), CHECKS_PER_STATEMENT):
+            chunk = checks[start:start + CHECKS_PER_STATEMENT]
+            terms = ",\n  ".join(f"IF({cond}, {self.lit(msg)}, NULL)" for cond, msg in chunk)
+            out.append(Block(
+                ["preflight: stop before changing anything if the database cannot take these fixes"],
+                self.join([f"SET @fixgen_msg = NULLIF(CONCAT_WS('; ',\n  {terms}), '');",
+                           "SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT('fixgen: ', @fixgen_msg));",
+                           *self.fail_if_message()])))
+        for op in self.plan.ops:
+            if isinstance(op, AddForeignKey):
+                out.append(Block([f"preflight: rows that foreign key {op.name} would reject"],
+                                 self.join(self.fk_data_checks(op))))
+        return out
+
+    def fk_data_checks(self, op: AddForeignKey) -> list[str]:
+        cols = [self.col(op.table, c) for c in op.columns]
+        exprs = [self.name_expr(c) for c in cols]
+        q = self.q
+        nulls = " AND ".join(f"c.`{{{i}}}` IS NOT NULL" for i in range(len(cols)))
+        match = " AND ".join(f"p.{q(r)} = c.`{{{i}}}`" for i, r in enumerate(op.ref_columns))
+        query = (f"SELECT * FROM {q(op.table)} c WHERE {nulls} AND NOT EXISTS "
+                 f"(SELECT 1 FROM {q(op.ref_table)} p WHERE {match})")
+        count = query.replace("SELECT *", "SELECT COUNT(*) INTO @fixgen_n", 1)
+        names = self.concat(", ".join(f"{{{i}}}" for i in range(len(cols))), exprs)
+        lines = [
+            f"SET @fixgen_sql = {self.concat(count, exprs)};",
+            EXEC,
+            f"SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in "
+            f"{op.table} (', {names}, '): no matching row in {op.ref_table} ({', '.join(op.ref_columns)}); "
+            f"foreign key not added, nothing changed; list them with: ', {self.concat(query, exprs)}), NULL);",
+            *self.fail_if_message(),
+        ]
+        if "set_null" in (op.on_delete, op.on_update):
+            candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
+            msg = (f"fixgen: foreign key {op.name} uses SET NULL but {op.table} "
+                   f"({', '.join(op.columns)}) is NOT NULL")
+            lines += [
+                f"SET @fixgen_msg = IF(EXISTS (SELECT 1 FROM {IS}.COLUMNS c WHERE {self.where_table('c', op.table)} "
+                f"AND c.COLUMN_NAME IN ({candidates}) AND c.IS_NULLABLE = 'NO'), {self.lit(msg)}, NULL);",
+                *self.fail_if_message(),
+            ]
+        return lines
+
+    # ------------------------------------------------------------------ ops
+    def up_op(self, op: Op) -> list[str]:
+        return [
+            f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
+            f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};",
+            *self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op)),
+        ]
+
+    def down_op(self, op: Op) -> list[str]:
+        return [
+            *self.run_if(f"{self.ledger_has(op)} AND {self.undoable(op)}", self.undo_statement(op)),
+            self.ledger_delete(op),
+        ]
+
+    def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:
+        return f"DROP INDEX {self.q(op.name)} ON {self.q(op.table)}"
+
+    def drop_fk_sql(self, op: AddForeignKey) -> str:
+        return f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.name)}"

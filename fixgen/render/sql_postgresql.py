@@ -1,0 +1,163 @@
+"""PostgreSQL: one transaction, PL/pgSQL `DO` blocks over pg_catalog for every guard."""
+
+from __future__ import annotations
+
+from fixgen.dialects import POSTGRESQL
+from fixgen.ops import AddForeignKey, Op
+from fixgen.render.context import LEDGER
+from fixgen.render.sql_base import Block, Col, SqlRenderer
+
+
+class PostgresRenderer(SqlRenderer):
+    dialect = POSTGRESQL
+
+    def begin(self) -> str:
+        return "BEGIN;\nSET LOCAL client_min_messages = warning;"
+
+    def commit(self) -> str:
+        return "COMMIT;"
+
+    def run_hint(self, direction: str) -> str:
+        return "psql -v ON_ERROR_STOP=1 -f <this file>  (one transaction: all or nothing)"
+
+    def do(self, body: list[str], declare: str = "") -> str:
+        inner = "\n".join("  " + line for line in body)
+        decl = f"DECLARE\n  {declare}\n" if declare else ""
+        return f"DO $fixgen$\n{decl}BEGIN\n{inner}\nEND\n$fixgen$;"
+
+    # ------------------------------------------------------------------ ledger
+    def ledger_create(self) -> list[str]:
+        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
+                "  migration VARCHAR(255) NOT NULL,\n  step VARCHAR(255) NOT NULL,\n"
+                "  object_name VARCHAR(255) NOT NULL,\n"
+                "  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+                "  PRIMARY KEY (migration, step)\n);"]
+
+    def ledger_drop(self) -> list[str]:
+        return [self.do([f"IF NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)}) THEN",
+                         f"  DROP TABLE {self.q(LEDGER)};", "END IF;"])]
+
+    # ------------------------------------------------------------------ predicates
+    def rel(self, name: str) -> str:
+        return f"to_regclass(format('%I.%I', current_schema(), {self.lit(name)}))"
+
+    def table_exists(self, t: str) -> str:
+        return f"EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = {self.rel(t)} AND r.relkind IN ('r', 'p'))"
+
+    def column_exists(self, t: str, c: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
+                f"AND a.attname = {self.lit(c)} AND a.attnum > 0 AND NOT a.attisdropped)")
+
+    def attnum(self, t: str, c: str) -> str:
+        return (f"(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
+                f"AND a.attname = {self.lit(c)} AND NOT a.attisdropped)")
+
+    def index_named(self, t: str, name: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = {self.rel(t)} "
+                f"AND i.indexrelid = {self.rel(name)})")
+
+    def index_name_taken(self, name: str, t: str) -> str:
+        return f"({self.rel(name)} IS NOT NULL)"
+
+    def index_equiv(self, t: str, cols: tuple[str, ...], unique: bool, exact: bool = False,
+                    name: str | None = None) -> str:
+        k = len(cols)
+        nums = ", ".join(f"{self.attnum(t, c)}::text" for c in cols)
+        cond = [f"i.indrelid = {self.rel(t)}", "i.indisvalid", "i.indpred IS NULL",
+                f"(string_to_array(i.indkey::text, ' '))[1:{k}] = ARRAY[{nums}]"]
+        if unique:
+            cond.append("i.indisunique")
+        if unique or exact:
+            cond.append(f"i.indnkeyatts = {k}")
+        if exact:
+            cond.append("i.indisunique" if unique else "NOT i.indisunique")
+        if name is not None:
+            cond.append(f"i.indexrelid = {self.rel(name)}")
+        return "EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE " + " AND ".join(dict.fromkeys(cond)) + ")"
+
+    def fk_equiv(self, op: AddForeignKey) -> str:
+        mine = ", ".join(self.attnum(op.table, c) for c in op.columns)
+        theirs = ", ".join(self.attnum(op.ref_table, c) for c in op.ref_columns)
+        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' "
+                f"AND k.conrelid = {self.rel(op.table)} AND k.confrelid = {self.rel(op.ref_table)} "
+                f"AND k.conkey = ARRAY[{mine}]::int2[] AND k.confkey = ARRAY[{theirs}]::int2[])")
+
+    def fk_named(self, op: AddForeignKey) -> str:
+        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = {self.rel(op.table)} "
+                f"AND k.conname = {self.lit(op.name)})")
+
+    # ------------------------------------------------------------------ preflight
+    def name_expr(self, c: Col) -> str:
+        """The column's name at migration time, as a text expression."""
+        if not c.old:
+            return self.lit(c.name)
+        return f"CASE WHEN {self.column_exists(c.table, c.name)} THEN {self.lit(c.name)} ELSE {self.lit(c.old)} END"
+
+    def preflight_up(self) -> list[Block]:
+        body = []
+        for cond, message in self.checks_up():
+            body += [f"IF {cond} THEN", f"  RAISE EXCEPTION USING MESSAGE = {self.lit('fixgen: ' + message)};",
+                     "END IF;"]
+        for op in self.plan.ops:
+            if isinstance(op, AddForeignKey):
+                body += self.fk_data_checks(op)
+        return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
+                      self.do(body, declare="n bigint;"))]
+
+    def fk_data_checks(self, op: AddForeignKey) -> list[str]:
+        cols = [self.col(op.table, c) for c in op.columns]
+
+        def fq(name: str) -> str:  # a quoted name inside a format() string
+            return self.q(name).replace("%", "%%")
+
+        args = ", ".join(self.name_expr(c) for c in cols)
+        nulls = " AND ".join("c.%I IS NOT NULL" for _ in cols)
+        match = " AND ".join(f"p.{fq(r)} = c.%I" for r in op.ref_columns)
+        query = (f"SELECT * FROM {fq(op.table)} c WHERE {nulls} AND NOT EXISTS "
+                 f"(SELECT 1 FROM {fq(op.ref_table)} p WHERE {match})")
+        table, ref = op.table.replace("%", "%%"), op.ref_table.replace("%", "%%")
+        ref_cols = ", ".join(op.ref_columns).replace("%", "%%")
+        fmt_args = ", ".join([args, args])
+        names = " || ', ' || ".join(self.name_expr(c) for c in cols)
+        lines = [
+            f"EXECUTE format({self.lit(query.replace('SELECT *', 'SELECT count(*)', 1))}, {fmt_args}) INTO n;",
+            "IF n > 0 THEN",
+            "  RAISE EXCEPTION USING",
+            f"    MESSAGE = format('fixgen: %s orphan row(s) in {table} (%s): no matching row in "
+            f"{ref} ({ref_cols}); foreign key not added, nothing changed', n, {names}),",
+            f"    HINT = 'list them with: ' || format({self.lit(query)}, {fmt_args});",
+            "END IF;",
+        ]
+        if "set_null" in (op.on_delete, op.on_update):
+            candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
+            msg = (f"fixgen: foreign key {op.name} uses SET NULL but {op.table} "
+                   f"({', '.join(op.columns)}) is NOT NULL")
+            lines += [
+                f"IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(op.table)} "
+                f"AND a.attname IN ({candidates}) AND a.attnotnull) THEN",
+                f"  RAISE EXCEPTION USING MESSAGE = {self.lit(msg)};",
+                "END IF;",
+            ]
+        return lines
+
+    # ------------------------------------------------------------------ ops
+    def up_op(self, op: Op) -> list[str]:
+        return [self.do([
+            f"IF NOT {self.present(op)} THEN",
+            f"  INSERT INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({self.ledger_values(op)})",
+            "    ON CONFLICT DO NOTHING;",
+            "END IF;",
+            f"IF {self.ledger_has(op)} AND NOT {self.done(op)} THEN",
+            f"  {self.statement(op)};",
+            "END IF;",
+        ])]
+
+    def down_op(self, op: Op) -> list[str]:
+        return [self.do([
+            f"IF {self.ledger_has(op)} THEN",
+            f"  IF {self.undoable(op)} THEN",
+            f"    {self.undo_statement(op)};",
+            "  END IF;",
+            f"  {self.ledger_delete(op)}",
+            "END IF;",
+        ])]

@@ -1,0 +1,66 @@
+"""Targets: how a plan becomes named files. The CLI picks one; renderers do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fixgen.dialects import PORTABLE, Dialect, get_dialect
+from fixgen.errors import FixgenError
+from fixgen.naming import CONVENTIONAL, Naming
+from fixgen.planner import Plan, build_plan
+from fixgen.render.context import Context
+from fixgen.spec import Spec
+
+
+@dataclass(frozen=True)
+class Output:
+    """Rendered files in write order: file name -> text."""
+
+    files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    naming: Naming
+    needs_dialect: bool
+    render: Callable[[Plan, Dialect, Context], Output]
+
+
+def _render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
+    from fixgen.render.sql import render_sql
+
+    m = render_sql(plan, dialect, ctx)
+    base = ctx.migration_id
+    return Output({f"{base}.up.sql": m.up, f"{base}.down.sql": m.down})
+
+
+TARGETS: dict[str, Target] = {
+    "sql": Target("sql", CONVENTIONAL, True, _render_sql),
+}
+
+
+def get_target(name: str) -> Target:
+    if name not in TARGETS:
+        raise FixgenError(f"unknown target {name!r}; choose one of: {', '.join(TARGETS)}")
+    return TARGETS[name]
+
+
+def resolve_dialect(target: Target, dialect: str | None) -> Dialect:
+    if target.needs_dialect:
+        if not dialect:
+            raise FixgenError(f"target {target.name} needs --dialect (postgresql, mysql or sqlite)")
+        return get_dialect(dialect)
+    if dialect:
+        raise FixgenError(f"target {target.name} runs on every database its framework supports: drop --dialect")
+    return PORTABLE
+
+
+def plan_for(spec: Spec, target: Target, dialect: Dialect, name: str | None) -> Plan:
+    return build_plan(spec, target.naming, dialect, name)
+
+
+def emit(spec: Spec, target: Target, dialect: Dialect, ctx: Context) -> Output:
+    plan = plan_for(spec, target, dialect, ctx.name)
+    return target.render(plan, dialect, ctx)

@@ -1,0 +1,33 @@
+"""The only module that touches the disk: atomic writes that never clobber by accident."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from fixgen.errors import OutputError
+
+
+def write_files(directory: Path, files: dict[str, str], force: bool = False) -> list[Path]:
+    """Write every file or none: all existence checks happen before the first write."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"--out {directory} exists and is not a directory")
+    targets = [directory / name for name in files]
+    if not force:
+        existing = [str(p) for p in targets if p.exists()]
+        if existing:
+            raise OutputError(f"refusing to overwrite {', '.join(existing)} (use --force)")
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, text in zip(targets, files.values(), strict=True):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(path)
+    return written
