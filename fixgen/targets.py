@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from fixgen.dialects import PORTABLE, Dialect, get_dialect
 from fixgen.errors import FixgenError
-from fixgen.naming import CONVENTIONAL, Naming
+from fixgen.naming import CONVENTIONAL, LARAVEL, Naming
 from fixgen.planner import Plan, build_plan
 from fixgen.render.context import Context
 from fixgen.spec import Spec
@@ -36,8 +36,16 @@ def _render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
     return Output({f"{base}.up.sql": m.up, f"{base}.down.sql": m.down})
 
 
+def _render_laravel(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
+    from fixgen.render.laravel import render_laravel
+
+    name, text = render_laravel(plan, ctx)
+    return Output({name: text})
+
+
 TARGETS: dict[str, Target] = {
     "sql": Target("sql", CONVENTIONAL, True, _render_sql),
+    "laravel": Target("laravel", LARAVEL, False, _render_laravel),
 }
 
 

@@ -1,0 +1,205 @@
+"""Target `laravel`: one anonymous-class migration that real Laravel 8.37-12 runs on pgsql, mysql/mariadb and sqlite.
+
+Blueprint methods do the changes wherever they exist in every supported version;
+catalog queries (not Schema::hasIndex/getForeignKeys, which arrived in 10.x) do the
+guards; native RENAME COLUMN avoids doctrine/dbal. SQLite foreign keys go through a
+table rebuild, because Laravel 8 silently ignores $table->foreign() there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fixgen.coltypes import ColumnType
+from fixgen.dialects import ACTIONS
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.planner import Plan
+from fixgen.render.context import Context, issue_comments
+from fixgen.render.templates import render
+
+IND = " " * 8
+
+
+def php(value: object) -> str:
+    """A PHP literal. Strings are single-quoted: only \\ and ' need escaping there."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def php_list(values: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(php(v) for v in values) + "]"
+
+
+_BLUEPRINT_TYPES = {
+    "string": "string", "text": "text", "integer": "integer", "bigint": "bigInteger", "smallint": "smallInteger",
+    "boolean": "boolean", "decimal": "decimal", "float": "double", "date": "date", "timestamp": "timestamp",
+    "timestamptz": "timestampTz", "time": "time", "json": "json", "uuid": "uuid", "binary": "binary",
+}
+
+
+def blueprint_column(column: str, t: ColumnType, nullable: bool, has_default: bool, default: object) -> str:
+    args = [php(column), *(str(a) for a in t.args)]
+    code = f"$table->{_BLUEPRINT_TYPES[t.name]}({', '.join(args)})"
+    if nullable:
+        code += "->nullable()"
+    if has_default:
+        code += f"->default({php(default)})"
+    return code + ";"
+
+
+@dataclass
+class PhpBlock:
+    comments: list[str]
+    code: str
+
+
+def _schema_table(table: str, body: str, indent: str) -> str:
+    return (f"Schema::table({php(table)}, function (Blueprint $table) {{\n"
+            f"{indent}    {body}\n{indent}}})")
+
+
+class LaravelRenderer:
+    def __init__(self, plan: Plan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.renames = plan.renames()
+        self.added = plan.added_columns()
+
+    @property
+    def migration_id(self) -> str:
+        return f"{self.ctx.created.strftime('%Y_%m_%d_%H%M%S')}_{self.ctx.name}"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.migration_id}.php"
+
+    def render(self) -> str:
+        up = [PhpBlock([op.describe(), *issue_comments(op.issues)], self.up_code(op)) for op in self.plan.ops]
+        down = [PhpBlock([f"undo: {op.describe()} (only if up() did it)", *issue_comments(op.issues)],
+                         self.down_code(op)) for op in reversed(self.plan.ops)]
+        return render("laravel/migration.php.j2", ctx=self.ctx, migration_id=self.migration_id, php=php,
+                      up_blocks=up, down_blocks=down, preflight=self.preflight())
+
+    # ------------------------------------------------------------------ preflight
+    def preflight(self) -> list[str]:
+        lines = [f"$this->requireTable($problems, {php(t)});" for t in self.plan.tables()]
+        seen: set[tuple[str, str]] = set()
+        for op in self.plan.ops:
+            refs: list[tuple[str, str]] = []
+            if isinstance(op, (CreateIndex, AddForeignKey)):
+                refs = [(op.table, c) for c in op.columns]
+            if isinstance(op, AddForeignKey):
+                refs += [(op.ref_table, c) for c in op.ref_columns]
+            for t, c in refs:
+                if (t, c) in self.added or (t, c) in seen:
+                    continue
+                seen.add((t, c))
+                old = self.renames.get((t, c))
+                extra = f", {php(old)}" if old else ""
+                lines.append(f"$this->requireColumn($problems, {php(t)}, {php(c)}{extra});")
+        for op in self.plan.ops:
+            t = php(op.table)
+            if isinstance(op, RenameColumn):
+                lines.append(f"$this->requireRenamable($problems, {t}, {php(op.old)}, {php(op.new)});")
+            elif isinstance(op, CreateIndex):
+                lines.append(f"$this->requireIndexName($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
+                             f"{php(op.unique)});")
+            elif isinstance(op, DropIndex):
+                lines.append(f"$this->requireIndexDefinition($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
+                             f"{php(op.unique)});")
+            elif isinstance(op, AddForeignKey):
+                old = {c: self.renames[(op.table, c)] for c in op.columns if (op.table, c) in self.renames}
+                old_php = "[" + ", ".join(f"{php(k)} => {php(v)}" for k, v in old.items()) + "]"
+                set_null = "set_null" in (op.on_delete, op.on_update)
+                lines.append(f"$this->requireForeignKeyFits($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
+                             f"{php(op.ref_table)}, {php_list(op.ref_columns)}, {php(set_null)}, {old_php});")
+        return lines
+
+    # ------------------------------------------------------------------ up / down
+    def _apply(self, op: Op, present: str, done: str, perform: str) -> str:
+        i = IND
+        return (f"{i}$this->applyFix({php(op.key)}, {php(op.object_name)},\n"
+                f"{i}    fn () => {present},\n{i}    fn () => {done},\n{i}    fn () => {perform});")
+
+    def _revert(self, op: Op, undoable: str, undo: str) -> str:
+        i = IND
+        return f"{i}$this->revertFix({php(op.key)},\n{i}    fn () => {undoable},\n{i}    fn () => {undo});"
+
+    def _has_column(self, table: str, column: str) -> str:
+        return f"Schema::hasColumn({php(table)}, {php(column)})"
+
+    def _index_named(self, op: CreateIndex | DropIndex) -> str:
+        return f"$this->indexNamed({php(op.table)}, {php(op.name)})"
+
+    def _create_index(self, op: CreateIndex | DropIndex) -> str:
+        method = "unique" if op.unique else "index"
+        return _schema_table(op.table, f"$table->{method}({php_list(op.columns)}, {php(op.name)});", IND + "    ")
+
+    def _drop_index(self, op: CreateIndex | DropIndex) -> str:
+        method = "dropUnique" if op.unique else "dropIndex"
+        return _schema_table(op.table, f"$table->{method}({php(op.name)});", IND + "    ")
+
+    def _sqlite_clause(self, op: AddForeignKey) -> str:
+        return (f"$this->sqliteForeignKeyClause({php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
+                f"{php_list(op.ref_columns)}, {php(ACTIONS[op.on_delete].lower())}, {php(ACTIONS[op.on_update].lower())})")
+
+    def up_code(self, op: Op) -> str:
+        t = php(op.table)
+        if isinstance(op, RenameColumn):
+            gone = f"! {self._has_column(op.table, op.old)}"
+            return self._apply(op, gone, f"{gone} && {self._has_column(op.table, op.new)}",
+                               f"$this->renameColumn({t}, {php(op.old)}, {php(op.new)})")
+        if isinstance(op, AddColumn):
+            has = self._has_column(op.table, op.column)
+            column = blueprint_column(op.column, op.type, op.nullable, op.has_default, op.default)
+            return self._apply(op, has, has, _schema_table(op.table, column, IND + "    "))
+        if isinstance(op, CreateIndex):
+            return self._apply(op, f"$this->hasIndex({t}, {php_list(op.columns)}, {php(op.unique)})",
+                               self._index_named(op), self._create_index(op))
+        if isinstance(op, DropIndex):
+            gone = f"! {self._index_named(op)}"
+            return self._apply(op, gone, gone, self._drop_index(op))
+        if isinstance(op, AddForeignKey):
+            i = IND + "    "
+            blueprint = (f"$table->foreign({php_list(op.columns)}, {php(op.name)})\n"
+                         f"{i}        ->references({php_list(op.ref_columns)})->on({php(op.ref_table)})\n"
+                         f"{i}        ->onDelete({php(ACTIONS[op.on_delete].lower())})"
+                         f"->onUpdate({php(ACTIONS[op.on_update].lower())});")
+            perform = (f"$this->driver() === 'sqlite'\n"
+                       f"{i}    ? $this->addSqliteForeignKey({t}, {self._sqlite_clause(op)})\n"
+                       f"{i}    : {_schema_table(op.table, blueprint, i + '    ')}")
+            return self._apply(op, f"$this->hasForeignKey({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
+                                   f"{php_list(op.ref_columns)})",
+                               f"$this->foreignKeyNamed({t}, {php(op.name)})", perform)
+        raise AssertionError(op)
+
+    def down_code(self, op: Op) -> str:
+        t = php(op.table)
+        if isinstance(op, RenameColumn):
+            return self._revert(op, f"! {self._has_column(op.table, op.old)} && {self._has_column(op.table, op.new)}",
+                                f"$this->renameColumn({t}, {php(op.new)}, {php(op.old)})")
+        if isinstance(op, AddColumn):
+            return self._revert(op, self._has_column(op.table, op.column),
+                                f"$this->dropColumn({t}, {php(op.column)})")
+        if isinstance(op, CreateIndex):
+            return self._revert(op, self._index_named(op), self._drop_index(op))
+        if isinstance(op, DropIndex):
+            return self._revert(op, f"! {self._index_named(op)}", self._create_index(op))
+        if isinstance(op, AddForeignKey):
+            i = IND + "    "
+            undo = (f"$this->driver() === 'sqlite'\n"
+                    f"{i}    ? $this->dropSqliteForeignKey({t}, {self._sqlite_clause(op)})\n"
+                    f"{i}    : {_schema_table(op.table, f'$table->dropForeign({php(op.name)});', i + '    ')}")
+            return self._revert(op, f"$this->foreignKeyNamed({t}, {php(op.name)})", undo)
+        raise AssertionError(op)
+
+
+def render_laravel(plan: Plan, ctx: Context) -> tuple[str, str]:
+    r = LaravelRenderer(plan, ctx)
+    return r.file_name, r.render()
