@@ -74,7 +74,7 @@ def _timestamp(value: str | None) -> datetime:
 @app.command()
 def emit(
     spec: SpecArg,
-    target: Annotated[str, typer.Option("--target", "-t", help="sql (more targets: see README).")] = "sql",
+    target: Annotated[str, typer.Option("--target", "-t", help="sql, laravel (see README).")] = "sql",
     dialect: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--dialect", "-d", help="postgresql|mysql|sqlite (aliases postgres, pg, mariadb); for --target sql.")] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
@@ -97,15 +97,20 @@ def emit(
             raise FixgenError(f"--name must use letters, digits and underscores only, got {name!r}")
         when = _timestamp(timestamp)
         s = _read_spec(spec)
-        ctx = Context(created=when, name=name or s.name or "fix_schema", source=Path(s.file or "-").name,
-                      version=__version__)
+        from fixgen.writer import free_timestamp, write_files
+
+        migration = name or s.name or "fix_schema"
+        own = (f"{migration}.php", f"{migration}.up.sql", f"{migration}.down.sql", f"{migration}.py")
+        when = free_timestamp(out, when, t.stamp_format, own)
+        ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__)
         output = do_emit(s, t, d, ctx)
         if out is None:
+            several = len(output.files) > 1
             for fname, text in output.files.items():
-                typer.echo(f"-- ===== {fname} =====")
+                if several:
+                    typer.echo(f"-- ===== {fname} =====")
                 typer.echo(text, nl=False)
             return
-        from fixgen.writer import write_files
 
         for path in write_files(out, output.files, force=force):
             typer.echo(f"wrote {path}", err=True)

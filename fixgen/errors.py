@@ -15,6 +15,8 @@ class Problem:
     index: int | None = None  # 0-based position of the issue in the spec
 
     def __str__(self) -> str:
+        if self.file is None and self.line is None and self.index is None:
+            return self.message
         where = self.file or "<spec>"
         if self.line is not None:
             where += f":{self.line}"

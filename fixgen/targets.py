@@ -26,6 +26,7 @@ class Target:
     naming: Naming
     needs_dialect: bool
     render: Callable[[Plan, Dialect, Context], Output]
+    stamp_format: str = "%Y%m%d%H%M%S"  # how file names start; a taken stamp is bumped by a second
 
 
 def _render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
@@ -45,7 +46,7 @@ def _render_laravel(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
 
 TARGETS: dict[str, Target] = {
     "sql": Target("sql", CONVENTIONAL, True, _render_sql),
-    "laravel": Target("laravel", LARAVEL, False, _render_laravel),
+    "laravel": Target("laravel", LARAVEL, False, _render_laravel, "%Y_%m_%d_%H%M%S"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fixgen.errors import OutputError
@@ -31,3 +32,22 @@ def write_files(directory: Path, files: dict[str, str], force: bool = False) -> 
             raise
         written.append(path)
     return written
+
+
+def free_timestamp(directory: Path | None, when: datetime, stamp_format: str, own_suffixes: tuple[str, ...]) -> datetime:
+    """Bump `when` by a second while another migration in `directory` already starts with its stamp.
+
+    Like Laravel's migration file names, stamps order migrations: two with one stamp
+    run in an arbitrary order. Files that are exactly ours (same stamp and name) are
+    not "another migration": overwriting them is --force's business.
+    """
+    if directory is None or not directory.is_dir():
+        return when
+    names = [p.name for p in directory.iterdir()]
+    for _ in range(3600):
+        prefix = when.strftime(stamp_format) + "_"
+        others = [n for n in names if n.startswith(prefix) and not n.endswith(tuple(prefix + s for s in own_suffixes))]
+        if not others:
+            return when
+        when += timedelta(seconds=1)
+    raise OutputError(f"no free migration timestamp in {directory} within an hour of the requested one")
