@@ -74,7 +74,7 @@ def _timestamp(value: str | None) -> datetime:
 @app.command()
 def emit(
     spec: SpecArg,
-    target: Annotated[str, typer.Option("--target", "-t", help="sql, laravel (see README).")] = "sql",
+    target: Annotated[str, typer.Option("--target", "-t", help="sql, laravel or alembic (see README).")] = "sql",
     dialect: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--dialect", "-d", help="postgresql|mysql|sqlite (aliases postgres, pg, mariadb); for --target sql.")] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
@@ -84,6 +84,10 @@ def emit(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     timestamp: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--timestamp", help="YYYYMMDDHHMMSS to use instead of now (reproducible output).")] = None,
+    rev_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--rev-id", help="alembic: the new revision's id (default: derived from timestamp and name).")] = None,
+    down_revision: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--down-revision", help="alembic: the revision to follow (default: the single head in --out).")] = None,
 ) -> None:
     """Write the fix migration for SPEC."""
     from fixgen.render.context import Context
@@ -103,6 +107,10 @@ def emit(
         own = (f"{migration}.php", f"{migration}.up.sql", f"{migration}.down.sql", f"{migration}.py")
         when = free_timestamp(out, when, t.stamp_format, own)
         ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__)
+        if t.name == "alembic":
+            ctx = _alembic_context(ctx, out, rev_id, down_revision)
+        elif rev_id or down_revision:
+            raise FixgenError("--rev-id and --down-revision are for --target alembic")
         output = do_emit(s, t, d, ctx)
         if out is None:
             several = len(output.files) > 1
@@ -116,6 +124,20 @@ def emit(
             typer.echo(f"wrote {path}", err=True)
     except FixgenError as e:
         _fail(e)
+
+
+def _alembic_context(ctx, out: Path | None, rev_id: str | None, down_revision: str | None):  # -> Context
+    from dataclasses import replace
+
+    from fixgen.render.alembic import default_revision_id
+    from fixgen.versions import single_head
+
+    revision = rev_id or default_revision_id(ctx)
+    if not re.fullmatch(r"[A-Za-z0-9_]+", revision):
+        raise FixgenError(f"--rev-id must use letters, digits and underscores only, got {revision!r}")
+    if down_revision is None and out is not None:
+        down_revision = single_head(out, revision)
+    return replace(ctx, revision=revision, down_revision=down_revision)
 
 
 @app.command()

@@ -44,9 +44,17 @@ def _render_laravel(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
     return Output({name: text})
 
 
+def _render_alembic(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
+    from fixgen.render.alembic import render_alembic
+
+    name, text = render_alembic(plan, ctx, ctx.revision, ctx.down_revision)
+    return Output({name: text})
+
+
 TARGETS: dict[str, Target] = {
     "sql": Target("sql", CONVENTIONAL, True, _render_sql),
     "laravel": Target("laravel", LARAVEL, False, _render_laravel, "%Y_%m_%d_%H%M%S"),
+    "alembic": Target("alembic", CONVENTIONAL, False, _render_alembic),
 }
 
 

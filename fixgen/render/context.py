@@ -17,6 +17,8 @@ class Context:
     name: str
     source: str  # the spec's file name, or "<stdin>"
     version: str
+    revision: str | None = None  # alembic: this revision's id
+    down_revision: str | None = None  # alembic: the revision it follows
 
     @property
     def stamp(self) -> str:
