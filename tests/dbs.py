@@ -63,9 +63,7 @@ class SqlRunError(Exception):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        super().__init__(
-            f"{' '.join(self.cmd)} exited with {returncode}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
-        )
+        super().__init__(f"{' '.join(self.cmd)} exited with {returncode}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}")
 
     @property
     def output(self) -> str:
@@ -116,9 +114,7 @@ def _cli(dialect: str) -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise DatabaseUnavailable(
-        f"{dialect}: command-line client not found on PATH (looked for {', '.join(names)})"
-    )
+    raise DatabaseUnavailable(f"{dialect}: command-line client not found on PATH (looked for {', '.join(names)})")
 
 
 def _engine(url: URL | str) -> Engine:
@@ -141,6 +137,7 @@ class Database:
     name: str  # database name (SQLite: the file path)
     _engine: Engine | None = field(default=None, repr=False)
     _owned_dir: str | None = field(default=None, repr=False)
+    last_stderr: str = field(default="", repr=False)  # stderr of the last run_sql_file
 
     # -- connections -------------------------------------------------------
 
@@ -222,8 +219,11 @@ class Database:
         """Run a .sql file with the real command-line client; return its stdout.
 
         Raises SqlRunError (with stdout, stderr and the exit code) when the client
-        exits non-zero or the file cannot be read.
+        exits non-zero; FileNotFoundError when there is no such file. The client's stderr (PostgreSQL
+        NOTICEs, for instance) is kept in ``self.last_stderr``.
         """
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no such SQL file: {path}")
         argv, env, stdin_path = self.cli_command(path)
         if stdin_path is not None:
             with open(stdin_path, "rb") as stdin:
@@ -238,6 +238,7 @@ class Database:
             )
         stdout = proc.stdout.decode("utf-8", "replace")
         stderr = proc.stderr.decode("utf-8", "replace")
+        self.last_stderr = stderr
         # Every client above exits non-zero on a failed statement (psql: 3 with
         # ON_ERROR_STOP, mariadb: 1, sqlite3 -bail: 1). Belt and braces: a client
         # that printed an error but exited 0 is still a failure.
@@ -351,9 +352,7 @@ def _table(out: dict, name: str) -> dict[str, Any]:
 def _finish(out: dict) -> dict:
     for info in out.values():
         info["indexes"].sort(key=lambda i: i["name"])
-        info["foreign_keys"].sort(
-            key=lambda f: (f["columns"], f["referred_table"], f["referred_columns"], f["name"] or "")
-        )
+        info["foreign_keys"].sort(key=lambda f: (f["columns"], f["referred_table"], f["referred_columns"], f["name"] or ""))
         info["checks"].sort(key=lambda c: (c["name"] or "", c["sqltext"]))
     return dict(sorted(out.items()))
 
@@ -600,17 +599,12 @@ def _sqlite_schema(conn: sa.Connection, engine: Engine) -> dict:
     def lit(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
 
-    index_sql = {
-        name: sql
-        for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
-    }
+    index_sql = {name: sql for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
     pks: dict[str, list[str]] = {}
     for table in tables:
         info = _table(out, table)
         pk: list[tuple[int, str]] = []
-        for _cid, name, typ, notnull, default, pkpos in conn.exec_driver_sql(
-            f"PRAGMA table_info({q(table)})"
-        ):
+        for _cid, name, typ, notnull, default, pkpos in conn.exec_driver_sql(f"PRAGMA table_info({q(table)})"):
             info["columns"].append(
                 {
                     "name": name,
@@ -683,6 +677,7 @@ def _sqlite_schema(conn: sa.Connection, engine: Engine) -> dict:
 
 
 _probe_cache: dict[str, str | None] = {}
+_admin_engines: dict[str, Engine] = {}
 
 
 def _admin_engine(dialect: str) -> Engine:
@@ -691,9 +686,6 @@ def _admin_engine(dialect: str) -> Engine:
         eng = _engine(admin_url(dialect))
         _admin_engines[dialect] = eng
     return eng
-
-
-_admin_engines: dict[str, Engine] = {}
 
 
 def check_available(dialect: str) -> None:
@@ -716,8 +708,7 @@ def check_available(dialect: str) -> None:
                 except Exception as exc:  # noqa: BLE001 - report any driver error
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                     problem = (
-                        f"{dialect}: cannot connect to {url.render_as_string(hide_password=True)}"
-                        f": {type(exc).__name__}: {first}"
+                        f"{dialect}: cannot connect to {url.render_as_string(hide_password=True)}: {type(exc).__name__}: {first}"
                     )
         except DatabaseUnavailable as exc:
             problem = str(exc)

@@ -115,9 +115,7 @@ def test_failing_file_raises_with_db_message_and_stops(db: Database, tmp_path):
     path = write(
         tmp_path,
         "bad.sql",
-        "CREATE TABLE before_error (x integer);\n"
-        "INSERT INTO no_such_table VALUES (1);\n"
-        "CREATE TABLE after_error (x integer);\n",
+        "CREATE TABLE before_error (x integer);\nINSERT INTO no_such_table VALUES (1);\nCREATE TABLE after_error (x integer);\n",
     )
     with pytest.raises(SqlRunError) as info:
         db.run_sql_file(path)
@@ -136,11 +134,7 @@ def test_error_inside_transaction_rolls_back(db: Database, tmp_path):
     path = write(
         tmp_path,
         "tx.sql",
-        "CREATE TABLE t (x integer NOT NULL);\n"
-        f"{begin};\n"
-        "INSERT INTO t VALUES (1);\n"
-        "INSERT INTO t VALUES (NULL);\n"
-        "COMMIT;\n",
+        f"CREATE TABLE t (x integer NOT NULL);\n{begin};\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (NULL);\nCOMMIT;\n",
     )
     with pytest.raises(SqlRunError):
         db.run_sql_file(path)
@@ -243,6 +237,19 @@ def test_pg_invalid_index_and_not_valid_fk(pg_db: Database, tmp_path):
     (fk,) = snap["foreign_keys"]
     assert (fk["on_delete"], fk["on_update"], fk["valid"]) == ("CASCADE", "RESTRICT", False)
     assert snap["checks"] == [{"name": "ck_id", "sqltext": "id > 0", "valid": False}]
+
+
+def test_pg_notices_are_kept_not_errors(pg_db: Database, tmp_path):
+    path = write(tmp_path, "idem.sql", "CREATE TABLE IF NOT EXISTS t (x integer);\n")
+    pg_db.run_sql_file(path)
+    assert pg_db.last_stderr == ""
+    pg_db.run_sql_file(path)
+    assert 'relation "t" already exists, skipping' in pg_db.last_stderr
+
+
+def test_missing_sql_file(db: Database, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        db.run_sql_file(tmp_path / "nope.sql")
 
 
 def test_mysql_fk_actions_and_fk_indexes(mysql_db: Database):
