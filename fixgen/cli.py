@@ -67,8 +67,8 @@ def _timestamp(value: str | None) -> datetime:
         raise FixgenError(f"--timestamp must be YYYYMMDDHHMMSS, got {value!r}")
     try:
         return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    except ValueError as e:
-        raise FixgenError(f"--timestamp {value!r}: {e}") from None
+    except ValueError:
+        raise FixgenError(f"--timestamp {value!r} is not a valid date and time (YYYYMMDDHHMMSS)") from None
 
 
 @app.command()

@@ -13,6 +13,8 @@ _STRING = re.compile(r"^string(?:\((\d+)\))?$")
 _DECIMAL = re.compile(r"^decimal(?:\((\d+)\s*,\s*(\d+)\))?$")
 
 VOCABULARY = sorted(_SIMPLE | {"string(n)", "decimal(p,s)"})
+# The same vocabulary as a JSON Schema pattern (case-insensitive spelling is not offered there).
+TYPE_PATTERN = r"^\s*(" + "|".join(sorted(_SIMPLE)) + r"|string(\(\s*\d+\s*\))?|decimal(\(\s*\d+\s*,\s*\d+\s*\))?)\s*$"
 
 
 @dataclass(frozen=True)

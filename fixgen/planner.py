@@ -49,6 +49,7 @@ def build_plan(spec: s.Spec, naming: Naming, dialect: Dialect, name: str | None 
         ops.extend(_expand(issue, naming, dialect, spec.file, problems))
     merged = _merge(ops, spec.file, problems)
     _check_old_names(merged, spec.file, problems)
+    _check_rename_chains(merged, spec.file, problems)
     if problems:
         raise SpecError(problems)
     merged = _drop_redundant_supporting_indexes(merged)
@@ -197,6 +198,20 @@ def _check_old_names(ops: list[Op], file: str | None, problems: list[Problem]) -
                 problems.append(Problem(
                     f"names {table}.{col}, which a rename in this spec turns into {old[(table, col)]}: "
                     f"use the new name", file, meta.line, meta.index))
+
+
+def _check_rename_chains(ops: list[Op], file: str | None, problems: list[Problem]) -> None:
+    """a->b with b->a (a swap) or b->c (a chain) depends on run order and cannot be guarded by name."""
+    renames = [op for op in ops if isinstance(op, RenameColumn)]
+    targets = {(op.table, op.new): op for op in renames}
+    for op in renames:
+        first = targets.get((op.table, op.old))
+        if first is not None:
+            meta = op.issues[0]
+            problems.append(Problem(
+                f"contradicts {_where(first)}: renames {op.table}.{op.old}, which another issue renames to; "
+                "swapped or chained renames cannot be guarded: split them into separate migrations",
+                file, meta.line, meta.index))
 
 
 def _drop_redundant_supporting_indexes(ops: list[Op]) -> list[Op]:

@@ -48,6 +48,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 NEEDS_COLUMNS = {"missing_index", "missing_foreign_key", "redundant_index"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+# on_delete/on_update accept the spec's names and the SQL spelling
+ACTION_SPELLINGS = sorted({*ACTIONS, *ACTIONS.values(), *(a.lower() for a in ACTIONS.values())})
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,14 @@ def _parse(text: str, file: str | None) -> tuple[Any, list[dict[str, int]]]:
     return data, _issue_lines(node)
 
 
-def _check_duplicate_keys(node: yaml.Node, file: str | None, problems: list[Problem]) -> None:
+def _check_duplicate_keys(node: yaml.Node, file: str | None, problems: list[Problem],
+                          seen_nodes: set[int] | None = None) -> None:
+    """Walk each node once: aliases share nodes, so a recursive or 'billion laughs' spec stays cheap."""
+    if seen_nodes is None:
+        seen_nodes = set()
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for k, v in node.value:
@@ -168,10 +177,10 @@ def _check_duplicate_keys(node: yaml.Node, file: str | None, problems: list[Prob
                 if k.value in seen:
                     problems.append(Problem(f"duplicate key {k.value!r}", file, k.start_mark.line + 1))
                 seen.add(k.value)
-            _check_duplicate_keys(v, file, problems)
+            _check_duplicate_keys(v, file, problems, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _check_duplicate_keys(item, file, problems)
+            _check_duplicate_keys(item, file, problems, seen_nodes)
 
 
 def _issue_lines(root: yaml.Node) -> list[dict[str, int]]:
@@ -206,7 +215,7 @@ def _validate(data: Any, lines: list[dict[str, int]], file: str | None) -> Spec:
             problems.append(Problem(f"unknown top-level key(s): {', '.join(unknown)} "
                                     "(expected version, name, issues)", file))
         version = data.get("version", 1)
-        if version != 1:
+        if type(version) is not int or version != 1:
             problems.append(Problem(f"unsupported spec version {version!r}; this fixgen reads version 1", file))
         name = data.get("name")
         if name is not None and (not isinstance(name, str) or not _NAME_RE.match(name)):
@@ -271,7 +280,8 @@ def _issue(item: Any, i: int, lines: dict[str, int], file: str | None, problems:
             problem("give either 'columns' or 'column', not both", "column")
         cols = v.get("columns") or ((v["column"],) if "column" in v else None)
         if not cols:
-            problem(f"{kind} needs 'columns' (or 'column' for one)")
+            if "columns" not in item and "column" not in item:
+                problem(f"{kind} needs 'columns' (or 'column' for one)")
         elif len(set(cols)) != len(cols):
             problem(f"columns repeat a name: {list(cols)}", "columns")
         v["columns"] = cols
@@ -340,8 +350,8 @@ def _convert(ftype: str, value: Any) -> Any:
             raise ValueError(f"expected true or false, got {value!r}")
         return value
     if ftype == "action":
-        key = str(value).lower().replace(" ", "_")
-        if key not in ACTIONS:
+        key = value.lower().replace(" ", "_") if isinstance(value, str) else None
+        if key not in ACTIONS or value not in ACTION_SPELLINGS:
             raise ValueError(f"expected one of {', '.join(ACTIONS)}, got {value!r}")
         return key
     if ftype == "type":

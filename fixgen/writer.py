@@ -19,14 +19,26 @@ def write_files(directory: Path, files: dict[str, str], force: bool = False) -> 
         existing = [str(p) for p in targets if p.exists()]
         if existing:
             raise OutputError(f"refusing to overwrite {', '.join(existing)} (use --force)")
-    directory.mkdir(parents=True, exist_ok=True)
+    clash = [str(p) for p in targets if p.is_dir()]
+    if clash:
+        raise OutputError(f"cannot write {', '.join(clash)}: a directory is in the way")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create --out {directory}: {e.strerror or e}") from None
     written = []
     for path, text in zip(targets, files.values(), strict=True):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as e:
+            raise OutputError(f"cannot write into {directory}: {e.strerror or e}") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
             os.replace(tmp, path)
+        except OSError as e:
+            Path(tmp).unlink(missing_ok=True)
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
