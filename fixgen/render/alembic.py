@@ -22,8 +22,8 @@ IND = " " * 4
 _SA_TYPES = {
     "string": "sa.String({0})", "text": "sa.Text()", "integer": "sa.Integer()", "bigint": "sa.BigInteger()",
     "smallint": "sa.SmallInteger()", "boolean": "sa.Boolean()", "decimal": "sa.Numeric({0}, {1})",
-    "float": "sa.Float()", "date": "sa.Date()", "timestamp": "sa.DateTime()",
-    "timestamptz": "sa.DateTime(timezone=True)", "time": "sa.Time()", "json": "sa.JSON()", "uuid": "sa.Uuid()",
+    "float": "sa.Double()", "date": "sa.Date()", "timestamp": "sa.DateTime()",
+    "timestamptz": "sa.DateTime(timezone=True)", "time": "sa.Time()", "json": "sa.JSON()", "uuid": 'sa.String(36).with_variant(sa.Uuid(), "postgresql")',
     "binary": "sa.LargeBinary()",
 }
 
@@ -164,8 +164,10 @@ class AlembicRenderer:
         if isinstance(op, DropIndex):
             return self._revert(op, f"not _index_named({t}, {py(op.name)})", self._create_index(op))
         if isinstance(op, AddForeignKey):
-            return self._revert(op, f"_foreign_key_named({t}, {py(op.name)})",
-                                f"_drop_foreign_key({py(op.name)}, {t})")
+            undo = (f"_drop_foreign_key(\n{IND}        {py(op.name)}, {t}, {py(list(op.columns))}, "
+                    f"{py(op.ref_table)}, {py(list(op.ref_columns))},\n{IND}        "
+                    f"ondelete={py(ACTIONS[op.on_delete])}, onupdate={py(ACTIONS[op.on_update])},\n{IND}    )")
+            return self._revert(op, f"_foreign_key_named({t}, {py(op.name)})", undo)
         raise AssertionError(op)
 
 

@@ -350,7 +350,10 @@ def downgrade() -> None:
     _revert(
         'add_foreign_key:teams:fk_teams_team_lead_id_users',
         undoable=lambda: _foreign_key_named('teams', 'fk_teams_team_lead_id_users'),
-        undo=lambda: _drop_foreign_key('fk_teams_team_lead_id_users', 'teams'),
+        undo=lambda: _drop_foreign_key(
+            'fk_teams_team_lead_id_users', 'teams', ['team_lead_id'], 'users', ['id'],
+            ondelete='SET NULL', onupdate='NO ACTION',
+        ),
     )
 
     # undo: add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
@@ -359,7 +362,10 @@ def downgrade() -> None:
     _revert(
         'add_foreign_key:projects:fk_projects_project_manager_id_users',
         undoable=lambda: _foreign_key_named('projects', 'fk_projects_project_manager_id_users'),
-        undo=lambda: _drop_foreign_key('fk_projects_project_manager_id_users', 'projects'),
+        undo=lambda: _drop_foreign_key(
+            'fk_projects_project_manager_id_users', 'projects', ['project_manager_id'], 'users', ['id'],
+            ondelete='SET NULL', onupdate='NO ACTION',
+        ),
     )
 
     # undo: add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
@@ -368,7 +374,10 @@ def downgrade() -> None:
     _revert(
         'add_foreign_key:departments:fk_departments_department_head_id_users',
         undoable=lambda: _foreign_key_named('departments', 'fk_departments_department_head_id_users'),
-        undo=lambda: _drop_foreign_key('fk_departments_department_head_id_users', 'departments'),
+        undo=lambda: _drop_foreign_key(
+            'fk_departments_department_head_id_users', 'departments', ['department_head_id'], 'users', ['id'],
+            ondelete='SET NULL', onupdate='NO ACTION',
+        ),
     )
 
     # undo: add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
@@ -377,7 +386,10 @@ def downgrade() -> None:
     _revert(
         'add_foreign_key:branches:fk_branches_branch_manager_id_users',
         undoable=lambda: _foreign_key_named('branches', 'fk_branches_branch_manager_id_users'),
-        undo=lambda: _drop_foreign_key('fk_branches_branch_manager_id_users', 'branches'),
+        undo=lambda: _drop_foreign_key(
+            'fk_branches_branch_manager_id_users', 'branches', ['branch_manager_id'], 'users', ['id'],
+            ondelete='SET NULL', onupdate='NO ACTION',
+        ),
     )
 
     # undo: add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if upgrade() did it)
@@ -386,7 +398,10 @@ def downgrade() -> None:
     _revert(
         'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions',
         undoable=lambda: _foreign_key_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions'),
-        undo=lambda: _drop_foreign_key('fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals'),
+        undo=lambda: _drop_foreign_key(
+            'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', ['execution_id'], 'agent_executions', ['id'],
+            ondelete='CASCADE', onupdate='NO ACTION',
+        ),
     )
 
     # undo: create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if upgrade() did it)
@@ -908,34 +923,84 @@ def _rename_column(table: str, old: str, new: str) -> None:
     op.execute(f"ALTER TABLE {_quote(table)} RENAME COLUMN {_quote(old)} TO {_quote(new)}")
 
 
-def _sqlite_rebuild(table: str, change) -> None:
-    """Rebuild a SQLite table with op.batch_alter_table, with foreign keys off so dropping the
-    old table cascades into no child table; foreign_key_check must pass afterwards."""
+def _sqlite_fk_clause(name: str, columns: list, ref_table: str, ref_columns: list, ondelete: str, onupdate: str) -> str:
+    """The clause fixgen adds to a SQLite table's definition (SQLite cannot ALTER constraints)."""
+    def names(items: list) -> str:
+        return ", ".join(f'"{n}"' for n in items)
+
+    return (f'CONSTRAINT "{name}" FOREIGN KEY ({names(columns)}) REFERENCES "{ref_table}" ({names(ref_columns)}) '
+            f"ON DELETE {ondelete} ON UPDATE {onupdate}")
+
+
+def _sqlite_rebuild(table: str, edit) -> None:
+    """SQLite's documented 12-step table rebuild on the table's own CREATE TABLE text.
+
+    op.batch_alter_table would recreate the table from reflection, which drops unnamed
+    CHECKs, triggers, expression indexes, collations and AUTOINCREMENT; editing the
+    original text keeps the table exactly as it was apart from the one clause. Foreign
+    keys are off during the rebuild so dropping the old table cascades into no child
+    table, and foreign_key_check must pass before it commits.
+    """
     bind = op.get_bind()
     enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    legacy = bind.exec_driver_sql("PRAGMA legacy_alter_table").scalar()
+    sql = bind.execute(sa.text("select sql from sqlite_master where type = 'table' and name = :t"), {"t": table}).scalar()
+    extras = [row[0] for row in bind.execute(sa.text(
+        "select sql from sqlite_master where tbl_name = :t and type in ('index', 'trigger') and sql is not null"), {"t": table})]
+    new_sql = edit(sql)
+    temporary = "fixgen_rebuild_" + table.encode().hex()[:20]
+    head, paren, body = new_sql.partition("(")
+    if not paren or not head.strip().upper().startswith("CREATE TABLE"):
+        raise CommandError(f"fixgen: cannot parse the definition of SQLite table {table}")
     with op.get_context().autocommit_block():
         bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        bind.exec_driver_sql("PRAGMA legacy_alter_table=ON")
         try:
-            with op.batch_alter_table(table, recreate="always") as batch:
-                change(batch)
-            bad = bind.exec_driver_sql(f"PRAGMA foreign_key_check({_quote(table)})").fetchall()
-            if bad:
-                raise CommandError(f"fixgen: {len(bad)} row(s) of {table} violate a foreign key after the rebuild")
+            bind.exec_driver_sql("BEGIN")
+            try:
+                bind.exec_driver_sql(f'CREATE TABLE "{temporary}" (' + body)
+                bind.exec_driver_sql(f'INSERT INTO "{temporary}" SELECT * FROM {_quote(table)}')
+                bind.exec_driver_sql(f"DROP TABLE {_quote(table)}")
+                bind.exec_driver_sql(f'ALTER TABLE "{temporary}" RENAME TO {_quote(table)}')
+                for statement in extras:
+                    bind.exec_driver_sql(statement)
+                bad = bind.exec_driver_sql(f"PRAGMA foreign_key_check({_quote(table)})").fetchall()
+                if bad:
+                    raise CommandError(f"fixgen: {len(bad)} row(s) of {table} would violate a foreign key; nothing changed")
+            except BaseException:
+                bind.exec_driver_sql("ROLLBACK")
+                raise
+            bind.exec_driver_sql("COMMIT")
         finally:
+            bind.exec_driver_sql(f"PRAGMA legacy_alter_table={int(legacy)}")
             bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
 
 
 def _add_foreign_key(name: str, table: str, ref_table: str, columns: list, ref_columns: list,
                      ondelete: str, onupdate: str) -> None:
     if _dialect() == "sqlite":
-        _sqlite_rebuild(table, lambda batch: batch.create_foreign_key(
-            name, ref_table, columns, ref_columns, ondelete=ondelete, onupdate=onupdate))
+        clause = _sqlite_fk_clause(name, columns, ref_table, ref_columns, ondelete, onupdate)
+
+        def add(sql: str) -> str:
+            end = sql.rindex(")")
+            return sql[:end] + ", " + clause + sql[end:]
+
+        _sqlite_rebuild(table, add)
     else:
         op.create_foreign_key(name, table, ref_table, columns, ref_columns, ondelete=ondelete, onupdate=onupdate)
 
 
-def _drop_foreign_key(name: str, table: str) -> None:
+def _drop_foreign_key(name: str, table: str, columns: list, ref_table: str, ref_columns: list,
+                      ondelete: str, onupdate: str) -> None:
     if _dialect() == "sqlite":
-        _sqlite_rebuild(table, lambda batch: batch.drop_constraint(name, type_="foreignkey"))
+        clause = ", " + _sqlite_fk_clause(name, columns, ref_table, ref_columns, ondelete, onupdate)
+
+        def remove(sql: str) -> str:
+            if clause not in sql:
+                raise CommandError(f"fixgen: the definition of {table} no longer has the foreign key fixgen added; "
+                                   "drop it by hand")
+            return sql.replace(clause, "", 1)
+
+        _sqlite_rebuild(table, remove)
     else:
         op.drop_constraint(name, table, type_="foreignkey")

@@ -1,0 +1,1080 @@
+"""The `alembic` target through real Alembic on PostgreSQL, MariaDB/MySQL and SQLite.
+
+Every test generates the revision with the real CLI (in-process, typer's CliRunner), puts it
+in a throw-away Alembic project (a copy of tests/alembic_env/env.py, alembic's own
+script.py.mako and a versions/ directory), and drives it with alembic.command
+(upgrade/downgrade/stamp/heads) against a fresh database from tests/dbs.py; the offline test
+also runs the real `python -m alembic` CLI. Schemas and data are compared with the exact
+catalog snapshots of tests/dbs.py. No mocks.
+
+What the alembic target promises (README "Alembic", templates/alembic/revision.py.j2):
+  * upgrade() is idempotent: each fix is made only if not present by definition (an index
+    leading with the same columns, a foreign key on the same columns to the same table and
+    columns, whatever the name), and recorded in fixgen_ledger;
+  * downgrade() undoes only what upgrade() recorded and drops fixgen_ledger once empty, so
+    downgrade after upgrade restores the schema exactly; hand-made objects stay;
+  * a preflight stops upgrade() before any change (orphan rows for a new foreign key: table,
+    column, count and a listing query);
+  * SQLite foreign keys go through op.batch_alter_table with foreign keys off: rows of the
+    rebuilt table and of the tables referencing it survive;
+  * offline mode raises alembic.util.CommandError pointing to `fixgen emit --target sql`;
+  * without --down-revision the revision chains onto the single head of --out; several heads
+    are exit 2 asking for --down-revision.
+
+Golden file: tests/golden/alembic/<rev>_fix_migration_inconsistencies.py; after an intended
+change rewrite it with `python -m pytest tests/test_alembic_target.py --update-golden` and
+review the diff (tests/golden/ruff.toml keeps ruff off generated code).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import difflib
+import io
+import os
+import py_compile
+import random
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dbs import DIALECTS, Database, _finish, in_ci
+from typer.testing import CliRunner
+
+from fixgen.cli import app
+
+try:
+    import alembic
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+except ImportError:  # pragma: no cover - depends on the environment
+    if in_ci():
+        raise
+    pytest.skip("alembic is not installed", allow_module_level=True)
+
+# Reflecting a SQLite "tinyint(1)" column (the seed's is_active) makes SQLAlchemy warn once per
+# inspection; harmless, and reported separately (it is visible to users of SQLite schemas).
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:Could not instantiate type <class 'sqlalchemy\.sql\.sqltypes\.INTEGER'> with reflected arguments"
+)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLES = ROOT / "examples"
+SEED_SPEC = EXAMPLES / "seed-fixes.yaml"
+ENV_PY = HERE / "alembic_env" / "env.py"
+MAKO = Path(alembic.__file__).resolve().parent / "templates" / "generic" / "script.py.mako"
+GOLDEN_DIR = HERE / "golden" / "alembic"
+TS = "20251119120000"
+LEDGER = "fixgen_ledger"
+VERSION_TABLE = "alembic_version"
+SEED_NAME = "fix_migration_inconsistencies"
+
+ACTION = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION"}
+# what the catalogs report for sa.DateTime() (created_at/updated_at of missing_timestamps)
+TIMESTAMP_TYPE = {"postgresql": "timestamp without time zone", "mysql": "datetime", "sqlite": "datetime"}
+# the DDL a person would type to add one by hand
+TIMESTAMP_DDL = {"postgresql": "TIMESTAMP NULL", "mysql": "DATETIME NULL", "sqlite": "datetime NULL"}
+
+# --------------------------------------------------------------------------- the seed spec, as data
+
+SEED_DOC: dict[str, Any] = yaml.safe_load(SEED_SPEC.read_text(encoding="utf-8"))
+SEED_ISSUES: list[dict[str, Any]] = SEED_DOC["issues"]
+
+
+@dataclass(frozen=True)
+class FK:
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str  # catalog spelling
+
+    @property
+    def conventional_name(self) -> str:
+        return f"fk_{self.table}_{'_'.join(self.columns)}_{self.ref_table}"
+
+
+def _ref(value: str) -> tuple[str, tuple[str, ...]]:
+    table, _, col = value.partition(".")
+    return table, (col or "id",)
+
+
+RENAMES: list[tuple[str, str, str]] = [(i["table"], i["from"], i["to"]) for i in SEED_ISSUES
+                                       if i["kind"] == "rename_column"]
+RENAMED_TO = {(t, new): old for t, old, new in RENAMES}
+TIMESTAMP_TABLES: list[str] = [i["table"] for i in SEED_ISSUES if i["kind"] == "missing_timestamps"]
+SEED_FKS: list[FK] = [
+    FK(i["table"], tuple(i["columns"]), *_ref(i["references"]), ACTION[i.get("on_delete", "no_action")])
+    for i in SEED_ISSUES if i["kind"] == "missing_foreign_key"
+]
+SEED_INDEXES: list[tuple[str, tuple[str, ...]]] = [(i["table"], tuple(i["columns"])) for i in SEED_ISSUES
+                                                   if i["kind"] == "missing_index"]
+# each foreign key's supporting index, then the plain ones (no overlap in the seed)
+ALL_SEED_INDEXES = [(fk.table, fk.columns) for fk in SEED_FKS] + SEED_INDEXES
+
+
+def ix_name(table: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> str:
+    return f"{'uq' if unique else 'ix'}_{table}_{'_'.join(cols)}"
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def cli(*args: str) -> Run:
+    try:  # click < 8.2 mixes stderr into stdout unless told not to
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        runner = CliRunner()
+    r = runner.invoke(app, [str(a) for a in args])
+    return Run(r.exit_code, r.stdout, r.stderr, r.exception)
+
+
+_spec_counter = 0
+
+
+def write_spec(directory: Path, spec: dict[str, Any]) -> Path:
+    global _spec_counter
+    _spec_counter += 1
+    path = directory / f"spec_{_spec_counter}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def emit_alembic(spec: Path | dict[str, Any], versions: Path, *extra: str, timestamp: str = TS) -> Path:
+    """`fixgen emit SPEC --target alembic --out VERSIONS --timestamp TS [extra]`: the new file,
+    checked with py_compile."""
+    if not isinstance(spec, Path):
+        spec = write_spec(versions.parent, spec)
+    before = set(versions.glob("*.py")) if versions.is_dir() else set()
+    args = ["emit", str(spec), "--target", "alembic", "--out", str(versions), "--timestamp", timestamp, *extra]
+    run = cli(*args)
+    assert run.code == 0, f"fixgen {' '.join(args)} exited {run.code}:\n{run.output}\n{run.exception!r}"
+    [new] = sorted(set(versions.glob("*.py")) - before)
+    py_compile.compile(str(new), cfile=str(versions.parent / "compiled.pyc"), doraise=True)
+    return new
+
+
+def module_values(path: Path) -> dict[str, Any]:
+    """Top-level literal assignments of a revision file (revision, down_revision, MIGRATION...)."""
+    out: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value = node.target.id, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+        else:
+            continue
+        with contextlib.suppress(ValueError):
+            out[name] = ast.literal_eval(value)
+    return out
+
+
+# --------------------------------------------------------------------------- an Alembic project
+
+
+class Project:
+    """A throw-away Alembic project: script_location with env.py, script.py.mako, versions/."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.versions = root / "versions"
+        self.versions.mkdir(parents=True)
+        shutil.copy(ENV_PY, root / "env.py")
+        shutil.copy(MAKO, root / "script.py.mako")
+        self.stdout = io.StringIO()  # command.heads and friends print here
+        self.sql = io.StringIO()  # offline SQL goes here
+
+    @property
+    def cfg(self) -> Config:
+        cfg = Config(stdout=self.stdout, output_buffer=self.sql)
+        cfg.set_main_option("script_location", str(self.root))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def upgrade(self, rev: str = "head", **kw: Any) -> None:
+        command.upgrade(self.cfg, rev, **kw)
+
+    def downgrade(self, rev: str = "base", **kw: Any) -> None:
+        command.downgrade(self.cfg, rev, **kw)
+
+    def stamp(self, rev: str) -> None:
+        command.stamp(self.cfg, rev)
+
+    def heads(self) -> list[str]:
+        return sorted(ScriptDirectory.from_config(self.cfg).get_heads())
+
+    def heads_output(self) -> str:
+        self.stdout.seek(0)
+        self.stdout.truncate()
+        command.heads(self.cfg)
+        return self.stdout.getvalue()
+
+    def write_ini(self) -> Path:
+        ini = self.root / "alembic.ini"
+        url = self.url.replace("%", "%%")
+        ini.write_text(f"[alembic]\nscript_location = {self.root}\nsqlalchemy.url = {url}\n", encoding="utf-8")
+        return ini
+
+
+def project(tmp_path: Path, db: Database | str) -> Project:
+    return Project(tmp_path / "alembic", db if isinstance(db, str) else db.url)
+
+
+# --------------------------------------------------------------------------- snapshot helpers
+
+
+def load_seed(db: Database) -> None:
+    db.run_sql_file(EXAMPLES / f"seed-before.{db.dialect}.sql")
+
+
+def columns(s: dict, table: str) -> list[str]:
+    return [c["name"] for c in s[table]["columns"]]
+
+
+def has_column(s: dict, table: str, col: str) -> bool:
+    return col in columns(s, table)
+
+
+def index_named(s: dict, table: str, name: str) -> dict | None:
+    return next((i for i in s[table]["indexes"] if i["name"] == name), None)
+
+
+def indexes_leading(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
+    k = len(cols)
+    return [i for i in s[table]["indexes"] if i["columns"][:k] == list(cols) and i["where"] is None]
+
+
+def fks_on(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
+    return [f for f in s[table]["foreign_keys"] if f["columns"] == list(cols)]
+
+
+def index_entry(name: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> dict:
+    return {"name": name, "columns": list(cols), "unique": unique, "where": None, "valid": True}
+
+
+def fk_entry(fk: FK, dialect: str) -> dict:
+    return {"name": None if dialect == "sqlite" else fk.conventional_name,  # SQLite reports no names
+            "columns": list(fk.columns), "referred_table": fk.ref_table, "referred_columns": list(fk.ref_columns),
+            "on_delete": fk.on_delete, "on_update": "NO ACTION", "valid": True}
+
+
+def rename_in_schema(s: dict, table: str, old: str, new: str) -> None:
+    info = s[table]
+    for c in info["columns"]:
+        if c["name"] == old:
+            c["name"] = new
+    info["primary_key"] = [new if c == old else c for c in info["primary_key"]]
+    for i in info["indexes"]:
+        i["columns"] = [new if c == old else c for c in i["columns"]]
+    for f in info["foreign_keys"]:
+        f["columns"] = [new if c == old else c for c in f["columns"]]
+    for other in s.values():
+        for f in other["foreign_keys"]:
+            if f["referred_table"] == table:
+                f["referred_columns"] = [new if c == old else c for c in f["referred_columns"]]
+
+
+def without(s: dict, *tables: str) -> dict:
+    return {k: v for k, v in s.items() if k not in tables}
+
+
+def schema_diff(actual: dict, expected: dict) -> str:
+    """A compact, readable difference between two snapshots ('' when equal)."""
+    lines = []
+    for t in sorted(set(actual) | set(expected)):
+        if t not in actual:
+            lines.append(f"table {t}: missing")
+            continue
+        if t not in expected:
+            lines.append(f"table {t}: unexpected")
+            continue
+        for part in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
+            a, e = actual[t][part], expected[t][part]
+            if a != e:
+                if part == "primary_key":
+                    lines.append(f"table {t} {part}: {a} != {e}")
+                    continue
+                extra = [x for x in a if x not in e]
+                missing = [x for x in e if x not in a]
+                lines.append(f"table {t} {part}: unexpected {extra}; missing {missing}"
+                             + ("" if extra or missing else f"; order differs: {a} != {e}"))
+    return "\n".join(lines)
+
+
+def assert_schema(actual: dict, expected: dict, what: str = "") -> None:
+    diff = schema_diff(actual, expected)
+    assert not diff, f"schema differs{' (' + what + ')' if what else ''}:\n{diff}"
+    assert actual == expected
+
+
+def _row_key(row: tuple) -> tuple:
+    return tuple((v is not None, v or "") for v in row)
+
+
+def ledger_rows(db: Database) -> list[tuple]:
+    return sorted(db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)}"))
+
+
+def version_rows(db: Database) -> list[tuple]:
+    if VERSION_TABLE not in db.table_names():
+        return []
+    return db.query(f"SELECT version_num FROM {VERSION_TABLE}")
+
+
+def check_ledger_table(s: dict) -> dict:
+    assert LEDGER in s, "upgrade must create the ledger table"
+    led = s[LEDGER]
+    assert [c["name"] for c in led["columns"]] == ["migration", "step", "object_name", "applied_at"]
+    assert led["primary_key"] == ["migration", "step"]
+    return led
+
+
+def expected_seed_after_up(before: dict, dialect: str, ledger: dict) -> tuple[dict, int]:
+    """The snapshot upgrade must produce from `before` (without alembic_version), and how many
+    changes it makes: each fix only where it is not present by definition."""
+    s = copy.deepcopy(before)
+    changes = 0
+    for t, old, new in RENAMES:
+        if has_column(s, t, old):
+            rename_in_schema(s, t, old, new)
+            changes += 1
+    for t in TIMESTAMP_TABLES:
+        for c in ("created_at", "updated_at"):
+            if not has_column(s, t, c):
+                s[t]["columns"].append({"name": c, "type": TIMESTAMP_TYPE[dialect], "nullable": True,
+                                        "default": None, "extra": None})
+                changes += 1
+    for t, cols in ALL_SEED_INDEXES:
+        if not indexes_leading(s, t, cols):
+            s[t]["indexes"].append(index_entry(ix_name(t, cols), cols))
+            changes += 1
+    for fk in SEED_FKS:
+        if not fks_on(s, fk.table, fk.columns):
+            s[fk.table]["foreign_keys"].append(fk_entry(fk, dialect))
+            changes += 1
+    s[LEDGER] = copy.deepcopy(ledger)
+    return _finish(s), changes
+
+
+def expected_data_after_up(before: dict[str, list[tuple]], before_schema: dict, after_schema: dict
+                           ) -> dict[str, list[tuple]]:
+    """The same rows; added (nullable, default-less) columns read NULL."""
+    out = {}
+    for t, rows in before.items():
+        added = len(after_schema[t]["columns"]) - len(before_schema[t]["columns"])
+        out[t] = sorted((row + (None,) * added for row in rows), key=_row_key)
+    return out
+
+
+def after_alembic(db: Database) -> dict:
+    """The schema snapshot without Alembic's own bookkeeping table."""
+    return without(db.schema_snapshot(), VERSION_TABLE)
+
+
+# =========================================================================== 1. golden file
+
+
+def test_golden_seed_revision(tmp_path: Path, update_golden: bool) -> None:
+    versions = tmp_path / "versions"
+    path = emit_alembic(SEED_SPEC, versions)
+    again = emit_alembic(SEED_SPEC, tmp_path / "versions2")
+    assert path.name == again.name and path.read_bytes() == again.read_bytes(), "output must be deterministic"
+    values = module_values(path)
+    assert path.name == f"{values['revision']}_{SEED_NAME}.py"
+    assert re.fullmatch(r"[0-9a-f]{12}", values["revision"])
+    assert values["down_revision"] is None and values["MIGRATION"] == f"{values['revision']}_{SEED_NAME}"
+    data = path.read_bytes()
+    golden = GOLDEN_DIR / path.name
+    hint = "(if the change is intended: python -m pytest tests/test_alembic_target.py --update-golden)"
+    if update_golden:
+        if GOLDEN_DIR.exists():
+            shutil.rmtree(GOLDEN_DIR)
+        GOLDEN_DIR.mkdir(parents=True)
+        golden.write_bytes(data)
+        pytest.skip(f"golden file updated: {golden.relative_to(ROOT)}")
+    assert GOLDEN_DIR.is_dir(), f"no golden files in {GOLDEN_DIR.relative_to(ROOT)} {hint}"
+    assert sorted(p.name for p in GOLDEN_DIR.iterdir()) == [path.name], f"different file names {hint}"
+    if data != golden.read_bytes():
+        diff = difflib.unified_diff(golden.read_text(encoding="utf-8").splitlines(keepends=True),
+                                    data.decode("utf-8").splitlines(keepends=True),
+                                    f"golden/{path.name}", f"actual/{path.name}", n=2)
+        pytest.fail(f"{golden.relative_to(ROOT)} differs {hint}\n{''.join(list(diff)[:80])}", pytrace=False)
+    py_compile.compile(str(golden), cfile=str(tmp_path / "golden.pyc"), doraise=True)
+
+
+def test_emit_to_stdout_is_the_same_revision(tmp_path: Path) -> None:
+    written = emit_alembic(SEED_SPEC, tmp_path / "versions")
+    run = cli("emit", SEED_SPEC, "--target", "alembic", "--timestamp", TS)
+    assert run.code == 0, run.output
+    assert run.stdout == written.read_text(encoding="utf-8")
+
+
+# =========================================================================== 2. seed round trip
+
+
+def test_seed_round_trip(db: Database, tmp_path: Path) -> None:
+    d = db.dialect
+    load_seed(db)
+    proj = project(tmp_path, db)
+    rev = module_values(emit_alembic(SEED_SPEC, proj.versions))["revision"]
+    s0 = db.schema_snapshot()
+    tables = sorted(s0)
+    d0 = db.data_snapshot(tables)
+    assert LEDGER not in s0 and VERSION_TABLE not in s0
+    renamed_before = {t: sorted(db.query(f"SELECT id, {old} FROM {t}")) for t, old, _ in RENAMES}
+    assert all(renamed_before.values())
+    assert d0["team_members"], "the seed must have team_members rows (they reference the rebuilt teams)"
+
+    # ---- upgrade head
+    proj.upgrade("head")
+    assert version_rows(db) == [(rev,)]
+    s1 = after_alembic(db)
+    expected, changes = expected_seed_after_up(s0, d, check_ledger_table(s1))
+    assert_schema(s1, expected, "after upgrade")
+    ledger = ledger_rows(db)
+    assert len(ledger) == changes == len(RENAMES) + 2 * len(TIMESTAMP_TABLES) + len(ALL_SEED_INDEXES) + len(SEED_FKS)
+    assert {m for m, _, _ in ledger} == {f"{rev}_{SEED_NAME}"}
+
+    # the concrete objects, spelled out
+    [hitl] = fks_on(s1, "hitl_approvals", ["execution_id"])
+    assert hitl == {"name": None if d == "sqlite" else "fk_hitl_approvals_execution_id_agent_executions",
+                    "columns": ["execution_id"], "referred_table": "agent_executions", "referred_columns": ["id"],
+                    "on_delete": "CASCADE", "on_update": "NO ACTION", "valid": True}
+    for table, col in [("branches", "branch_manager_id"), ("departments", "department_head_id"),
+                       ("projects", "project_manager_id"), ("teams", "team_lead_id")]:
+        [fk] = fks_on(s1, table, [col])
+        assert (fk["referred_table"], fk["referred_columns"], fk["on_delete"]) == ("users", ["id"], "SET NULL")
+        assert fk["name"] == (None if d == "sqlite" else f"fk_{table}_{col}_users")
+    for t, old, new in RENAMES:
+        assert not has_column(s1, t, old) and has_column(s1, t, new)
+        assert sorted(db.query(f"SELECT id, {new} FROM {t}")) == renamed_before[t]
+    tm = {c["name"]: c for c in s1["team_members"]["columns"]}
+    for c in ("created_at", "updated_at"):
+        assert tm[c] == {"name": c, "type": TIMESTAMP_TYPE[d], "nullable": True, "default": None, "extra": None}
+    assert columns(s1, "team_members")[-2:] == ["created_at", "updated_at"]
+    for t, cols in ALL_SEED_INDEXES:
+        assert index_named(s1, t, ix_name(t, cols)) == index_entry(ix_name(t, cols), cols), (t, cols)
+    # every pre-existing foreign key is still there (SQLite rebuilt five tables)
+    for t in s0:
+        for fk in s0[t]["foreign_keys"]:
+            assert fk in s1[t]["foreign_keys"], (t, fk)
+    d1 = db.data_snapshot(tables)
+    assert d1 == expected_data_after_up(d0, s0, s1)
+    assert d1["team_members"] == sorted((r + (None, None) for r in d0["team_members"]), key=_row_key)
+    if d == "sqlite":
+        assert db.query("PRAGMA foreign_key_check") == []
+
+    # ---- stamp base, upgrade again: nothing changes
+    proj.stamp("base")
+    assert version_rows(db) == []
+    proj.upgrade("head")
+    assert version_rows(db) == [(rev,)]
+    assert_schema(after_alembic(db), s1, "stamp base + upgrade")
+    assert db.data_snapshot(tables) == d1
+    assert ledger_rows(db) == ledger
+
+    # ---- downgrade base: exactly the before schema and data
+    proj.downgrade("base")
+    assert version_rows(db) == []
+    assert_schema(after_alembic(db), s0, "after downgrade")
+    assert db.data_snapshot(tables) == d0
+    for t, old, _ in RENAMES:
+        assert sorted(db.query(f"SELECT id, {old} FROM {t}")) == renamed_before[t]
+    if d == "sqlite":
+        assert db.query("PRAGMA foreign_key_check") == []
+
+    # ---- and upgrade once more: the same fixed schema
+    proj.upgrade("head")
+    assert_schema(after_alembic(db), s1, "upgrade after downgrade")
+    assert db.data_snapshot(tables) == d1
+
+
+# =========================================================================== 3. partial pre-application
+
+INDEX_MODES = ("skip", "conventional", "other", "other_wider")
+FK_MODES = {
+    # foreign keys by hand only where ALTER TABLE can add them
+    "postgresql": ("skip", "fk_conventional", "fk_other", "fk_other_with_index", "index_other_only",
+                   "index_conventional_only"),
+    "mysql": ("skip", "fk_conventional", "fk_other", "fk_other_with_index", "index_other_only",
+              "index_conventional_only"),
+    "sqlite": ("skip", "index_other_only", "index_conventional_only"),
+}
+
+
+def hand_apply(db: Database, rng: random.Random) -> list[str]:
+    """Apply a random part of the seed fixes by hand, the way a person would; return a log."""
+    d = db.dialect
+    log: list[str] = []
+    n = 0
+
+    def other(kind: str) -> str:
+        nonlocal n
+        n += 1
+        return f"manual_{kind}_{n}"
+
+    def do(sql: str) -> None:
+        db.execute(sql)
+        log.append(sql)
+
+    done_renames = rng.sample(RENAMES, rng.randint(0, len(RENAMES)))
+    for t, old, new in done_renames:
+        do(f"ALTER TABLE {t} RENAME COLUMN {old} TO {new}")
+    renamed = {(t, new) for t, _, new in done_renames}
+
+    def current(t: str, c: str) -> str:
+        if (t, c) in RENAMED_TO and (t, c) not in renamed:
+            return RENAMED_TO[(t, c)]
+        return c
+
+    for t in TIMESTAMP_TABLES:
+        for c in rng.sample(["created_at", "updated_at"], rng.randint(0, 2)):
+            do(f"ALTER TABLE {t} ADD COLUMN {c} {TIMESTAMP_DDL[d]}")
+
+    modes = list(FK_MODES[d])
+    for fk in SEED_FKS:
+        mode = rng.choice(modes)
+        cols = ", ".join(fk.columns)
+        add_fk = (f"ALTER TABLE {fk.table} ADD CONSTRAINT {{}} FOREIGN KEY ({cols}) REFERENCES "
+                  f"{fk.ref_table} ({', '.join(fk.ref_columns)}) ON DELETE {fk.on_delete}")
+        if mode == "fk_conventional":
+            do(add_fk.format(fk.conventional_name))
+        elif mode == "fk_other":
+            do(add_fk.format(other("fk")))
+        elif mode == "fk_other_with_index":
+            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
+            do(add_fk.format(other("fk")))
+        elif mode == "index_other_only":
+            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
+        elif mode == "index_conventional_only":
+            do(f"CREATE INDEX {ix_name(fk.table, fk.columns)} ON {fk.table} ({cols})")
+
+    for t, cols in SEED_INDEXES:
+        mode = rng.choice(INDEX_MODES)
+        now = [current(t, c) for c in cols]
+        if mode == "conventional" and now != list(cols):
+            mode = "other"  # an index named for the new column name, on the old column: not a fix
+        if mode == "conventional":
+            do(f"CREATE INDEX {ix_name(t, cols)} ON {t} ({', '.join(now)})")
+        elif mode == "other":
+            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)})")
+        elif mode == "other_wider":
+            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)}, id)")
+    return log
+
+
+@pytest.mark.parametrize("seed", [101, 202])
+def test_partial_preapplication(db: Database, seed: int, tmp_path: Path) -> None:
+    d = db.dialect
+    load_seed(db)
+    proj = project(tmp_path, db)
+    emit_alembic(SEED_SPEC, proj.versions)
+    log = hand_apply(db, random.Random(f"{d}-{seed}"))
+    context = "hand-applied:\n  " + "\n  ".join(log)
+    s0 = db.schema_snapshot()
+    tables = sorted(s0)
+    d0 = db.data_snapshot(tables)
+
+    proj.upgrade("head")
+    s1 = after_alembic(db)
+    expected, changes = expected_seed_after_up(s0, d, check_ledger_table(s1))
+    assert_schema(s1, expected, f"after upgrade; {context}")
+    ledger = ledger_rows(db)
+    assert len(ledger) == changes, context
+    # every fix present, none twice
+    for t, old, new in RENAMES:
+        assert has_column(s1, t, new) and not has_column(s1, t, old)
+    for t in TIMESTAMP_TABLES:
+        assert sorted(c for c in columns(s1, t) if c in ("created_at", "updated_at")) == ["created_at", "updated_at"]
+    for t, cols in ALL_SEED_INDEXES:
+        assert len(indexes_leading(s1, t, cols)) == 1, (t, cols, s1[t]["indexes"], context)
+    for fk in SEED_FKS:
+        [got] = fks_on(s1, fk.table, fk.columns)
+        assert (got["referred_table"], got["referred_columns"], got["on_delete"]) == \
+            (fk.ref_table, list(fk.ref_columns), fk.on_delete)
+    d1 = db.data_snapshot(tables)
+    assert d1 == expected_data_after_up(d0, s0, s1)
+
+    proj.stamp("base")
+    proj.upgrade("head")
+    assert_schema(after_alembic(db), s1, f"stamp base + upgrade; {context}")
+    assert db.data_snapshot(tables) == d1
+    assert ledger_rows(db) == ledger
+
+    proj.downgrade("base")
+    assert_schema(after_alembic(db), s0, f"after downgrade: hand-applied objects must stay; {context}")
+    assert db.data_snapshot(tables) == d0
+
+
+# =========================================================================== 4. orphans
+
+ORPHAN_EXECUTIONS = ["0e000000-0000-4000-8000-000000000001", "0e000000-0000-4000-8000-000000000002"]
+ORPHAN_MANAGER = "0b000000-0000-4000-8000-0000000000ff"
+
+
+def test_orphans_stop_upgrade_before_any_change(db: Database, tmp_path: Path) -> None:
+    load_seed(db)
+    [(agent_id, tenant_id)] = db.query("SELECT id, tenant_id FROM agents ORDER BY id LIMIT 1")
+    [(org_id,)] = db.query("SELECT id FROM organizations ORDER BY id LIMIT 1")
+    db.execute([
+        *(f"INSERT INTO hitl_approvals (id, tenant_id, agent_id, execution_id) "
+          f"VALUES ('{i:08d}-0000-4000-8000-00000000000a', '{tenant_id}', '{agent_id}', '{e}')"
+          for i, e in enumerate(ORPHAN_EXECUTIONS)),
+        f"INSERT INTO branches (id, organization_id, name, branch_manager_id) "
+        f"VALUES ('0b000000-0000-4000-8000-000000000001', '{org_id}', 'Orphanage', '{ORPHAN_MANAGER}')",
+    ])
+    proj = project(tmp_path, db)
+    emit_alembic(SEED_SPEC, proj.versions)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
+
+    with pytest.raises(CommandError) as info:
+        proj.upgrade("head")
+    message = str(info.value)
+    assert message.startswith("fixgen: nothing was changed:"), message
+    m = re.search(r"(\d+) orphan row\(s\) in hitl_approvals \(execution_id\) have no matching row in "
+                  r"agent_executions \(id\); list them with: ([^\n]+)", message)
+    assert m, message
+    assert int(m.group(1)) == len(ORPHAN_EXECUTIONS)
+    listed = db.query(m.group(2))
+    execution_col = columns(s0, "hitl_approvals").index("execution_id")
+    assert sorted(str(r[execution_col]) for r in listed) == ORPHAN_EXECUTIONS
+    m = re.search(r"1 orphan row\(s\) in branches \(branch_manager_id\) have no matching row in users \(id\); "
+                  r"list them with: ([^\n]+)", message)
+    assert m, message
+    manager_col = columns(s0, "branches").index("branch_manager_id")
+    assert [str(r[manager_col]) for r in db.query(m.group(1))] == [ORPHAN_MANAGER]
+    for fk in ("departments", "projects", "teams"):  # no orphans there: not mentioned
+        assert f"in {fk} (" not in message
+
+    # nothing changed (MariaDB included, where DDL is not transactional)
+    assert_schema(after_alembic(db), s0, "after a refused upgrade")
+    assert LEDGER not in db.table_names()
+    assert version_rows(db) == []
+    assert without(db.data_snapshot(), VERSION_TABLE) == d0
+
+
+# =========================================================================== 5. offline mode
+
+OFFLINE_URLS = {
+    "sqlite": "sqlite:///offline.db",
+    "postgresql": "postgresql+psycopg://nobody@127.0.0.1:1/offline",
+    "mysql": "mysql+pymysql://nobody@127.0.0.1:1/offline",
+}
+OFFLINE_MESSAGE = re.compile(r"cannot run in offline \(--sql\) mode.*fixgen emit SPEC --target sql", re.S)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_offline_mode_raises_command_error(dialect: str, tmp_path: Path) -> None:
+    proj = project(tmp_path, OFFLINE_URLS[dialect])  # never connected to
+    rev = module_values(emit_alembic(SEED_SPEC, proj.versions))["revision"]
+    with pytest.raises(CommandError) as info:
+        proj.upgrade("head", sql=True)
+    assert OFFLINE_MESSAGE.search(str(info.value)), str(info.value)
+    assert f"fixgen revision {rev}" in str(info.value)
+    assert "ALTER TABLE" not in proj.sql.getvalue() and "CREATE INDEX" not in proj.sql.getvalue()
+    with pytest.raises(CommandError) as info:
+        proj.downgrade(f"{rev}:base", sql=True)
+    assert OFFLINE_MESSAGE.search(str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_offline_mode_through_the_alembic_cli(dialect: str, tmp_path: Path) -> None:
+    proj = project(tmp_path, OFFLINE_URLS[dialect])
+    emit_alembic(SEED_SPEC, proj.versions)
+    ini = proj.write_ini()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head", "--sql"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    # alembic prints "FAILED: <message>" (on stdout, after the SQL it had written so far)
+    failed = out[out.index("FAILED:"):] if "FAILED:" in out else ""
+    assert OFFLINE_MESSAGE.search(" ".join(failed.split())), out  # alembic wraps long messages
+    assert "Traceback" not in out, out
+    assert not (tmp_path / "offline.db").exists()
+
+
+# =========================================================================== 6. chaining
+
+BASE_REV = "1a2b3c4d5e6f"
+BASE_REVISION = f'''"""create owners and gadgets
+
+Revision ID: {BASE_REV}
+Revises:
+Create Date: 2025-11-01 10:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = {BASE_REV!r}
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table(
+        "owners",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "gadgets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.execute("INSERT INTO owners (id, name) VALUES (1, 'Ann'), (2, 'Bob')")
+    op.execute("INSERT INTO gadgets (id, owner_id, name) VALUES (1, 1, 'lamp'), (2, NULL, 'desk'), (3, 2, 'pen')")
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_table("gadgets")
+    op.drop_table("owners")
+'''
+GADGET_SPEC = {"version": 1, "name": "fix_gadgets", "issues": [
+    {"kind": "missing_index", "table": "gadgets", "columns": ["name"]},
+    {"kind": "missing_foreign_key", "table": "gadgets", "columns": ["owner_id"], "references": "owners.id",
+     "on_delete": "set_null"},
+]}
+
+
+def test_chains_onto_the_single_head_and_upgrade_runs_both(db: Database, tmp_path: Path) -> None:
+    proj = project(tmp_path, db)
+    (proj.versions / f"{BASE_REV}_create_owners_and_gadgets.py").write_text(BASE_REVISION, encoding="utf-8")
+    assert proj.heads() == [BASE_REV]
+    path = emit_alembic(GADGET_SPEC, proj.versions)
+    values = module_values(path)
+    rev = values["revision"]
+    assert values["down_revision"] == BASE_REV
+    assert f"\nRevises: {BASE_REV}\n" in path.read_text(encoding="utf-8")
+    assert proj.heads() == [rev]
+    heads = proj.heads_output()
+    assert heads.strip() == f"{rev} (head)", heads
+    assert ScriptDirectory.from_config(proj.cfg).get_revision(rev).down_revision == BASE_REV
+
+    proj.upgrade("head")
+    assert version_rows(db) == [(rev,)]
+    s = after_alembic(db)
+    assert index_named(s, "gadgets", "ix_gadgets_name") == index_entry("ix_gadgets_name", ["name"])
+    [fk] = fks_on(s, "gadgets", ["owner_id"])
+    assert (fk["referred_table"], fk["on_delete"]) == ("owners", "SET NULL")
+    assert sorted(db.query("SELECT id, owner_id, name FROM gadgets")) == [(1, 1, "lamp"), (2, None, "desk"),
+                                                                          (3, 2, "pen")]
+    # one step back: only the fix is undone, the base revision's tables stay
+    proj.downgrade(BASE_REV)
+    assert version_rows(db) == [(BASE_REV,)]
+    assert sorted(after_alembic(db)) == ["gadgets", "owners"]
+    assert fks_on(after_alembic(db), "gadgets", ["owner_id"]) == []
+    proj.downgrade("base")
+    assert after_alembic(db) == {} and version_rows(db) == []
+
+
+def _old_style_revision(rev: str, down: str | None) -> str:
+    """A revision as older Alembic versions wrote it (no annotations)."""
+    return (f'"""second branch\n\nRevision ID: {rev}\nRevises: {down or ""}\nCreate Date: 2025-11-02 10:00:00\n\n"""\n'
+            "from alembic import op\nimport sqlalchemy as sa\n\n\n"
+            f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+            "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
+
+
+def test_several_heads_need_down_revision(tmp_path: Path) -> None:
+    proj = project(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    # a real `alembic revision` twice from the same base: two heads
+    command.revision(proj.cfg, "base", rev_id="aaaa00000001")
+    command.revision(proj.cfg, "left", rev_id="bbbb00000002", head="aaaa00000001")
+    (proj.versions / "cccc00000003_right.py").write_text(_old_style_revision("cccc00000003", "aaaa00000001"),
+                                                         encoding="utf-8")
+    assert proj.heads() == ["bbbb00000002", "cccc00000003"]
+    listing = sorted(p.name for p in proj.versions.iterdir())
+    spec = write_spec(tmp_path, GADGET_SPEC)
+
+    run = cli("emit", spec, "--target", "alembic", "--out", proj.versions, "--timestamp", TS)
+    assert run.code == 2, run.output
+    assert "Traceback" not in run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert "several heads" in run.stderr and "--down-revision" in run.stderr, run.stderr
+    assert "bbbb00000002" in run.stderr and "cccc00000003" in run.stderr, run.stderr
+    assert sorted(p.name for p in proj.versions.iterdir()) == listing, "nothing may be written"
+
+    path = emit_alembic(spec, proj.versions, "--down-revision", "cccc00000003")
+    values = module_values(path)
+    assert values["down_revision"] == "cccc00000003"
+    assert proj.heads() == sorted(["bbbb00000002", values["revision"]])
+
+    # --rev-id sets the id (and the file name, and the ledger key)
+    path = emit_alembic(spec, proj.versions, "--down-revision", "bbbb00000002", "--rev-id", "fix_gadgets_01")
+    assert path.name == "fix_gadgets_01_fix_gadgets.py"
+    values = module_values(path)
+    assert (values["revision"], values["down_revision"], values["MIGRATION"]) == \
+        ("fix_gadgets_01", "bbbb00000002", "fix_gadgets_01_fix_gadgets")
+    assert "fix_gadgets_01" in proj.heads()
+
+
+def test_rev_id_and_chaining_in_a_linear_history(tmp_path: Path) -> None:
+    proj = project(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    command.revision(proj.cfg, "one", rev_id="aaaa00000001")
+    command.revision(proj.cfg, "two", rev_id="bbbb00000002")  # real Alembic: chains onto aaaa00000001
+    path = emit_alembic(GADGET_SPEC, proj.versions, "--rev-id", "custom42")
+    values = module_values(path)
+    assert (path.name, values["revision"], values["down_revision"]) == \
+        ("custom42_fix_gadgets.py", "custom42", "bbbb00000002")
+    assert proj.heads() == ["custom42"]
+    # the next emit chains onto ours
+    nxt = module_values(emit_alembic(GADGET_SPEC, proj.versions, "--rev-id", "custom43", "--name", "again"))
+    assert nxt["down_revision"] == "custom42"
+    assert proj.heads() == ["custom43"]
+    # a bad id is bad input
+    run = cli("emit", write_spec(tmp_path, GADGET_SPEC), "--target", "alembic", "--out", proj.versions,
+              "--rev-id", "no-dashes!")
+    assert run.code == 2 and "--rev-id" in run.stderr and "Traceback" not in run.output, run.output
+
+
+# =========================================================================== 7. every column type
+
+TYPED_TABLE = {
+    "postgresql": "CREATE TABLE typed (id integer PRIMARY KEY, name varchar(20) NULL)",
+    "mysql": "CREATE TABLE typed (id integer PRIMARY KEY, name varchar(20) NULL) ENGINE=InnoDB",
+    "sqlite": "CREATE TABLE typed (id integer PRIMARY KEY, name varchar(20) NULL)",
+}
+# type -> (spec default for the NOT NULL variant, how each row then reads it back, per dialect)
+UUID0 = "00000000-0000-0000-0000-000000000000"
+TYPE_DEFAULTS: dict[str, tuple[Any, dict[str, str]]] = {
+    "string(40)": ("it's a \\ default; -- ok", {}),
+    "text": ("hello", {}),
+    "integer": (7, {}),
+    "bigint": (9000000000, {}),
+    "smallint": (-3, {}),
+    "boolean": (True, {"postgresql": "True", "mysql": "1", "sqlite": "1"}),
+    "decimal(10,2)": (12.5, {"postgresql": "12.50", "mysql": "12.50", "sqlite": "12.5"}),
+    "float": (1.5, {}),
+    "date": ("2025-01-02", {}),
+    "timestamp": ("2025-01-02 03:04:05", {}),
+    "timestamptz": ("2025-01-02 03:04:05", {}),
+    "time": ("12:34:56", {}),
+    "json": ('{"a": 1}', {"postgresql": "{'a': 1}"}),
+    "uuid": (UUID0, {}),
+    "binary": ("ab", {"postgresql": "\\x6162", "mysql": "\\x6162", "sqlite": "ab"}),
+}
+
+
+def _col(type_: str) -> str:
+    return "c_" + re.sub(r"\W+", "_", type_).strip("_")
+
+
+def typed_spec() -> dict[str, Any]:
+    issues: list[dict[str, Any]] = []
+    for type_, (default, _) in TYPE_DEFAULTS.items():
+        issues.append({"kind": "missing_column", "table": "typed", "column": _col(type_), "type": type_})
+        issues.append({"kind": "missing_column", "table": "typed", "column": _col(type_) + "_nn", "type": type_,
+                       "nullable": False, "default": default})
+    issues.append({"kind": "missing_column", "table": "typed", "column": "c_default_null", "type": "string(10)",
+                   "default": None})
+    return {"version": 1, "name": "add_typed_columns", "issues": issues}
+
+
+def test_every_column_type(db: Database, tmp_path: Path) -> None:
+    d = db.dialect
+    db.execute([TYPED_TABLE[d], "INSERT INTO typed (id, name) VALUES (1, 'a')", "INSERT INTO typed (id) VALUES (2)"])
+    proj = project(tmp_path, db)
+    emit_alembic(typed_spec(), proj.versions)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
+
+    proj.upgrade("head")
+    s1 = after_alembic(db)
+    cols = {c["name"]: c for c in s1["typed"]["columns"]}
+    added = [_col(t) + sfx for t in TYPE_DEFAULTS for sfx in ("", "_nn")] + ["c_default_null"]
+    assert columns(s1, "typed") == ["id", "name", *added]
+    for type_, (default, reads) in TYPE_DEFAULTS.items():
+        plain, nn = cols[_col(type_)], cols[_col(type_) + "_nn"]
+        assert (plain["nullable"], plain["default"]) == (True, None), plain
+        assert nn["nullable"] is False and nn["default"] is not None, nn
+        values = db.query(f"SELECT {_col(type_)}, {_col(type_)}_nn FROM typed ORDER BY id")
+        expected = reads.get(d, str(default))
+        got = [(a, None if b is None else _text(b)) for a, b in values]
+        assert got == [(None, expected)] * 2, (type_, got)
+    assert (cols["c_default_null"]["nullable"], cols["c_default_null"]["default"]) == (True, None)
+    d1 = db.data_snapshot()
+
+    proj.stamp("base")
+    proj.upgrade("head")
+    assert_schema(after_alembic(db), s1, "stamp base + upgrade")
+    assert db.data_snapshot() == d1
+
+    proj.downgrade("base")
+    assert_schema(after_alembic(db), s0, "after downgrade")
+    assert without(db.data_snapshot(), VERSION_TABLE) == d0
+
+
+def _text(value: Any) -> str:
+    """A value as text: bytes as \\x<hex>, an aware datetime in the session's zone without the offset."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+# =========================================================================== 8. SQLite: what the rebuild keeps
+
+# posts as Laravel's SQLite grammar creates it ($table->id(), ->boolean(), ->enum(), ->foreignId()
+# ->constrained()->cascadeOnDelete(), ->timestamps()), plus an app's trigger and a child table.
+LARAVEL_SQLITE = [
+    'create table "users" ("id" integer primary key autoincrement not null, "name" varchar not null)',
+    'create table "posts" ("id" integer primary key autoincrement not null, "user_id" integer not null, '
+    '"editor_id" integer, "title" varchar not null, "is_published" tinyint(1) not null default \'0\', '
+    '"status" varchar check ("status" in (\'draft\', \'published\')) not null default \'draft\', '
+    '"price" numeric not null default \'0\', "created_at" datetime, "updated_at" datetime, '
+    'foreign key("user_id") references "users"("id") on delete cascade)',
+    'create index "posts_title_index" on "posts" ("title")',
+    'create table "comments" ("id" integer primary key autoincrement not null, "post_id" integer not null, '
+    '"body" text not null, foreign key("post_id") references "posts"("id") on delete cascade)',
+    "CREATE TRIGGER posts_touch AFTER UPDATE OF title ON posts BEGIN "
+    "UPDATE posts SET updated_at = '2025-01-01 00:00:00' WHERE id = NEW.id; END",
+    "INSERT INTO users (name) VALUES ('Ann'), ('Bob')",
+    "INSERT INTO posts (user_id, editor_id, title, is_published, status) VALUES "
+    "(1, 2, 'one', 1, 'published'), (2, NULL, 'two', 0, 'draft')",
+    "INSERT INTO comments (post_id, body) VALUES (1, 'nice'), (2, 'meh')",
+]
+# the same kind of table written by hand: column-level REFERENCES with an action, an unnamed
+# CHECK, a collation, an expression index and a partial index
+HANDWRITTEN_SQLITE = [
+    "CREATE TABLE users (id integer PRIMARY KEY, name varchar(50) NOT NULL)",
+    "CREATE TABLE posts (id integer PRIMARY KEY, user_id integer NOT NULL REFERENCES users(id) ON DELETE CASCADE, "
+    "editor_id integer, title varchar(50) COLLATE NOCASE NOT NULL, price numeric(10, 2) NOT NULL DEFAULT 0 "
+    "CHECK (price >= 0), big UNSIGNED BIG INT)",
+    "CREATE INDEX posts_lower_title ON posts (lower(title))",
+    "CREATE INDEX posts_priced ON posts (price) WHERE price > 0",
+    "INSERT INTO users VALUES (1, 'Ann'), (2, 'Bob')",
+    "INSERT INTO posts (id, user_id, editor_id, title, price) VALUES (1, 1, 2, 'one', 1.5), (2, 2, NULL, 'two', 0)",
+]
+EDITOR_FK_SPEC = {"version": 1, "name": "fix_posts", "issues": [
+    {"kind": "missing_foreign_key", "table": "posts", "columns": ["editor_id"], "references": "users.id",
+     "on_delete": "set_null"},
+]}
+
+
+def _sqlite_objects(db: Database) -> dict[tuple[str, str], str]:
+    """(type, name) -> normalized SQL of every table, index and trigger in sqlite_master."""
+    return {(t, n): " ".join((sql or "").split()) for t, n, sql in
+            db.query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+
+
+@pytest.mark.parametrize("schema", ["laravel", "handwritten"])
+def test_sqlite_rebuild_keeps_the_table_exactly(schema: str, sqlite_db: Database, tmp_path: Path) -> None:
+    """Adding a foreign key on SQLite rebuilds the table (op.batch_alter_table): the rebuilt
+    table must keep every column type, default, CHECK, collation, index, trigger and existing
+    foreign-key action, and downgrade (a second rebuild) must restore the schema exactly."""
+    db = sqlite_db
+    db.execute(LARAVEL_SQLITE if schema == "laravel" else HANDWRITTEN_SQLITE)
+    proj = project(tmp_path, db)
+    emit_alembic(EDITOR_FK_SPEC, proj.versions)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
+    o0 = _sqlite_objects(db)
+    autoincrement = "autoincrement" in o0[("table", "posts")].lower()
+
+    problems: list[str] = []
+    proj.upgrade("head")
+    s1 = after_alembic(db)
+    expected = copy.deepcopy(s0)
+    expected["posts"]["indexes"].append(index_entry("ix_posts_editor_id", ["editor_id"]))
+    expected["posts"]["foreign_keys"].append({
+        "name": None, "columns": ["editor_id"], "referred_table": "users", "referred_columns": ["id"],
+        "on_delete": "SET NULL", "on_update": "NO ACTION", "valid": True})
+    expected[LEDGER] = check_ledger_table(s1)
+    diff = schema_diff(s1, _finish(expected))
+    if diff:
+        problems.append(f"after upgrade:\n{diff}")
+    o1 = _sqlite_objects(db)
+    if ("trigger", "posts_touch") in o0 and ("trigger", "posts_touch") not in o1:
+        problems.append("after upgrade: trigger posts_touch is gone")
+    if autoincrement and "autoincrement" not in o1[("table", "posts")].lower():
+        problems.append("after upgrade: posts lost AUTOINCREMENT")
+    if without(db.data_snapshot(), VERSION_TABLE, LEDGER) != d0:
+        problems.append("after upgrade: data differs")
+
+    proj.downgrade("base")
+    diff = schema_diff(after_alembic(db), s0)
+    if diff:
+        problems.append(f"after downgrade:\n{diff}")
+    o2 = _sqlite_objects(db)
+    if ("trigger", "posts_touch") in o0 and ("trigger", "posts_touch") not in o2:
+        problems.append("after downgrade: trigger posts_touch is gone")
+    if autoincrement and "autoincrement" not in o2[("table", "posts")].lower():
+        problems.append("after downgrade: posts lost AUTOINCREMENT")
+    if problems:  # show the table as it was and as it is (SQL text differences alone are not failures)
+        problems.append(f"posts before: {o0[('table', 'posts')]}\nposts after:  {o2[('table', 'posts')]}")
+    if without(db.data_snapshot(), VERSION_TABLE) != d0:
+        problems.append("after downgrade: data differs")
+    assert not problems, "\n".join(problems)
+
+
+def test_sqlite_rebuild_with_an_expression_default(sqlite_db: Database, tmp_path: Path) -> None:
+    """A column default that is an expression survives the rebuild (SQLite requires the
+    parentheses: DEFAULT ('a' || 'b'))."""
+    db = sqlite_db
+    db.execute(["CREATE TABLE users (id integer PRIMARY KEY)",
+                "CREATE TABLE posts (id integer PRIMARY KEY, editor_id integer, slug text DEFAULT ('p-' || 'x'))",
+                "INSERT INTO users VALUES (1)", "INSERT INTO posts (id, editor_id) VALUES (1, 1)"])
+    proj = project(tmp_path, db)
+    emit_alembic(EDITOR_FK_SPEC, proj.versions)
+    s0 = db.schema_snapshot()
+    proj.upgrade("head")
+    assert fks_on(after_alembic(db), "posts", ["editor_id"])
+    proj.downgrade("base")
+    assert_schema(after_alembic(db), s0, "after downgrade")
+
+
+# =========================================================================== 9. float precision
+
+
+def test_float_has_double_precision_like_the_other_targets(db: Database, tmp_path: Path) -> None:
+    """`float` is DOUBLE PRECISION/DOUBLE/REAL in the sql target and `double` in the laravel
+    target: an 8-byte float everywhere. The alembic column must not lose digits either."""
+    db.execute([TYPED_TABLE[db.dialect], "INSERT INTO typed (id) VALUES (1)"])
+    proj = project(tmp_path, db)
+    emit_alembic({"version": 1, "name": "add_float", "issues": [
+        {"kind": "missing_column", "table": "typed", "column": "ratio", "type": "float"}]}, proj.versions)
+    proj.upgrade("head")
+    value = 0.1234567890123
+    db.execute(f"UPDATE typed SET ratio = {value!r} WHERE id = 1")
+    [(got,)] = db.query("SELECT ratio FROM typed WHERE id = 1")
+    column = next(c for c in after_alembic(db)["typed"]["columns"] if c["name"] == "ratio")
+    assert abs(float(got) - value) < 1e-12, f"{column['type']} column read back {got!r} for {value!r}"
