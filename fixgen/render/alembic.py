@@ -23,7 +23,8 @@ _SA_TYPES = {
     "string": "sa.String({0})", "text": "sa.Text()", "integer": "sa.Integer()", "bigint": "sa.BigInteger()",
     "smallint": "sa.SmallInteger()", "boolean": "sa.Boolean()", "decimal": "sa.Numeric({0}, {1})",
     "float": "sa.Double()", "date": "sa.Date()", "timestamp": "sa.DateTime()",
-    "timestamptz": "sa.DateTime(timezone=True)", "time": "sa.Time()", "json": "sa.JSON()", "uuid": 'sa.String(36).with_variant(sa.Uuid(), "postgresql")',
+    "timestamptz": "sa.DateTime(timezone=True)", "time": "sa.Time()", "json": "sa.JSON()",
+    "uuid": 'sa.String(36).with_variant(sa.Uuid(), "postgresql")',
     "binary": "sa.LargeBinary()",
 }
 
