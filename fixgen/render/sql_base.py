@@ -11,7 +11,7 @@ predicates and the statement syntax; this module supplies the order and the logi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
@@ -112,6 +112,11 @@ class SqlRenderer:
             return Col(table, name, self.renames[(table, name)])
         return Col(table, name)
 
+    def pre_rename(self, table: str, cols: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The columns' names before this plan's renames, or None if no rename touches them."""
+        before = tuple(self.renames.get((table, c), c) for c in cols)
+        return before if before != cols else None
+
     def op_comments(self, op: Op, direction: str) -> list[str]:
         action = op.describe() if direction == "up" else f"undo: {op.describe()} (only if up did it)"
         return [action, *issue_comments(op.issues)]
@@ -173,7 +178,11 @@ class SqlRenderer:
                  f"cannot rename {t}.{op.old} to {op.new}: both columns exist; merge them by hand first"),
             ]
         if isinstance(op, CreateIndex):
-            return [(f"{self.index_name_taken(op.name, t)} AND NOT {self.index_named_equiv(op)}",
+            equiv = self.index_named_equiv(op)
+            before = self.pre_rename(t, op.columns)
+            if before:  # the same index, made by hand on the columns a rename of this plan renames
+                equiv = f"({equiv} OR {self.index_equiv(t, before, op.unique, name=op.name)})"
+            return [(f"{self.index_name_taken(op.name, t)} AND NOT {equiv}",
                      f"cannot create index {op.name} on {t}: another object already has that name")]
         if isinstance(op, DropIndex):
             return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}",
@@ -181,19 +190,16 @@ class SqlRenderer:
                      f"({', '.join(op.columns)}{', unique' if op.unique else ''}): its rollback could not "
                      "recreate it exactly")]
         if isinstance(op, AddForeignKey):
-            return [(f"{self.fk_name_taken(op)} AND NOT {self.fk_equiv(op)}",
+            equiv = self.fk_equiv(op)
+            before = self.pre_rename(t, op.columns)
+            if before:
+                equiv = f"({equiv} OR {self.fk_equiv(replace(op, columns=before))})"
+            return [(f"{self.fk_name_taken(op)} AND NOT {equiv}",
                      f"cannot add foreign key {op.name} on {t}: another constraint already has that name"),
                     (f"NOT {self.ref_unique(op)}",
                      f"cannot add foreign key {op.name}: {op.ref_table} ({', '.join(op.ref_columns)}) is not "
                      "a primary key or unique")]
         return []
-
-    def orphan_query(self, op: AddForeignKey, cols: list[str]) -> str:
-        """A query that lists the rows a new foreign key would reject (static names)."""
-        q = self.q
-        cond = " AND ".join(f"c.{q(c)} IS NOT NULL" for c in cols)
-        match = " AND ".join(f"p.{q(r)} = c.{q(c)}" for c, r in zip(cols, op.ref_columns, strict=True))
-        return f"SELECT * FROM {q(op.table)} c WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {q(op.ref_table)} p WHERE {match})"
 
     # ------------------------------------------------------------------ dialect hooks
     def prologue_block(self, direction: str) -> Block:

@@ -104,16 +104,50 @@ class MySQLRenderer(SqlRenderer):
                 f"AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
 
     # ------------------------------------------------------------------ preflight
+    def op_checks(self, op: Op) -> list[tuple[str, str]]:
+        checks = super().op_checks(op)
+        if isinstance(op, DropIndex):
+            checks.append((self.needed_by_foreign_key(op),
+                           f"cannot drop index {op.name} on {op.table}: a foreign key needs it and no other index "
+                           "leads with its columns (MySQL error 1553); keep the index or add one that serves the "
+                           "foreign key first"))
+        return checks
+
+    def needed_by_foreign_key(self, op: DropIndex) -> str:
+        """InnoDB refuses to drop the last index that leads with a foreign key's columns.
+
+        Column lists are compared as text joined by '`', a character no name may hold.
+        Indexes this plan creates first (on the same table) count as serving a foreign key.
+        """
+        t = self.lit(op.table)
+        joined = self.lit("`".join(op.columns) + "`")
+        served = {"`".join(o.columns[:n]) for o in self.plan.ops if isinstance(o, CreateIndex) and o.table == op.table
+                  for n in range(1, len(o.columns) + 1)}
+        not_served = f" AND f.cols NOT IN ({', '.join(self.lit(c) for c in sorted(served))})" if served else ""
+        return (f"{self.index_named(op.table, op.name)} AND EXISTS (SELECT 1 FROM (SELECT k.CONSTRAINT_NAME, "
+                f"GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols FROM {IS}.KEY_COLUMN_USAGE k "
+                f"WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {t} AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+                f"GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT({joined}, CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')"
+                f"{not_served} AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY "
+                f"s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM {IS}.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() "
+                f"AND s.TABLE_NAME = {t} AND s.INDEX_NAME <> {self.lit(op.name)} GROUP BY s.INDEX_NAME) i "
+                f"WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')))")
+
     def name_expr(self, c: Col) -> str:
         if not c.old:
             return self.lit(c.name)
         return f"IF({self.column_exists(c.table, c.name)}, {self.lit(c.name)}, {self.lit(c.old)})"
 
+    @staticmethod
+    def mark(i: int) -> str:
+        """A placeholder no identifier can contain (names never hold control characters)."""
+        return f"\x01{i}\x01"
+
     def concat(self, template: str, exprs: list[str]) -> str:
-        """CONCAT() of a text whose {0}, {1}... markers are replaced by SQL expressions."""
+        """CONCAT() of a text whose mark(i) placeholders are replaced by SQL expressions."""
         parts = []
-        for piece in re.split(r"(\{\d+\})", template):
-            m = re.fullmatch(r"\{(\d+)\}", piece)
+        for piece in re.split(r"(\x01\d+\x01)", template):
+            m = re.fullmatch(r"\x01(\d+)\x01", piece)
             if m:
                 parts.append(exprs[int(m.group(1))])
             elif piece:
@@ -141,12 +175,12 @@ class MySQLRenderer(SqlRenderer):
         cols = [self.col(op.table, c) for c in op.columns]
         exprs = [self.name_expr(c) for c in cols]
         q = self.q
-        nulls = " AND ".join(f"c.`{{{i}}}` IS NOT NULL" for i in range(len(cols)))
-        match = " AND ".join(f"p.{q(r)} = c.`{{{i}}}`" for i, r in enumerate(op.ref_columns))
+        nulls = " AND ".join(f"c.`{self.mark(i)}` IS NOT NULL" for i in range(len(cols)))
+        match = " AND ".join(f"p.{q(r)} = c.`{self.mark(i)}`" for i, r in enumerate(op.ref_columns))
         query = (f"SELECT * FROM {q(op.table)} c WHERE {nulls} AND NOT EXISTS "
                  f"(SELECT 1 FROM {q(op.ref_table)} p WHERE {match})")
         count = query.replace("SELECT *", "SELECT COUNT(*) INTO @fixgen_n", 1)
-        names = self.concat(", ".join(f"{{{i}}}" for i in range(len(cols))), exprs)
+        names = self.concat(", ".join(self.mark(i) for i in range(len(cols))), exprs)
         lines = [
             f"SET @fixgen_sql = {self.concat(count, exprs)};",
             EXEC,

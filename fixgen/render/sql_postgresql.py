@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fixgen.dialects import POSTGRESQL
-from fixgen.ops import AddForeignKey, Op
+from fixgen.ops import AddForeignKey, DropIndex, Op
 from fixgen.render.context import LEDGER
 from fixgen.render.sql_base import Block, Col, SqlRenderer
 
@@ -23,7 +23,11 @@ class PostgresRenderer(SqlRenderer):
     def do(self, body: list[str], declare: str = "") -> str:
         inner = "\n".join("  " + line for line in body)
         decl = f"DECLARE\n  {declare}\n" if declare else ""
-        return f"DO $fixgen$\n{decl}BEGIN\n{inner}\nEND\n$fixgen$;"
+        tag, n = "$fixgen$", 0
+        while tag in inner:  # '$' is legal in names and defaults: never let one end the block
+            n += 1
+            tag = f"$fixgen{n}$"
+        return f"DO {tag}\n{decl}BEGIN\n{inner}\nEND\n{tag};"
 
     # ------------------------------------------------------------------ ledger
     def ledger_create(self) -> list[str]:
@@ -87,6 +91,16 @@ class PostgresRenderer(SqlRenderer):
                 f"AND k.conname = {self.lit(op.name)})")
 
     # ------------------------------------------------------------------ preflight
+    def op_checks(self, op: Op) -> list[tuple[str, str]]:
+        checks = super().op_checks(op)
+        if isinstance(op, DropIndex):
+            checks.append((
+                f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = {self.rel(op.name)} "
+                f"AND {self.index_named(op.table, op.name)})",
+                f"cannot drop index {op.name} on {op.table}: a constraint (primary key, unique or a foreign key "
+                "that references it) depends on it"))
+        return checks
+
     def name_expr(self, c: Col) -> str:
         """The column's name at migration time, as a text expression."""
         if not c.old:
