@@ -155,16 +155,17 @@ class MySQLRenderer(SqlRenderer):
         return f"CONCAT({', '.join(parts)})"
 
     def preflight_up(self) -> list[Block]:
+        """Every failing catalog check is reported at once; data checks run only once those pass."""
         checks = self.checks_up()
-        out = []
+        lines = ["SET @fixgen_msg = NULL;"]
         for start in range(0, len(checks), CHECKS_PER_STATEMENT):
             chunk = checks[start:start + CHECKS_PER_STATEMENT]
             terms = ",\n  ".join(f"IF({cond}, {self.lit(msg)}, NULL)" for cond, msg in chunk)
-            out.append(Block(
-                ["preflight: stop before changing anything if the database cannot take these fixes"],
-                self.join([f"SET @fixgen_msg = NULLIF(CONCAT_WS('; ',\n  {terms}), '');",
-                           "SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT('fixgen: ', @fixgen_msg));",
-                           *self.fail_if_message()])))
+            lines.append(f"SET @fixgen_msg = NULLIF(CONCAT_WS('; ', @fixgen_msg,\n  {terms}), '');")
+        lines += ["SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT('fixgen: nothing was changed: ', @fixgen_msg));",
+                  *self.fail_if_message()]
+        out = [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
+                     self.join(lines))]
         for op in self.plan.ops:
             if isinstance(op, AddForeignKey):
                 out.append(Block([f"preflight: rows that foreign key {op.name} would reject"],

@@ -108,15 +108,20 @@ class PostgresRenderer(SqlRenderer):
         return f"CASE WHEN {self.column_exists(c.table, c.name)} THEN {self.lit(c.name)} ELSE {self.lit(c.old)} END"
 
     def preflight_up(self) -> list[Block]:
+        """Report every problem at once; data checks only run once the catalog checks passed."""
+        raise_all = ["IF cardinality(problems) > 0 THEN",
+                     "  RAISE EXCEPTION USING MESSAGE = 'fixgen: nothing was changed: ' || array_to_string(problems, '; ');",
+                     "END IF;"]
         body = []
         for cond, message in self.checks_up():
-            body += [f"IF {cond} THEN", f"  RAISE EXCEPTION USING MESSAGE = {self.lit('fixgen: ' + message)};",
-                     "END IF;"]
+            body += [f"IF {cond} THEN", f"  problems := array_append(problems, {self.lit(message)}::text);", "END IF;"]
+        body += raise_all
         for op in self.plan.ops:
             if isinstance(op, AddForeignKey):
                 body += self.fk_data_checks(op)
+        body += raise_all
         return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
-                      self.do(body, declare="n bigint;"))]
+                      self.do(body, declare="n bigint;\n  problems text[] := '{}';"))]
 
     def fk_data_checks(self, op: AddForeignKey) -> list[str]:
         cols = [self.col(op.table, c) for c in op.columns]
@@ -136,20 +141,17 @@ class PostgresRenderer(SqlRenderer):
         lines = [
             f"EXECUTE format({self.lit(query.replace('SELECT *', 'SELECT count(*)', 1))}, {fmt_args}) INTO n;",
             "IF n > 0 THEN",
-            "  RAISE EXCEPTION USING",
-            f"    MESSAGE = format('fixgen: %s orphan row(s) in {table} (%s): no matching row in "
-            f"{ref} ({ref_cols}); foreign key not added, nothing changed', n, {names}),",
-            f"    HINT = 'list them with: ' || format({self.lit(query)}, {fmt_args});",
+            f"  problems := array_append(problems, format('%s orphan row(s) in {table} (%s) have no matching row in "
+            f"{ref} ({ref_cols}); list them with: %s', n, {names}, format({self.lit(query)}, {fmt_args})));",
             "END IF;",
         ]
         if "set_null" in (op.on_delete, op.on_update):
             candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
-            msg = (f"fixgen: foreign key {op.name} uses SET NULL but {op.table} "
-                   f"({', '.join(op.columns)}) is NOT NULL")
+            msg = f"foreign key {op.name} uses SET NULL but {op.table} ({', '.join(op.columns)}) is NOT NULL"
             lines += [
                 f"IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(op.table)} "
                 f"AND a.attname IN ({candidates}) AND a.attnotnull) THEN",
-                f"  RAISE EXCEPTION USING MESSAGE = {self.lit(msg)};",
+                f"  problems := array_append(problems, {self.lit(msg)}::text);",
                 "END IF;",
             ]
         return lines

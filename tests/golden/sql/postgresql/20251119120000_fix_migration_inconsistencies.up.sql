@@ -20,267 +20,264 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
 DO $fixgen$
 DECLARE
   n bigint;
+  problems text[] := '{}';
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table webhooks does not exist';
+    problems := array_append(problems, 'table webhooks does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table api_keys does not exist';
+    problems := array_append(problems, 'table api_keys does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table team_members does not exist';
+    problems := array_append(problems, 'table team_members does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table hitl_approvals does not exist';
+    problems := array_append(problems, 'table hitl_approvals does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table branches does not exist';
+    problems := array_append(problems, 'table branches does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table departments does not exist';
+    problems := array_append(problems, 'table departments does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table projects does not exist';
+    problems := array_append(problems, 'table projects does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table teams does not exist';
+    problems := array_append(problems, 'table teams does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table agents does not exist';
+    problems := array_append(problems, 'table agents does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table workflows does not exist';
+    problems := array_append(problems, 'table workflows does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table workflow_executions does not exist';
+    problems := array_append(problems, 'table workflow_executions does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table agent_executions does not exist';
+    problems := array_append(problems, 'table agent_executions does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'users')) AND r.relkind IN ('r', 'p')) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: table users does not exist';
+    problems := array_append(problems, 'table users does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column hitl_approvals.execution_id does not exist';
+    problems := array_append(problems, 'column hitl_approvals.execution_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column branches.branch_manager_id does not exist';
+    problems := array_append(problems, 'column branches.branch_manager_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column departments.department_head_id does not exist';
+    problems := array_append(problems, 'column departments.department_head_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column projects.project_manager_id does not exist';
+    problems := array_append(problems, 'column projects.project_manager_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column teams.team_lead_id does not exist';
+    problems := array_append(problems, 'column teams.team_lead_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agents.created_by_user_id does not exist';
+    problems := array_append(problems, 'column agents.created_by_user_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'marketplace_listing_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agents.marketplace_listing_id does not exist';
+    problems := array_append(problems, 'column agents.marketplace_listing_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflows.created_by_user_id does not exist';
+    problems := array_append(problems, 'column workflows.created_by_user_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'organization_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflows.organization_id does not exist';
+    problems := array_append(problems, 'column workflows.organization_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'department_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflows.department_id does not exist';
+    problems := array_append(problems, 'column workflows.department_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'project_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflows.project_id does not exist';
+    problems := array_append(problems, 'column workflows.project_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'workflow_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflow_executions.workflow_id does not exist';
+    problems := array_append(problems, 'column workflow_executions.workflow_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'triggered_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflow_executions.triggered_by_user_id does not exist';
+    problems := array_append(problems, 'column workflow_executions.triggered_by_user_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column workflow_executions.tenant_id does not exist';
+    problems := array_append(problems, 'column workflow_executions.tenant_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column webhooks.tenant_id does not exist';
+    problems := array_append(problems, 'column webhooks.tenant_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column webhooks.user_id does not exist (nor created_by_user_id, its name before the rename)';
+    problems := array_append(problems, 'column webhooks.user_id does not exist (nor created_by_user_id, its name before the rename)'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column api_keys.tenant_id does not exist';
+    problems := array_append(problems, 'column api_keys.tenant_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column api_keys.user_id does not exist (nor created_by_user_id, its name before the rename)';
+    problems := array_append(problems, 'column api_keys.user_id does not exist (nor created_by_user_id, its name before the rename)'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agent_executions.tenant_id does not exist';
+    problems := array_append(problems, 'column agent_executions.tenant_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'agent_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agent_executions.agent_id does not exist';
+    problems := array_append(problems, 'column agent_executions.agent_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'status' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agent_executions.status does not exist';
+    problems := array_append(problems, 'column agent_executions.status does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column hitl_approvals.tenant_id does not exist';
+    problems := array_append(problems, 'column hitl_approvals.tenant_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'status' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column hitl_approvals.status does not exist';
+    problems := array_append(problems, 'column hitl_approvals.status does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'assigned_to_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column hitl_approvals.assigned_to_user_id does not exist';
+    problems := array_append(problems, 'column hitl_approvals.assigned_to_user_id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column agent_executions.id does not exist';
+    problems := array_append(problems, 'column agent_executions.id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: column users.id does not exist';
+    problems := array_append(problems, 'column users.id does not exist'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot rename webhooks.created_by_user_id to user_id: neither column exists';
+    problems := array_append(problems, 'cannot rename webhooks.created_by_user_id to user_id: neither column exists'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot rename webhooks.created_by_user_id to user_id: both columns exist; merge them by hand first';
+    problems := array_append(problems, 'cannot rename webhooks.created_by_user_id to user_id: both columns exist; merge them by hand first'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot rename api_keys.created_by_user_id to user_id: neither column exists';
+    problems := array_append(problems, 'cannot rename api_keys.created_by_user_id to user_id: neither column exists'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot rename api_keys.created_by_user_id to user_id: both columns exist; merge them by hand first';
+    problems := array_append(problems, 'cannot rename api_keys.created_by_user_id to user_id: both columns exist; merge them by hand first'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_hitl_approvals_execution_id on hitl_approvals: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_hitl_approvals_execution_id on hitl_approvals: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_branches_branch_manager_id on branches: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_branches_branch_manager_id on branches: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_departments_department_head_id on departments: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_departments_department_head_id on departments: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_projects_project_manager_id on projects: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_projects_project_manager_id on projects: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_teams_team_lead_id on teams: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_teams_team_lead_id on teams: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_agents_created_by_user_id on agents: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_agents_created_by_user_id on agents: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'marketplace_listing_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_agents_marketplace_listing_id on agents: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_agents_marketplace_listing_id on agents: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflows_created_by_user_id on workflows: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflows_created_by_user_id on workflows: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'organization_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflows_organization_id on workflows: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflows_organization_id on workflows: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'department_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflows_department_id on workflows: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflows_department_id on workflows: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'project_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflows_project_id on workflows: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflows_project_id on workflows: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'workflow_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflow_executions_workflow_id on workflow_executions: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflow_executions_workflow_id on workflow_executions: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'triggered_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflow_executions_triggered_by_user_id on workflow_executions: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflow_executions_triggered_by_user_id on workflow_executions: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_workflow_executions_tenant_id on workflow_executions: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_workflow_executions_tenant_id on workflow_executions: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_webhooks_tenant_id on webhooks: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_webhooks_tenant_id on webhooks: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_webhooks_user_id on webhooks: another object already has that name';
+  IF (to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id')) IS NOT NULL) AND NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id'))) OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id')))) THEN
+    problems := array_append(problems, 'cannot create index ix_webhooks_user_id on webhooks: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_api_keys_tenant_id on api_keys: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_api_keys_tenant_id on api_keys: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_api_keys_user_id on api_keys: another object already has that name';
+  IF (to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id')) IS NOT NULL) AND NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id'))) OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id')))) THEN
+    problems := array_append(problems, 'cannot create index ix_api_keys_user_id on api_keys: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'agent_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'status' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_agent_executions_tenant_id_agent_id_status on agent_executions: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_agent_executions_tenant_id_agent_id_status on agent_executions: another object already has that name'::text);
   END IF;
   IF (to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'status' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'assigned_to_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'))) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals: another object already has that name';
+    problems := array_append(problems, 'cannot create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals: another object already has that name'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.conname = 'fk_hitl_approvals_execution_id_agent_executions') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals: another constraint already has that name';
+    problems := array_append(problems, 'cannot add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals: another constraint already has that name'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_hitl_approvals_execution_id_agent_executions: agent_executions (id) is not a primary key or unique';
+    problems := array_append(problems, 'cannot add foreign key fk_hitl_approvals_execution_id_agent_executions: agent_executions (id) is not a primary key or unique'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.conname = 'fk_branches_branch_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_branches_branch_manager_id_users on branches: another constraint already has that name';
+    problems := array_append(problems, 'cannot add foreign key fk_branches_branch_manager_id_users on branches: another constraint already has that name'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_branches_branch_manager_id_users: users (id) is not a primary key or unique';
+    problems := array_append(problems, 'cannot add foreign key fk_branches_branch_manager_id_users: users (id) is not a primary key or unique'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.conname = 'fk_departments_department_head_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_departments_department_head_id_users on departments: another constraint already has that name';
+    problems := array_append(problems, 'cannot add foreign key fk_departments_department_head_id_users on departments: another constraint already has that name'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_departments_department_head_id_users: users (id) is not a primary key or unique';
+    problems := array_append(problems, 'cannot add foreign key fk_departments_department_head_id_users: users (id) is not a primary key or unique'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.conname = 'fk_projects_project_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_projects_project_manager_id_users on projects: another constraint already has that name';
+    problems := array_append(problems, 'cannot add foreign key fk_projects_project_manager_id_users on projects: another constraint already has that name'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_projects_project_manager_id_users: users (id) is not a primary key or unique';
+    problems := array_append(problems, 'cannot add foreign key fk_projects_project_manager_id_users: users (id) is not a primary key or unique'::text);
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.conname = 'fk_teams_team_lead_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_teams_team_lead_id_users on teams: another constraint already has that name';
+    problems := array_append(problems, 'cannot add foreign key fk_teams_team_lead_id_users on teams: another constraint already has that name'::text);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: cannot add foreign key fk_teams_team_lead_id_users: users (id) is not a primary key or unique';
+    problems := array_append(problems, 'cannot add foreign key fk_teams_team_lead_id_users: users (id) is not a primary key or unique'::text);
+  END IF;
+  IF cardinality(problems) > 0 THEN
+    RAISE EXCEPTION USING MESSAGE = 'fixgen: nothing was changed: ' || array_to_string(problems, '; ');
   END IF;
   EXECUTE format('SELECT count(*) FROM "hitl_approvals" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "agent_executions" p WHERE p."id" = c.%I)', 'execution_id', 'execution_id') INTO n;
   IF n > 0 THEN
-    RAISE EXCEPTION USING
-      MESSAGE = format('fixgen: %s orphan row(s) in hitl_approvals (%s): no matching row in agent_executions (id); foreign key not added, nothing changed', n, 'execution_id'),
-      HINT = 'list them with: ' || format('SELECT * FROM "hitl_approvals" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "agent_executions" p WHERE p."id" = c.%I)', 'execution_id', 'execution_id');
+    problems := array_append(problems, format('%s orphan row(s) in hitl_approvals (%s) have no matching row in agent_executions (id); list them with: %s', n, 'execution_id', format('SELECT * FROM "hitl_approvals" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "agent_executions" p WHERE p."id" = c.%I)', 'execution_id', 'execution_id')));
   END IF;
   EXECUTE format('SELECT count(*) FROM "branches" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'branch_manager_id', 'branch_manager_id') INTO n;
   IF n > 0 THEN
-    RAISE EXCEPTION USING
-      MESSAGE = format('fixgen: %s orphan row(s) in branches (%s): no matching row in users (id); foreign key not added, nothing changed', n, 'branch_manager_id'),
-      HINT = 'list them with: ' || format('SELECT * FROM "branches" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'branch_manager_id', 'branch_manager_id');
+    problems := array_append(problems, format('%s orphan row(s) in branches (%s) have no matching row in users (id); list them with: %s', n, 'branch_manager_id', format('SELECT * FROM "branches" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'branch_manager_id', 'branch_manager_id')));
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname IN ('branch_manager_id') AND a.attnotnull) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: foreign key fk_branches_branch_manager_id_users uses SET NULL but branches (branch_manager_id) is NOT NULL';
+    problems := array_append(problems, 'foreign key fk_branches_branch_manager_id_users uses SET NULL but branches (branch_manager_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "departments" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'department_head_id', 'department_head_id') INTO n;
   IF n > 0 THEN
-    RAISE EXCEPTION USING
-      MESSAGE = format('fixgen: %s orphan row(s) in departments (%s): no matching row in users (id); foreign key not added, nothing changed', n, 'department_head_id'),
-      HINT = 'list them with: ' || format('SELECT * FROM "departments" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'department_head_id', 'department_head_id');
+    problems := array_append(problems, format('%s orphan row(s) in departments (%s) have no matching row in users (id); list them with: %s', n, 'department_head_id', format('SELECT * FROM "departments" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'department_head_id', 'department_head_id')));
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname IN ('department_head_id') AND a.attnotnull) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: foreign key fk_departments_department_head_id_users uses SET NULL but departments (department_head_id) is NOT NULL';
+    problems := array_append(problems, 'foreign key fk_departments_department_head_id_users uses SET NULL but departments (department_head_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "projects" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'project_manager_id', 'project_manager_id') INTO n;
   IF n > 0 THEN
-    RAISE EXCEPTION USING
-      MESSAGE = format('fixgen: %s orphan row(s) in projects (%s): no matching row in users (id); foreign key not added, nothing changed', n, 'project_manager_id'),
-      HINT = 'list them with: ' || format('SELECT * FROM "projects" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'project_manager_id', 'project_manager_id');
+    problems := array_append(problems, format('%s orphan row(s) in projects (%s) have no matching row in users (id); list them with: %s', n, 'project_manager_id', format('SELECT * FROM "projects" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'project_manager_id', 'project_manager_id')));
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname IN ('project_manager_id') AND a.attnotnull) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: foreign key fk_projects_project_manager_id_users uses SET NULL but projects (project_manager_id) is NOT NULL';
+    problems := array_append(problems, 'foreign key fk_projects_project_manager_id_users uses SET NULL but projects (project_manager_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "teams" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'team_lead_id', 'team_lead_id') INTO n;
   IF n > 0 THEN
-    RAISE EXCEPTION USING
-      MESSAGE = format('fixgen: %s orphan row(s) in teams (%s): no matching row in users (id); foreign key not added, nothing changed', n, 'team_lead_id'),
-      HINT = 'list them with: ' || format('SELECT * FROM "teams" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'team_lead_id', 'team_lead_id');
+    problems := array_append(problems, format('%s orphan row(s) in teams (%s) have no matching row in users (id); list them with: %s', n, 'team_lead_id', format('SELECT * FROM "teams" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'team_lead_id', 'team_lead_id')));
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname IN ('team_lead_id') AND a.attnotnull) THEN
-    RAISE EXCEPTION USING MESSAGE = 'fixgen: foreign key fk_teams_team_lead_id_users uses SET NULL but teams (team_lead_id) is NOT NULL';
+    problems := array_append(problems, 'foreign key fk_teams_team_lead_id_users uses SET NULL but teams (team_lead_id) is NOT NULL'::text);
+  END IF;
+  IF cardinality(problems) > 0 THEN
+    RAISE EXCEPTION USING MESSAGE = 'fixgen: nothing was changed: ' || array_to_string(problems, '; ');
   END IF;
 END
 $fixgen$;
