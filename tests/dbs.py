@@ -117,11 +117,36 @@ def _cli(dialect: str) -> str:
     raise DatabaseUnavailable(f"{dialect}: command-line client not found on PATH (looked for {', '.join(names)})")
 
 
+def quote_identifier(dialect: str, identifier: str) -> str:
+    """``identifier`` quoted for SQL sent verbatim to ``dialect``.
+
+    Plain dialect quoting: double quotes, a double quote inside doubled, for
+    PostgreSQL and SQLite; backquotes, a backquote inside doubled, for MySQL/MariaDB
+    (always quoted, reserved word or not). Unlike SQLAlchemy's
+    ``identifier_preparer.quote_identifier``, ``%`` is NOT doubled for the pyformat
+    drivers (psycopg, pymysql): that is only right for SQL that goes through
+    parameter substitution, while ``execute``, ``query`` without params,
+    ``data_snapshot`` and the snapshots send their SQL verbatim. (``query`` with
+    params goes through ``sa.text()``, which doubles ``%`` itself.)
+    """
+    if dialect == "mysql":
+        return "`" + identifier.replace("`", "``") + "`"
+    if dialect in ("postgresql", "sqlite"):
+        return '"' + identifier.replace('"', '""') + '"'
+    raise ValueError(f"unknown dialect {dialect!r}")
+
+
 def _engine(url: URL | str) -> Engine:
     url = make_url(url)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql" or url.get_backend_name() == "mysql":
         connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    if url.get_backend_name() == "postgresql":
+        # psycopg 3 prepares a query server-side once it ran prepare_threshold (5)
+        # times on a connection, and the pool keeps the connection. After DDL run by
+        # psql changes a table's columns, the prepared `SELECT * FROM t` then fails
+        # with "cached plan must not change result type". None: never prepare.
+        connect_args["prepare_threshold"] = None
     return sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args)
 
 
@@ -175,7 +200,8 @@ class Database:
             return [tuple(row) for row in result]
 
     def quote(self, identifier: str) -> str:
-        return self.engine.dialect.identifier_preparer.quote_identifier(identifier)
+        """``identifier`` quoted for this dialect, for SQL sent verbatim (see quote_identifier)."""
+        return quote_identifier(self.dialect, identifier)
 
     # -- the real CLI ------------------------------------------------------
 
@@ -277,7 +303,8 @@ class Database:
           Every index except the primary key's: PostgreSQL indexes backing UNIQUE
           constraints, MySQL indexes created for foreign keys, SQLite
           ``sqlite_autoindex_*`` for UNIQUE constraints are all included.
-          Expression columns appear as their text (SQLite: ``"<expr>"``).
+          Plain columns appear as their bare names (as in columns and keys, never
+          quoted); expression columns as their text (SQLite: ``"<expr>"``).
           ``valid`` is pg_index.indisvalid on PostgreSQL, always True elsewhere.
         * foreign_keys: sorted, ``{"name", "columns", "referred_table",
           "referred_columns", "on_delete", "on_update", "valid"}``; actions are
@@ -294,7 +321,7 @@ class Database:
             if self.dialect == "mysql":
                 return _mysql_schema(conn)
             if self.dialect == "sqlite":
-                return _sqlite_schema(conn, self.engine)
+                return _sqlite_schema(conn)
         raise ValueError(self.dialect)
 
     def data_snapshot(self, tables: Sequence[str] | None = None) -> dict[str, list[tuple]]:
@@ -404,11 +431,19 @@ LEFT JOIN pg_class rt ON rt.oid = con.confrelid
 WHERE n.nspname = current_schema() AND con.contype IN ('p', 'f', 'c')
 """
 
+# Key columns: the bare pg_attribute.attname for a plain column (like columns, keys
+# and the other dialects; pg_get_indexdef would quote "desc" or "größe"), the
+# expression text from pg_get_indexdef for an expression (indkey entry 0).
+# indkey is an int2vector, subscripted from 0.
 _PG_INDEXES = """
 SELECT t.relname, i.relname, ix.indisunique, ix.indisvalid,
        pg_get_expr(ix.indpred, ix.indrelid, true),
-       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true)
-             FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)::text[]
+       ARRAY(SELECT CASE WHEN ix.indkey[k - 1] <> 0 THEN a.attname::text
+                         ELSE pg_get_indexdef(ix.indexrelid, k, true) END
+             FROM generate_series(1, ix.indnkeyatts) k
+             LEFT JOIN pg_attribute a
+               ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k - 1] AND ix.indkey[k - 1] <> 0
+             ORDER BY k)::text[]
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -586,7 +621,7 @@ def _mysql_schema(conn: sa.Connection) -> dict:
 # ------------------------------------------------------------------ SQLite pragmas
 
 
-def _sqlite_schema(conn: sa.Connection, engine: Engine) -> dict:
+def _sqlite_schema(conn: sa.Connection) -> dict:
     out: dict[str, dict] = {}
     tables = [
         r[0]
@@ -594,7 +629,9 @@ def _sqlite_schema(conn: sa.Connection, engine: Engine) -> dict:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         )
     ]
-    q = engine.dialect.identifier_preparer.quote_identifier
+
+    def q(name: str) -> str:
+        return quote_identifier("sqlite", name)
 
     def lit(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
@@ -737,9 +774,9 @@ def create_database(dialect: str, directory: str | os.PathLike[str] | None = Non
     admin = _admin_engine(dialect)
     with admin.connect() as conn:
         if dialect == "postgresql":
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            conn.exec_driver_sql(f"CREATE DATABASE {quote_identifier(dialect, name)} TEMPLATE template0")
         else:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            conn.exec_driver_sql(f"CREATE DATABASE {quote_identifier(dialect, name)} CHARACTER SET utf8mb4")
     url = admin_url(dialect).set(database=name)
     return Database(dialect, _url_str(url), name)
 
@@ -757,9 +794,9 @@ def drop_database(db: Database) -> None:
         raise ValueError(f"refusing to drop {db.name!r}: not a test database")
     with _admin_engine(db.dialect).connect() as conn:
         if db.dialect == "postgresql":
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote_identifier(db.dialect, db.name)} WITH (FORCE)")
         else:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{db.name}`")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote_identifier(db.dialect, db.name)}")
 
 
 @contextmanager

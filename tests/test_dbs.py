@@ -201,6 +201,100 @@ def test_fresh_databases_are_isolated(tmp_path):
             assert left == []
 
 
+# ------------------------------------------------------------ regressions
+
+# A name with each dialect's quote character, a '%' and a pyformat placeholder in it.
+ODD_TABLE = "order line%"
+ODD_COLUMN = 'a"b`c %(x)s'
+
+
+def test_quote_is_plain_dialect_quoting(db: Database):
+    """quote() is the dialect's own quoting, '%' left alone (SQLAlchemy's preparer doubles
+    it for psycopg/pymysql), so every verbatim SQL path finds the object."""
+    expected = {
+        "postgresql": ('"order line%"', '"a""b`c %(x)s"'),
+        "sqlite": ('"order line%"', '"a""b`c %(x)s"'),
+        "mysql": ("`order line%`", '`a"b``c %(x)s`'),
+    }[db.dialect]
+    assert (db.quote(ODD_TABLE), db.quote(ODD_COLUMN)) == expected
+    assert dbs.quote_identifier(db.dialect, ODD_TABLE) == expected[0]
+
+    t, c = db.quote(ODD_TABLE), db.quote(ODD_COLUMN)
+    db.execute(
+        [
+            f"CREATE TABLE {t} (id integer PRIMARY KEY, {c} varchar(20))",
+            f"CREATE INDEX ix_odd ON {t} ({c})",
+            f"INSERT INTO {t} VALUES (1, '50%'), (2, NULL)",
+        ]
+    )
+    assert db.table_names() == [ODD_TABLE]
+    assert db.data_snapshot() == {ODD_TABLE: [("1", "50%"), ("2", None)]}
+    assert db.data_snapshot([ODD_TABLE]) == {ODD_TABLE: [("1", "50%"), ("2", None)]}
+    snap = db.schema_snapshot()[ODD_TABLE]
+    assert [col["name"] for col in snap["columns"]] == ["id", ODD_COLUMN]
+    assert by_name(snap["indexes"])["ix_odd"]["columns"] == [ODD_COLUMN]
+    assert db.query(f"SELECT {c} FROM {t} WHERE id = 1") == [("50%",)]
+    assert db.query(f"SELECT {c} FROM {t} WHERE id = :id", {"id": 1}) == [("50%",)]
+
+
+def test_index_columns_are_bare_names(db: Database):
+    """Index columns are reported like columns and keys are: bare names, never quoted
+    (PostgreSQL's pg_get_indexdef() quotes "desc", "größe", "first name")."""
+    names = ["desc", "größe", "first name", 'a"b']
+    q = db.quote
+    cols = ", ".join(f"{q(n)} integer" for n in names)
+    db.execute(
+        [
+            f"CREATE TABLE {q('select')} ({q('desc')} integer PRIMARY KEY)",
+            f"CREATE TABLE t ({cols}, CONSTRAINT fk_t FOREIGN KEY ({q('desc')}) REFERENCES {q('select')} ({q('desc')}))",
+            f"CREATE UNIQUE INDEX ix_t ON t ({', '.join(q(n) for n in names)})",
+            f"CREATE INDEX {q('ix odd')} ON t ({q('größe')}, {q('desc')})",
+        ]
+    )
+    snap = db.schema_snapshot()
+    t = snap["t"]
+    assert [col["name"] for col in t["columns"]] == names
+    indexes = by_name(t["indexes"])
+    assert indexes["ix_t"]["columns"] == names
+    assert indexes["ix odd"]["columns"] == ["größe", "desc"]
+    assert [(fk["columns"], fk["referred_table"], fk["referred_columns"]) for fk in t["foreign_keys"]] == [
+        (["desc"], "select", ["desc"])
+    ]
+    assert snap["select"]["primary_key"] == ["desc"]
+
+
+def test_pg_index_expressions_keep_their_text(pg_db: Database):
+    pg_db.execute(
+        [
+            'CREATE TABLE t (id integer, "first name" text, "größe" integer)',
+            'CREATE INDEX ix_e ON t (lower("first name"), "größe" DESC, id) INCLUDE ("first name") WHERE "größe" > 0',
+        ]
+    )
+    (idx,) = pg_db.schema_snapshot()["t"]["indexes"]
+    assert idx == {
+        "name": "ix_e",
+        "columns": ['lower("first name")', "größe", "id"],  # key columns only, not INCLUDE
+        "unique": False,
+        "where": '"größe" > 0',
+        "valid": True,
+    }
+
+
+def test_pg_data_snapshot_after_ddl_by_psql(pg_db: Database, tmp_path):
+    """psycopg 3 prepares a query run prepare_threshold (5) times on a connection, and the
+    pool keeps the connection: after psql changed the table, the prepared SELECT * failed
+    with 'cached plan must not change result type'. dbs.py connects with prepare_threshold=None."""
+    pg_db.execute(["CREATE TABLE t (a integer)", "INSERT INTO t VALUES (1)"])
+    for _ in range(10):
+        assert pg_db.data_snapshot(["t"]) == {"t": [("1",)]}
+    pg_db.run_sql_file(write(tmp_path, "ddl.sql", "ALTER TABLE t ADD COLUMN b integer DEFAULT 7;\n"))
+    assert pg_db.data_snapshot(["t"]) == {"t": [("1", "7")]}
+    pg_db.run_sql_file(write(tmp_path, "ddl2.sql", "ALTER TABLE t DROP COLUMN a;\n"))
+    assert pg_db.data_snapshot() == {"t": [("7",)]}
+    with pg_db.engine.connect() as conn:
+        assert conn.connection.driver_connection.prepare_threshold is None
+
+
 # ------------------------------------------------------------ dialect specifics
 
 

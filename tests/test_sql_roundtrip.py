@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import yaml
-from dbs import Database, SqlRunError, _finish, _row_key, _stringify
+from dbs import Database, SqlRunError, _finish, _row_key
 from typer.testing import CliRunner
 
 from fixgen.cli import app
@@ -252,51 +252,8 @@ def assert_schema(actual: dict, expected: dict, what: str = "") -> None:
     assert actual == expected  # belt and braces (e.g. key order inside entries)
 
 
-def quote(db: Database, name: str) -> str:
-    """Quote an identifier for SQL sent verbatim (Database.quote doubles '%' for pyformat drivers)."""
-    q = "`" if db.dialect == "mysql" else '"'
-    return q + name.replace(q, q * 2) + q
-
-
-def data_snapshot(db: Database, tables: list[str] | None = None) -> dict[str, list[tuple]]:
-    """Like Database.data_snapshot ({table: sorted rows, values stringified, None kept}).
-
-    Works around two tests/dbs.py issues:
-    * Database.quote() is SQLAlchemy's quote_identifier, which doubles '%' for the
-      psycopg/pymysql (pyformat) dialects, but data_snapshot sends it verbatim
-      (no_parameters): a table named "order line%" is queried as "order line%%".
-    * psycopg 3 prepares a statement once it ran 5 times on a connection
-      (prepare_threshold=5) and the pooled connection keeps it; after DDL run by psql
-      changed the table's columns, the same `SELECT * FROM t` fails with "cached plan
-      must not change result type". Disposing the pool first drops them.
-    """
-    db.dispose()
-    names = db.table_names() if tables is None else list(tables)
-    return {t: sorted((tuple(_stringify(v) for v in row) for row in db.query(f"SELECT * FROM {quote(db, t)}")),
-                      key=_row_key) for t in names}
-
-
-_PG_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
-
-
-def schema_snapshot(db: Database) -> dict:
-    """Database.schema_snapshot, with PostgreSQL index columns as plain names.
-
-    Works around a tests/dbs.py issue: on PostgreSQL the index columns come from
-    pg_get_indexdef(), which quotes a column name that needs quoting ("desc", "first name",
-    "größe"), while columns, keys and the other dialects give the bare name.
-    """
-    s = db.schema_snapshot()
-    if db.dialect == "postgresql":
-        for info in s.values():
-            for i in info["indexes"]:
-                i["columns"] = [m.group(1).replace('""', '"') if (m := _PG_QUOTED.fullmatch(c)) else c
-                                for c in i["columns"]]
-    return s
-
-
 def ledger_rows(db: Database) -> list[tuple]:
-    return db.query(f"SELECT migration, step, object_name FROM {quote(db, LEDGER)}")
+    return db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)}")
 
 
 def expected_seed_after_up(before: dict, dialect: str, ledger: dict,
@@ -361,16 +318,16 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
     dialect = db.dialect
     spec = SEED_SPEC if dialect != "sqlite" else sqlite_seed_spec()
     mig = emit(spec, dialect, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     tables = sorted(s0)
-    d0 = data_snapshot(db, tables)
+    d0 = db.data_snapshot(tables)
     assert LEDGER not in s0
     if dialect != "sqlite":
         renamed_before = {t: sorted(db.query(f"SELECT id, {old} FROM {t}")) for t, old, _ in RENAMES}
 
     # ---- up
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     ledger = check_ledger_table(s1)
     if dialect == "sqlite":
         indexes = [(i["table"], tuple(i["columns"])) for i in sqlite_seed_issues()]
@@ -403,39 +360,39 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
             assert tm[c] == {"name": c, "type": TIMESTAMP_TYPE[dialect], "nullable": True, "default": None,
                              "extra": None}
         assert columns(s1, "team_members")[-2:] == ["created_at", "updated_at"]
-    d1 = data_snapshot(db, tables)
+    d1 = db.data_snapshot(tables)
     assert d1 == expected_data_after_up(d0, s0, s1)
 
     # ---- up again: nothing changes
     rows = sorted(ledger_rows(db))
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "after a second up")
-    assert data_snapshot(db, tables) == d1
+    assert_schema(db.schema_snapshot(), s1, "after a second up")
+    assert db.data_snapshot(tables) == d1
     assert sorted(ledger_rows(db)) == rows
 
     # ---- down: exactly the before schema
     db.run_sql_file(mig.down)
-    s2 = schema_snapshot(db)
+    s2 = db.schema_snapshot()
     if dialect == "sqlite":  # documented: SQLite's SQL cannot drop the ledger conditionally
         assert ledger_rows(db) == []
         assert s2[LEDGER] == ledger
         s2 = without(s2, LEDGER)
     assert_schema(s2, s0, "after down")
-    assert data_snapshot(db, tables) == d0
+    assert db.data_snapshot(tables) == d0
     if dialect != "sqlite":
         for t, old, _ in RENAMES:
             assert sorted(db.query(f"SELECT id, {old} FROM {t}")) == renamed_before[t]
 
     # ---- down again: still the before schema
     db.run_sql_file(mig.down)
-    s3 = schema_snapshot(db)
+    s3 = db.schema_snapshot()
     assert_schema(without(s3, LEDGER) if dialect == "sqlite" else s3, s0, "after a second down")
-    assert data_snapshot(db, tables) == d0
+    assert db.data_snapshot(tables) == d0
 
     # ---- up again: the same fixed schema
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "up after down")
-    assert data_snapshot(db, tables) == d1
+    assert_schema(db.schema_snapshot(), s1, "up after down")
+    assert db.data_snapshot(tables) == d1
 
 
 # =========================================================================== 2. partial pre-application
@@ -518,12 +475,12 @@ def test_partial_preapplication(dialect: str, seed: int, request: pytest.Fixture
     load_seed(db)
     mig = emit(SEED_SPEC, dialect, tmp_path)
     log = hand_apply(db, random.Random(seed))
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     tables = sorted(s0)
-    d0 = data_snapshot(db, tables)
+    d0 = db.data_snapshot(tables)
 
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s1))
     assert_schema(s1, expected, "after up; hand-applied:\n  " + "\n  ".join(log))
     assert len(ledger_rows(db)) == changes
@@ -538,16 +495,16 @@ def test_partial_preapplication(dialect: str, seed: int, request: pytest.Fixture
         [got] = fks_on(s1, fk.table, fk.columns)
         assert (got["referred_table"], got["referred_columns"], got["on_delete"]) == \
             (fk.ref_table, list(fk.ref_columns), fk.on_delete)
-    d1 = data_snapshot(db, tables)
+    d1 = db.data_snapshot(tables)
     assert d1 == expected_data_after_up(d0, s0, s1)
 
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "after a second up")
-    assert data_snapshot(db, tables) == d1
+    assert_schema(db.schema_snapshot(), s1, "after a second up")
+    assert db.data_snapshot(tables) == d1
 
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0, "after down: hand-applied objects must stay, under their names")
-    assert data_snapshot(db, tables) == d0
+    assert_schema(db.schema_snapshot(), s0, "after down: hand-applied objects must stay, under their names")
+    assert db.data_snapshot(tables) == d0
 
 
 @pytest.mark.parametrize("seed", [11, 22, 33])
@@ -562,9 +519,9 @@ def test_partial_preapplication_sqlite(seed: int, sqlite_db: Database, tmp_path:
     pre = rng.sample(issues, rng.randint(1, 4))
     db.execute([f"CREATE INDEX {ix_name(i['table'], i['columns'])} ON {i['table']} ({', '.join(i['columns'])})"
                 for i in pre])
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     expected, changes = expected_seed_after_up(
         s0, "sqlite", check_ledger_table(s1), fks=[], renames=[], timestamp_tables=[],
         indexes=[(i["table"], tuple(i["columns"])) for i in issues])
@@ -573,11 +530,11 @@ def test_partial_preapplication_sqlite(seed: int, sqlite_db: Database, tmp_path:
     for i in issues:
         assert len(indexes_leading(s1, i["table"], i["columns"])) == 1
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "second up")
+    assert_schema(db.schema_snapshot(), s1, "second up")
     out = run_fails(db, mig.down)
     assert "was not created by this migration" in out, out
     assert any(f"index {ix_name(i['table'], i['columns'])} on {i['table']}" in out for i in pre), out
-    assert_schema(schema_snapshot(db), s1, "a refused down changes nothing")
+    assert_schema(db.schema_snapshot(), s1, "a refused down changes nothing")
 
 
 def test_sqlite_equivalent_index_under_other_name_stops_up(sqlite_db: Database, tmp_path: Path) -> None:
@@ -586,10 +543,10 @@ def test_sqlite_equivalent_index_under_other_name_stops_up(sqlite_db: Database, 
     load_seed(db)
     mig = emit(sqlite_seed_spec(), "sqlite", tmp_path)
     db.execute("CREATE INDEX manual_idx_1 ON workflows (organization_id)")
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     out = run_fails(db, mig.up)
     assert "ix_workflows_organization_id" in out and "already exists on workflows under another name" in out
-    assert_schema(schema_snapshot(db), s0, "up stopped")
+    assert_schema(db.schema_snapshot(), s0, "up stopped")
 
 
 @pytest.mark.parametrize("kind", ["index", "foreign_key"])
@@ -615,19 +572,19 @@ def test_preapplied_conventional_object_on_column_still_to_rename(dialect: str, 
                    "REFERENCES users (id) ON DELETE SET NULL")
         fks = [*SEED_FKS, fk]
     mig = emit({"version": 1, "name": "pre_rename", "issues": issues}, dialect, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     try:
         db.run_sql_file(mig.up)
     except SqlRunError as e:
         pytest.fail(f"up refused a pre-existing {kind} that is exactly the fix:\n{e.output}", pytrace=False)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     expected, _ = expected_seed_after_up(s0, dialect, check_ledger_table(s1), fks=fks,
                                          indexes=[*ALL_SEED_INDEXES, ("webhooks", ("user_id",))])
     assert_schema(s1, expected)
     assert len(indexes_leading(s1, "webhooks", ["user_id"])) == 1
     assert len(fks_on(s1, "webhooks", ["user_id"])) == (kind == "foreign_key")
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
 
 
 # =========================================================================== 3. orphans, SET NULL on NOT NULL
@@ -644,9 +601,9 @@ def test_orphans_stop_up_before_any_change(dialect: str, request: pytest.Fixture
     for n, execution in enumerate(ORPHAN_EXECUTIONS):
         db.execute(f"INSERT INTO hitl_approvals (id, tenant_id, agent_id, execution_id, status) VALUES "
                    f"('00000000-0000-4000-8000-00000000000{n}', '{tenant}', '{agent}', '{execution}', 'pending')")
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     tables = sorted(s0)
-    d0 = data_snapshot(db, tables)
+    d0 = db.data_snapshot(tables)
 
     out = run_fails(db, mig.up)
     assert "hitl_approvals" in out and "execution_id" in out, out
@@ -656,11 +613,11 @@ def test_orphans_stop_up_before_any_change(dialect: str, request: pytest.Fixture
     # the query it prints works, and lists exactly the orphans
     assert sorted(str(r[0]) for r in db.query(m.group(1))) == [f"00000000-0000-4000-8000-00000000000{n}"
                                                            for n in range(len(ORPHAN_EXECUTIONS))]
-    assert_schema(schema_snapshot(db), s0, "after a refused up")  # no ledger either, on MySQL too
-    assert data_snapshot(db, tables) == d0
+    assert_schema(db.schema_snapshot(), s0, "after a refused up")  # no ledger either, on MySQL too
+    assert db.data_snapshot(tables) == d0
     # down after a refused up changes nothing either
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0, "down after a refused up")
+    assert_schema(db.schema_snapshot(), s0, "down after a refused up")
 
 
 @pytest.mark.parametrize("dialect", SERVER_DIALECTS)
@@ -679,18 +636,18 @@ def test_orphans_in_column_still_to_rename(dialect: str, request: pytest.Fixture
     db.execute("INSERT INTO webhooks (id, tenant_id, created_by_user_id, name, url) VALUES "
                f"('00000000-0000-4000-8000-0000000000aa', '{tenant}', '00000000-0000-4000-8000-00000000dead', "
                "'orphan', 'https://example.invalid/')")
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     out = run_fails(db, mig.up)
     assert "webhooks" in out and "created_by_user_id" in out and re.search(r"\b1 orphan row", out), out
-    assert_schema(schema_snapshot(db), s0, "after a refused up")
+    assert_schema(db.schema_snapshot(), s0, "after a refused up")
     db.execute("DELETE FROM webhooks WHERE id = '00000000-0000-4000-8000-0000000000aa'")
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     [fk] = fks_on(s1, "webhooks", ["user_id"])
     assert (fk["name"], fk["referred_table"], fk["on_delete"]) == ("fk_webhooks_user_id_users", "users", "SET NULL")
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
 
 
 @pytest.mark.parametrize("dialect", SERVER_DIALECTS)
@@ -702,12 +659,12 @@ def test_set_null_on_not_null_column_stops_up(dialect: str, request: pytest.Fixt
         if i.get("id") == "seed-2":
             i["on_delete"] = "set_null"  # hitl_approvals.execution_id is NOT NULL
     mig = emit({"version": 1, "name": "set_null_not_null", "issues": issues}, dialect, tmp_path)
-    s0 = schema_snapshot(db)
-    d0 = data_snapshot(db)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
     out = run_fails(db, mig.up)
     assert "SET NULL" in out and "hitl_approvals" in out and "execution_id" in out and "NOT NULL" in out, out
-    assert_schema(schema_snapshot(db), s0, "after a refused up")
-    assert data_snapshot(db) == d0
+    assert_schema(db.schema_snapshot(), s0, "after a refused up")
+    assert db.data_snapshot() == d0
 
 
 # =========================================================================== 4. missing tables / columns
@@ -736,8 +693,8 @@ def test_missing_table_or_column_stops_up(db: Database, tmp_path: Path) -> None:
     """Each bad issue is appended to the (valid) seed fixes: up must stop before any of them."""
     load_seed(db)
     base = SEED_ISSUES if db.dialect != "sqlite" else sqlite_seed_issues()
-    s0 = schema_snapshot(db)
-    d0 = data_snapshot(db)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
     cases = [(issue, words) for issue, words, on_sqlite in BAD_ISSUES if on_sqlite or db.dialect != "sqlite"]
     for issue, words in cases:
         mig = emit({"version": 1, "name": "bad", "issues": [*base, issue]}, db.dialect, tmp_path)
@@ -745,8 +702,8 @@ def test_missing_table_or_column_stops_up(db: Database, tmp_path: Path) -> None:
         assert "fixgen: " in out, f"{issue}: not fixgen's own message:\n{out}"
         for w in words:
             assert w in out, f"{issue}: error does not name {w!r}:\n{out}"
-        assert_schema(schema_snapshot(db), s0, f"after a refused up for {issue}")
-        assert data_snapshot(db) == d0
+        assert_schema(db.schema_snapshot(), s0, f"after a refused up for {issue}")
+        assert db.data_snapshot() == d0
     # every problem at once: the message names each
     mig = emit({"version": 1, "name": "bad_all", "issues": [*base, *(i for i, _ in cases)]}, db.dialect, tmp_path)
     out = run_fails(db, mig.up)
@@ -755,7 +712,7 @@ def test_missing_table_or_column_stops_up(db: Database, tmp_path: Path) -> None:
     else:  # PostgreSQL and MySQL report every problem at once
         assert all(w in out for _, words in cases for w in words), out
         assert "malformed" not in out, out
-    assert_schema(schema_snapshot(db), s0, "after a refused up (all bad issues)")
+    assert_schema(db.schema_snapshot(), s0, "after a refused up (all bad issues)")
 
 
 def test_sqlite_seed_spec_with_renamed_columns_is_refused_cleanly(sqlite_db: Database, tmp_path: Path) -> None:
@@ -765,10 +722,10 @@ def test_sqlite_seed_spec_with_renamed_columns_is_refused_cleanly(sqlite_db: Dat
     load_seed(db)
     spec = {"version": 1, "name": "idx", "issues": [i for i in SEED_ISSUES if i["kind"] == "missing_index"]}
     mig = emit(spec, "sqlite", tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     out = run_fails(db, mig.up)
     assert "webhooks.user_id" in out, out
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
 
 
 def test_sqlite_refuses_unsupported_kinds_at_generation(tmp_path: Path) -> None:
@@ -805,22 +762,22 @@ def test_rerun_after_partial_failure(db: Database, tmp_path: Path) -> None:
     dialect = db.dialect
     load_seed(db)
     mig = emit(SEED_SPEC if dialect != "sqlite" else sqlite_seed_spec(), dialect, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     tables = sorted(s0)
-    d0 = data_snapshot(db, tables)
+    d0 = db.data_snapshot(tables)
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
-    d1 = data_snapshot(db, tables)
+    s1 = db.schema_snapshot()
+    d1 = db.data_snapshot(tables)
     db.run_sql_file(mig.down)
 
     def at_s0(what: str) -> None:
-        s = schema_snapshot(db)
+        s = db.schema_snapshot()
         assert_schema(without(s, LEDGER) if dialect == "sqlite" else s, s0, what)
-        assert data_snapshot(db, tables) == d0
+        assert db.data_snapshot(tables) == d0
 
     at_s0("clean down")
     up, down = mig.up_text, mig.down_text
-    ledger_at = up.index(f"CREATE TABLE IF NOT EXISTS {quote(db, LEDGER)}")
+    ledger_at = up.index(f"CREATE TABLE IF NOT EXISTS {db.quote(LEDGER)}")
     up_cuts = [c for c in cut_points(up, dialect) if c > ledger_at]
     rng = random.Random(5)
     # [1]: MySQL: after the first step's ledger record, before its DDL (the rename);
@@ -831,14 +788,14 @@ def test_rerun_after_partial_failure(db: Database, tmp_path: Path) -> None:
         crashed = tmp_path / "crashed.up.sql"
         crashed.write_text(first_part(up, at, dialect), encoding="utf-8")
         db.run_sql_file(crashed)
-        s_crash = schema_snapshot(db)
+        s_crash = db.schema_snapshot()
         halfway += without(s_crash, LEDGER) not in (s0, without(s1, LEDGER))
         if at == up_cuts[1] and dialect == "mysql":  # recorded, not yet performed
             assert len(ledger_rows(db)) == 1 and without(s_crash, LEDGER) == s0
         db.run_sql_file(mig.up)
         what = f"up after a crash at offset {at}: ...{up[max(0, at - 120):at]!r}"
-        assert_schema(schema_snapshot(db), s1, what)
-        assert data_snapshot(db, tables) == d1
+        assert_schema(db.schema_snapshot(), s1, what)
+        assert db.data_snapshot(tables) == d1
         db.run_sql_file(mig.down)
         at_s0(f"down after {what}")
     assert halfway >= 2, "the simulated crashes should leave the schema half-fixed"
@@ -850,11 +807,11 @@ def test_rerun_after_partial_failure(db: Database, tmp_path: Path) -> None:
         crashed = tmp_path / "crashed.down.sql"
         crashed.write_text(first_part(down, at, dialect), encoding="utf-8")
         db.run_sql_file(crashed)
-        assert without(schema_snapshot(db), LEDGER) not in (s0, without(s1, LEDGER)), "down should be half done"
+        assert without(db.schema_snapshot(), LEDGER) not in (s0, without(s1, LEDGER)), "down should be half done"
         db.run_sql_file(mig.down)
         at_s0(f"down after a crashed down at offset {at}: ...{down[max(0, at - 120):at]!r}")
         db.run_sql_file(mig.up)
-        assert_schema(schema_snapshot(db), s1, "up after a crashed down and a full down")
+        assert_schema(db.schema_snapshot(), s1, "up after a crashed down and a full down")
 
 
 @pytest.mark.parametrize("dialect", SERVER_DIALECTS)
@@ -867,22 +824,22 @@ def test_ledger_shared_by_two_migrations(dialect: str, request: pytest.FixtureRe
     second = [i for i in SEED_ISSUES if i not in first]
     m1 = emit({"version": 1, "name": "part_one", "issues": first}, dialect, tmp_path)
     m2 = emit({"version": 1, "name": "part_two", "issues": second}, dialect, tmp_path, timestamp="20251119130000")
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     db.run_sql_file(m1.up)
-    s_one = schema_snapshot(db)
+    s_one = db.schema_snapshot()
     db.run_sql_file(m2.up)
-    s_both = schema_snapshot(db)
+    s_both = db.schema_snapshot()
     expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s_both))
     assert_schema(s_both, expected)
     assert len(ledger_rows(db)) == changes
     db.run_sql_file(m2.down)
-    assert_schema(schema_snapshot(db), s_one, "second migration rolled back")
+    assert_schema(db.schema_snapshot(), s_one, "second migration rolled back")
     assert {r[0] for r in ledger_rows(db)} == {f"{TS}_part_one"}
     db.run_sql_file(m2.up)
     db.run_sql_file(m1.down)  # the other order: part_two's rows keep the ledger alive
     assert {r[0] for r in ledger_rows(db)} == {"20251119130000_part_two"}
     db.run_sql_file(m2.down)
-    assert_schema(schema_snapshot(db), s0, "both rolled back: no ledger table")
+    assert_schema(db.schema_snapshot(), s0, "both rolled back: no ledger table")
 
 
 # =========================================================================== 6. reserved words, odd names
@@ -941,12 +898,12 @@ def test_reserved_words_and_odd_names(db: Database, tmp_path: Path) -> None:
     db.execute(ODD_SCHEMA[d])
     issues = ODD_INDEX_ISSUES + (ODD_SERVER_ISSUES if d != "sqlite" else [])
     mig = emit({"version": 1, "name": "odd", "issues": issues}, d, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     tables = sorted(s0)
-    d0 = data_snapshot(db, tables)
+    d0 = db.data_snapshot(tables)
 
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     assert index_named(s1, "order", "ix_order_desc") == index_entry("ix_order_desc", ["desc"])
     assert index_named(s1, "group", "uq_group_select_group-id") == \
         index_entry("uq_group_select_group-id", ["select", "group-id"], unique=True)
@@ -955,7 +912,7 @@ def test_reserved_words_and_odd_names(db: Database, tmp_path: Path) -> None:
     if d != "sqlite":
         assert columns(s1, "user") == ["id", "given-name x", "desc"]
         assert index_named(s1, "user", "ix_user_given-name x") == index_entry("ix_user_given-name x", ["given-name x"])
-        assert sorted(db.query(f"SELECT id, {quote(db, 'given-name x')} FROM {quote(db, 'user')}")) == \
+        assert sorted(db.query(f"SELECT id, {db.quote('given-name x')} FROM {db.quote('user')}")) == \
             [(1, "Ann"), (2, "Bob")]
         [fk] = fks_on(s1, "order", ["user-id"])
         assert (fk["name"], fk["referred_table"], fk["on_delete"]) == ("fk_order_user-id_user", "user", "SET NULL")
@@ -967,20 +924,20 @@ def test_reserved_words_and_odd_names(db: Database, tmp_path: Path) -> None:
         assert columns(s1, "order")[-2:] == ["created_at", "updated_at"]
         where = next(c for c in s1["group"]["columns"] if c["name"] == "where")
         assert where["nullable"] is False
-        assert sorted(db.query(f"SELECT {quote(db, 'where')} FROM {quote(db, 'group')}")) == \
+        assert sorted(db.query(f"SELECT {db.quote('where')} FROM {db.quote('group')}")) == \
             [("it's a \\ default; -- ok",)] * 2
-    d1 = data_snapshot(db, tables)
+    d1 = db.data_snapshot(tables)
 
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "second up")
-    assert data_snapshot(db, tables) == d1
+    assert_schema(db.schema_snapshot(), s1, "second up")
+    assert db.data_snapshot(tables) == d1
 
     db.run_sql_file(mig.down)
-    s2 = schema_snapshot(db)
+    s2 = db.schema_snapshot()
     assert_schema(without(s2, LEDGER) if d == "sqlite" else s2, s0, "down")
-    assert data_snapshot(db, tables) == d0
+    assert db.data_snapshot(tables) == d0
     db.run_sql_file(mig.down)
-    s3 = schema_snapshot(db)
+    s3 = db.schema_snapshot()
     assert_schema(without(s3, LEDGER) if d == "sqlite" else s3, s0, "second down")
 
 
@@ -995,15 +952,15 @@ def test_postgresql_dollar_quote_tag_in_a_name_or_default(pg_db: Database, tmp_p
         {"kind": "missing_column", "table": "price$fixgen$list", "column": "currency", "type": "string(20)",
          "nullable": False, "default": "US$fixgen$"},
     ]}, "postgresql", tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     assert indexes_leading(s1, "price$fixgen$list", ["amount$fixgen$cents"])
     assert db.query('SELECT DISTINCT currency FROM "price$fixgen$list"') == [("US$fixgen$",)]
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1)
+    assert_schema(db.schema_snapshot(), s1)
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
 
 
 def test_mysql_braces_in_names_of_a_foreign_key(mysql_db: Database, tmp_path: Path) -> None:
@@ -1017,16 +974,16 @@ def test_mysql_braces_in_names_of_a_foreign_key(mysql_db: Database, tmp_path: Pa
     mig = emit({"version": 1, "name": "braces", "issues": [
         {"kind": "missing_foreign_key", "table": "child{0}", "columns": ["parent{1}id"], "references": "parent{0}.id"},
     ]}, "mysql", tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     out = run_fails(db, mig.up)
     assert re.search(r"\b1 orphan row", out) and "child{0}" in out and "parent{1}id" in out, out
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
     db.execute("DELETE FROM `child{0}` WHERE id = 2")
     db.run_sql_file(mig.up)
-    [fk] = fks_on(schema_snapshot(db), "child{0}", ["parent{1}id"])
+    [fk] = fks_on(db.schema_snapshot(), "child{0}", ["parent{1}id"])
     assert fk["referred_table"] == "parent{0}"
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0)
+    assert_schema(db.schema_snapshot(), s0)
 
 
 BAD_NAMES = ['ord"er', "ord'er", "ord`er", "ord;er", "ord\\er"]
@@ -1086,7 +1043,7 @@ LONG_U = "größe_der_lagerstätte_in_quadratmetern"  # multi-byte: bytes != cha
 def test_long_names_are_cut_with_a_hash(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     db: Database = request.getfixturevalue("pg_db" if dialect == "postgresql" else "mysql_db")
     def q(name: str) -> str:
-        return quote(db, name)
+        return db.quote(name)
 
     db.execute([
         f"CREATE TABLE {q(LONG_PARENT)} (id integer PRIMARY KEY)",
@@ -1112,19 +1069,19 @@ def test_long_names_are_cut_with_a_hash(dialect: str, request: pytest.FixtureReq
         assert re.search(r"_[0-9a-f]{8}$", name), name
         assert (len(name.encode()) if in_bytes else len(name)) <= limit
 
-    s0 = schema_snapshot(db)
-    d0 = data_snapshot(db)
+    s0 = db.schema_snapshot()
+    d0 = db.data_snapshot()
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     got_idx = {i["name"]: i["columns"] for i in s1[LONG_CHILD]["indexes"]}
     got_fk = {f["name"]: f["columns"] for f in s1[LONG_CHILD]["foreign_keys"]}
     assert got_idx == want_idx
     assert got_fk == want_fk
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "second up")
+    assert_schema(db.schema_snapshot(), s1, "second up")
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0, "down")
-    assert data_snapshot(db) == d0
+    assert_schema(db.schema_snapshot(), s0, "down")
+    assert db.data_snapshot() == d0
 
 
 # =========================================================================== 8. redundant_index
@@ -1147,12 +1104,12 @@ def test_redundant_index_round_trip(db: Database, tmp_path: Path) -> None:
     load_seed(db)
     db.execute(REDUNDANT_DDL)
     mig = emit({"version": 1, "name": "drop_redundant", "issues": REDUNDANT_ISSUES}, d, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     before = {(i["table"], i["name"]): index_named(s0, i["table"], i["name"]) for i in REDUNDANT_ISSUES}
     assert before[("users", "users_email_dup")]["unique"] is True
 
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     expected = copy.deepcopy(s0)
     for i in REDUNDANT_ISSUES:
         expected[i["table"]]["indexes"].remove(before[(i["table"], i["name"])])
@@ -1160,10 +1117,10 @@ def test_redundant_index_round_trip(db: Database, tmp_path: Path) -> None:
     assert_schema(s1, expected, "after up")
     assert len(ledger_rows(db)) == len(REDUNDANT_ISSUES)
     db.run_sql_file(mig.up)
-    assert_schema(schema_snapshot(db), s1, "second up")
+    assert_schema(db.schema_snapshot(), s1, "second up")
 
     db.run_sql_file(mig.down)
-    s2 = schema_snapshot(db)
+    s2 = db.schema_snapshot()
     assert_schema(without(s2, LEDGER) if d == "sqlite" else s2, s0, "down recreates them exactly")
     for (t, name), idx in before.items():
         assert index_named(s2, t, name) == idx
@@ -1176,20 +1133,20 @@ def test_redundant_index_already_gone(db: Database, tmp_path: Path) -> None:
     load_seed(db)
     db.execute(REDUNDANT_DDL[1:])  # tenants_slug_dup never exists
     mig = emit({"version": 1, "name": "drop_redundant", "issues": REDUNDANT_ISSUES}, d, tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     db.run_sql_file(mig.up)
-    s1 = schema_snapshot(db)
+    s1 = db.schema_snapshot()
     assert index_named(s1, "users", "users_email_dup") is None and index_named(s1, "tenants", "tenants_slug_dup") \
         is None
     assert len(ledger_rows(db)) == 2
     if d == "sqlite":
         out = run_fails(db, mig.down)
         assert "tenants_slug_dup" in out and "was not dropped by this migration" in out, out
-        assert_schema(schema_snapshot(db), s1, "failed down changes nothing")
+        assert_schema(db.schema_snapshot(), s1, "failed down changes nothing")
         return
     db.run_sql_file(mig.down)
-    assert_schema(schema_snapshot(db), s0, "down: only what up dropped comes back")
-    assert index_named(schema_snapshot(db), "tenants", "tenants_slug_dup") is None
+    assert_schema(db.schema_snapshot(), s0, "down: only what up dropped comes back")
+    assert index_named(db.schema_snapshot(), "tenants", "tenants_slug_dup") is None
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", *SERVER_DIALECTS])
@@ -1202,14 +1159,14 @@ def test_redundant_index_with_other_definition_is_refused(dialect: str, request:
     load_seed(db)
     db.execute(["CREATE INDEX tenants_name_plan ON tenants (name, plan)",
                 "CREATE UNIQUE INDEX tenants_name_u ON tenants (name)"])
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     for issue in ({"kind": "redundant_index", "table": "tenants", "name": "tenants_name_plan", "columns": ["name"]},
                   {"kind": "redundant_index", "table": "tenants", "name": "tenants_name_u", "columns": ["name"]}):
         base = SEED_ISSUES if dialect != "sqlite" else sqlite_seed_issues()
         mig = emit({"version": 1, "name": "drop_redundant", "issues": [*base, issue]}, dialect, tmp_path)
         out = run_fails(db, mig.up)
         assert issue["name"] in out and "does not have the definition the spec gives" in out, out
-        assert_schema(schema_snapshot(db), s0)
+        assert_schema(db.schema_snapshot(), s0)
 
 
 def test_mysql_redundant_index_needed_by_a_foreign_key_is_refused_before_any_change(mysql_db: Database,
@@ -1224,7 +1181,7 @@ def test_mysql_redundant_index_needed_by_a_foreign_key_is_refused_before_any_cha
     db.execute("CREATE INDEX agents_tenant_id_dup ON agents (tenant_id)")
     issue = {"kind": "redundant_index", "table": "agents", "name": "agents_tenant_id_dup", "columns": ["tenant_id"]}
     mig = emit({"version": 1, "name": "seed_and_drop", "issues": [*SEED_ISSUES, issue]}, "mysql", tmp_path)
-    s0 = schema_snapshot(db)
+    s0 = db.schema_snapshot()
     out = run_fails(db, mig.up)
     assert "agents_tenant_id_dup" in out, out
-    assert_schema(schema_snapshot(db), s0, f"up must stop before any change; it said:\n{out}")
+    assert_schema(db.schema_snapshot(), s0, f"up must stop before any change; it said:\n{out}")
