@@ -75,7 +75,13 @@ def resolve_dialect(target: Target, dialect: str | None) -> Dialect:
 
 
 def plan_for(spec: Spec, target: Target, dialect: Dialect, name: str | None) -> Plan:
-    return build_plan(spec, target.naming, dialect, name)
+    """The plan, refused (UnsupportedError) where the target/dialect cannot guard a step."""
+    plan = build_plan(spec, target.naming, dialect, name)
+    if target.name == "sql":
+        from fixgen.render.sql import renderer_for
+
+        renderer_for(dialect).check_plan(plan)
+    return plan
 
 
 def emit(spec: Spec, target: Target, dialect: Dialect, ctx: Context) -> Output:

@@ -17,4 +17,5 @@ def renderer_for(dialect: Dialect) -> type[SqlRenderer]:
 
 
 def render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> SqlMigration:
+    """Render a plan made by fixgen.targets.plan_for, which has refused what the dialect cannot guard."""
     return renderer_for(dialect)(plan, ctx).render()

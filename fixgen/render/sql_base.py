@@ -54,7 +54,6 @@ class SqlRenderer:
         self.ctx = ctx
         self.renames = plan.renames()
         self.added = plan.added_columns()
-        self.check_unsupported()
 
     # ------------------------------------------------------------------ public
     def render(self) -> SqlMigration:
@@ -71,17 +70,19 @@ class SqlRenderer:
         return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
 
     # ------------------------------------------------------------------ helpers
-    def check_unsupported(self) -> None:
-        bad = [op for op in self.plan.ops if op.kind not in self.dialect.guardable]
+    @classmethod
+    def check_plan(cls, plan: Plan) -> None:
+        """Refuse, before rendering, every step this dialect's SQL cannot guard."""
+        bad = [op for op in plan.ops if op.kind not in cls.dialect.guardable]
         if not bad:
             return
         problems = []
         for op in bad:
             for m in op.issues:
                 problems.append(Problem(
-                    f"{self.dialect.name} SQL cannot {op.describe()} behind an existence check "
+                    f"{cls.dialect.name} SQL cannot {op.describe()} behind an existence check "
                     "(no conditional DDL); use --target laravel or --target alembic, which check the "
-                    "schema before acting", file=self.plan.file, index=m.index, line=m.line))
+                    "schema before acting", file=plan.file, index=m.index, line=m.line))
         raise UnsupportedError(sorted(set(problems), key=lambda p: (p.index or 0, p.message)))
 
     def q(self, name: str) -> str:

@@ -83,7 +83,7 @@ class SQLiteRenderer(SqlRenderer):
             cond.append(f"il.name = {self.lit(name)}")
         return f"EXISTS (SELECT 1 FROM pragma_index_list({self.lit(t)}) il WHERE " + " AND ".join(cond) + ")"
 
-    def fk_equiv(self, op: AddForeignKey) -> str:  # pragma: no cover - refused in check_unsupported
+    def fk_equiv(self, op: AddForeignKey) -> str:  # pragma: no cover - refused by check_plan
         raise NotImplementedError
 
     def fk_named(self, op: AddForeignKey) -> str:  # pragma: no cover
