@@ -7,9 +7,11 @@ statement are refused outright rather than escaped in five different syntaxes.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 FORBIDDEN = set("\"'`\\;")
+_PLAIN = re.compile(r"[!#-&(-:<-\[\]-_a-~]+( [!#-&(-:<-\[\]-_a-~]+)*")  # printable ASCII minus " ' ` \ ; and edge spaces
 
 
 def identifier_problem(name: object) -> str | None:
@@ -18,6 +20,8 @@ def identifier_problem(name: object) -> str | None:
         return f"expected a name (string), got {type(name).__name__}"
     if not name:
         return "empty name"
+    if len(name) <= 255 and _PLAIN.fullmatch(name):
+        return None  # the common case, decided without a per-character walk
     if name != name.strip():
         return f"name {name!r} has leading or trailing whitespace"
     bad = sorted({c for c in name if c in FORBIDDEN or unicodedata.category(c).startswith("C")})

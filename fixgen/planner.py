@@ -7,6 +7,7 @@ contradicting ones are an input error, reported with both issue positions.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from fixgen import spec as s
@@ -101,63 +102,60 @@ def _where(op: Op) -> str:
     return ", ".join(f"issue #{m.index + 1}" for m in op.issues)
 
 
+def _slots(op: Op) -> list[tuple]:
+    """The identities an op claims; two ops with one identity must be the same fix."""
+    if isinstance(op, (CreateIndex, DropIndex)):
+        # index names share one namespace per schema on PostgreSQL: key them globally
+        slots: list[tuple] = [("index-name", op.name)]
+        if isinstance(op, CreateIndex):
+            slots.append(("index-def", op.table, op.columns, op.unique))
+        return slots
+    if isinstance(op, AddForeignKey):
+        return [("fk-name", op.table, op.name), ("fk-cols", op.table, op.columns)]
+    if isinstance(op, AddColumn):
+        return [("column", op.table, op.column)]
+    if isinstance(op, RenameColumn):
+        return [("rename-from", op.table, op.old), ("rename-to", op.table, op.new)]
+    raise AssertionError(op)
+
+
+def _conflict_text(slot: tuple) -> str:
+    kind, *key = slot
+    return {
+        "index-name": lambda: f"two definitions for index {key[0]}",
+        "fk-name": lambda: f"two definitions for foreign key {key[1]}",
+        "fk-cols": lambda: f"two foreign keys on {key[0]} ({', '.join(key[1])})",
+        "column": lambda: f"two definitions for column {key[0]}.{key[1]}",
+        "rename-from": lambda: f"column {key[0]}.{key[1]} renamed twice",
+        "rename-to": lambda: f"two columns renamed to {key[0]}.{key[1]}",
+    }[kind]()
+
+
 def _merge(ops: list[Op], file: str | None, problems: list[Problem]) -> list[Op]:
     """Merge identical ops; report ops that claim the same object with different definitions."""
-    by_slot: dict[tuple, Op] = {}
+    by_slot: dict[tuple, int] = {}  # identity -> position in `out`
     out: list[Op] = []
-
-    def conflict(first: Op, second: Op, what: str) -> None:
-        meta = second.issues[0]
-        problems.append(Problem(f"contradicts {_where(first)}: {what} ({first.describe()} / {second.describe()})",
-                                file, meta.line, meta.index))
-
     for op in ops:
-        slots: list[tuple[tuple, str]] = []
-        if isinstance(op, (CreateIndex, DropIndex)):
-            # index names share one namespace per schema on PostgreSQL: key them globally
-            slots.append((("index-name", op.name), f"two definitions for index {op.name}"))
-            if isinstance(op, CreateIndex):
-                slots.append((("index-def", op.table, op.columns, op.unique), "same index"))
-        elif isinstance(op, AddForeignKey):
-            slots.append((("fk-name", op.table, op.name), f"two definitions for foreign key {op.name}"))
-            slots.append((("fk-cols", op.table, op.columns), f"two foreign keys on {op.table} ({', '.join(op.columns)})"))
-        elif isinstance(op, AddColumn):
-            slots.append((("column", op.table, op.column), f"two definitions for column {op.table}.{op.column}"))
-        elif isinstance(op, RenameColumn):
-            slots.append((("rename-from", op.table, op.old), f"column {op.table}.{op.old} renamed twice"))
-            slots.append((("rename-to", op.table, op.new), f"two columns renamed to {op.table}.{op.new}"))
-        merged_into: Op | None = None
-        for slot, what in slots:
-            prev = by_slot.get(slot)
-            if prev is None:
-                continue
-            if _same(prev, op):
-                merged_into = prev
-                break
-            if slot[0] == "index-def":
-                merged_into = prev  # same definition under two names: one index serves both
-                break
-            conflict(prev, op, what)
-            merged_into = prev
-            break
-        if merged_into is not None:
-            i = out.index(merged_into)
-            issues = merged_into.issues + tuple(m for m in op.issues if m not in merged_into.issues)
-            keep = merged_into
-            if isinstance(keep, CreateIndex) and isinstance(op, CreateIndex) and keep.for_foreign_key \
-                    and not op.for_foreign_key:
-                keep = op  # an explicit index request wins over the conventional supporting one
-            updated = keep.with_issues(issues)
-            out[i] = updated
-            for slot_key, value in list(by_slot.items()):
-                if value is merged_into:
-                    by_slot[slot_key] = updated
-            for slot, _ in slots:
-                by_slot.setdefault(slot, updated)
+        slots = _slots(op)
+        pos = next((by_slot[slot] for slot in slots if slot in by_slot), None)
+        if pos is None:
+            for slot in slots:
+                by_slot[slot] = len(out)
+            out.append(op)
             continue
-        for slot, _ in slots:
-            by_slot[slot] = op
-        out.append(op)
+        prev = out[pos]
+        slot = next(slot for slot in slots if by_slot.get(slot) == pos)
+        if not _same(prev, op) and slot[0] != "index-def":  # same definition under two names: one index serves both
+            meta = op.issues[0]
+            problems.append(Problem(f"contradicts {_where(prev)}: {_conflict_text(slot)} "
+                                    f"({prev.describe()} / {op.describe()})", file, meta.line, meta.index))
+        keep = prev
+        if isinstance(prev, CreateIndex) and isinstance(op, CreateIndex) and prev.for_foreign_key \
+                and not op.for_foreign_key:
+            keep = op  # an explicit index request wins over the conventional supporting one
+        out[pos] = keep.with_issues(prev.issues + tuple(m for m in op.issues if m not in prev.issues))
+        for slot in slots:
+            by_slot.setdefault(slot, pos)
     _check_drop_vs_create(out, file, problems)
     return out
 
@@ -215,13 +213,10 @@ def _check_rename_chains(ops: list[Op], file: str | None, problems: list[Problem
 
 
 def _drop_redundant_supporting_indexes(ops: list[Op]) -> list[Op]:
-    """A foreign key's supporting index is not needed if a planned index already leads with its columns."""
-    out = []
+    """A foreign key's supporting index is not needed if another planned index already leads with its columns."""
+    leading: Counter[tuple[str, tuple[str, ...]]] = Counter()  # (table, prefix) -> planned indexes leading with it
     for op in ops:
-        if isinstance(op, CreateIndex) and op.for_foreign_key and any(
-            isinstance(o, CreateIndex) and o is not op and o.table == op.table
-            and o.columns[: len(op.columns)] == op.columns for o in ops
-        ):
-            continue
-        out.append(op)
-    return out
+        if isinstance(op, CreateIndex):
+            leading.update((op.table, op.columns[:n]) for n in range(1, len(op.columns) + 1))
+    return [op for op in ops
+            if not (isinstance(op, CreateIndex) and op.for_foreign_key and leading[(op.table, op.columns)] > 1)]

@@ -132,8 +132,21 @@ def load_spec(text: str | bytes, file: str | None = None) -> Spec:
         except UnicodeDecodeError as e:
             raise SpecError([Problem(f"not UTF-8 text: {e}", file)]) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    if text.lstrip()[:1] in ("[", "{"):
+        # JSON parses ~50x faster than YAML; a spec with problems is re-read as YAML for line numbers
+        try:
+            return _validate(json.loads(text, object_pairs_hook=_unique_keys), [], file)
+        except (ValueError, SpecError):
+            pass
     data, lines = _parse(text, file)
     return _validate(data, lines, file)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")  # the YAML path reports it with its line
+    return dict(pairs)
 
 
 def _parse(text: str, file: str | None) -> tuple[Any, list[dict[str, int]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from fixgen.spec import Meta
 
@@ -20,11 +21,11 @@ class Context:
     revision: str | None = None  # alembic: this revision's id
     down_revision: str | None = None  # alembic: the revision it follows
 
-    @property
+    @cached_property
     def stamp(self) -> str:
         return self.created.strftime("%Y%m%d%H%M%S")
 
-    @property
+    @cached_property
     def migration_id(self) -> str:
         """The key under which the ledger records this migration's steps."""
         return f"{self.stamp}_{self.name}"

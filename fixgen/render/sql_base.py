@@ -12,6 +12,7 @@ predicates and the statement syntax; this module supplies the order and the logi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
@@ -54,6 +55,9 @@ class SqlRenderer:
         self.ctx = ctx
         self.renames = plan.renames()
         self.added = plan.added_columns()
+        # the same few names are quoted thousands of times in a big plan
+        self.q = lru_cache(maxsize=None)(self.dialect.q)  # type: ignore[method-assign]
+        self.lit = lru_cache(maxsize=None, typed=True)(self.dialect.literal)  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ public
     def render(self) -> SqlMigration:
@@ -85,10 +89,10 @@ class SqlRenderer:
                     "schema before acting", file=plan.file, index=m.index, line=m.line))
         raise UnsupportedError(sorted(set(problems), key=lambda p: (p.index or 0, p.message)))
 
-    def q(self, name: str) -> str:
+    def q(self, name: str) -> str:  # replaced by a memoized dialect.q in __init__
         return self.dialect.q(name)
 
-    def lit(self, value: object) -> str:
+    def lit(self, value: object) -> str:  # replaced by a memoized dialect.literal in __init__
         return self.dialect.literal(value)
 
     def qcols(self, cols: tuple[str, ...]) -> str:

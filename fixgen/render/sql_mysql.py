@@ -113,6 +113,16 @@ class MySQLRenderer(SqlRenderer):
                            "foreign key first"))
         return checks
 
+    def created_prefixes(self) -> dict[str, set[str]]:
+        """table -> every leading column list ('`'-joined) of the indexes this plan creates."""
+        if not hasattr(self, "_created_prefixes"):
+            self._created_prefixes: dict[str, set[str]] = {}
+            for o in self.plan.ops:
+                if isinstance(o, CreateIndex):
+                    self._created_prefixes.setdefault(o.table, set()).update(
+                        "`".join(o.columns[:n]) for n in range(1, len(o.columns) + 1))
+        return self._created_prefixes
+
     def needed_by_foreign_key(self, op: DropIndex) -> str:
         """InnoDB refuses to drop the last index that leads with a foreign key's columns.
 
@@ -121,8 +131,7 @@ class MySQLRenderer(SqlRenderer):
         """
         t = self.lit(op.table)
         joined = self.lit("`".join(op.columns) + "`")
-        served = {"`".join(o.columns[:n]) for o in self.plan.ops if isinstance(o, CreateIndex) and o.table == op.table
-                  for n in range(1, len(o.columns) + 1)}
+        served = self.created_prefixes().get(op.table, set())
         not_served = f" AND f.cols NOT IN ({', '.join(self.lit(c) for c in sorted(served))})" if served else ""
         return (f"{self.index_named(op.table, op.name)} AND EXISTS (SELECT 1 FROM (SELECT k.CONSTRAINT_NAME, "
                 f"GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols FROM {IS}.KEY_COLUMN_USAGE k "
