@@ -34,6 +34,22 @@ class Plan:
     def added_columns(self) -> set[tuple[str, str]]:
         return {(op.table, op.column) for op in self.ops if isinstance(op, AddColumn)}
 
+    def needed_columns(self) -> list[tuple[str, str, str | None]]:
+        """(table, column, its name before a rename of this plan or None) for every column that must
+        exist before up changes anything; columns the plan adds are not needed."""
+        renames, added = self.renames(), self.added_columns()
+        out: dict[tuple[str, str], str | None] = {}
+        for op in self.ops:
+            refs: list[tuple[str, str]] = []
+            if isinstance(op, (CreateIndex, AddForeignKey)):
+                refs = [(op.table, c) for c in op.columns]
+            if isinstance(op, AddForeignKey):
+                refs += [(op.ref_table, c) for c in op.ref_columns]
+            for key in refs:
+                if key not in added and key not in out:
+                    out[key] = renames.get(key)
+        return [(t, c, old) for (t, c), old in out.items()]
+
     def tables(self) -> list[str]:
         seen: dict[str, None] = {}
         for op in self.ops:

@@ -64,7 +64,6 @@ class AlembicRenderer:
         self.revision = revision
         self.down_revision = down_revision
         self.renames = plan.renames()
-        self.added = plan.added_columns()
 
     @property
     def file_name(self) -> str:
@@ -82,19 +81,8 @@ class AlembicRenderer:
 
     def preflight(self) -> list[str]:
         lines = [f"_require_table(problems, {py(t)})" for t in self.plan.tables()]
-        seen: set[tuple[str, str]] = set()
-        for op in self.plan.ops:
-            refs: list[tuple[str, str]] = []
-            if isinstance(op, (CreateIndex, AddForeignKey)):
-                refs = [(op.table, c) for c in op.columns]
-            if isinstance(op, AddForeignKey):
-                refs += [(op.ref_table, c) for c in op.ref_columns]
-            for t, c in refs:
-                if (t, c) in self.added or (t, c) in seen:
-                    continue
-                seen.add((t, c))
-                old = self.renames.get((t, c))
-                lines.append(f"_require_column(problems, {py(t)}, {py(c)}" + (f", {py(old)})" if old else ")"))
+        for t, c, old in self.plan.needed_columns():
+            lines.append(f"_require_column(problems, {py(t)}, {py(c)}" + (f", {py(old)})" if old else ")"))
         for op in self.plan.ops:
             t = py(op.table)
             if isinstance(op, RenameColumn):

@@ -70,7 +70,6 @@ class LaravelRenderer:
         self.plan = plan
         self.ctx = ctx
         self.renames = plan.renames()
-        self.added = plan.added_columns()
 
     @property
     def migration_id(self) -> str:
@@ -90,20 +89,9 @@ class LaravelRenderer:
     # ------------------------------------------------------------------ preflight
     def preflight(self) -> list[str]:
         lines = [f"$this->requireTable($problems, {php(t)});" for t in self.plan.tables()]
-        seen: set[tuple[str, str]] = set()
-        for op in self.plan.ops:
-            refs: list[tuple[str, str]] = []
-            if isinstance(op, (CreateIndex, AddForeignKey)):
-                refs = [(op.table, c) for c in op.columns]
-            if isinstance(op, AddForeignKey):
-                refs += [(op.ref_table, c) for c in op.ref_columns]
-            for t, c in refs:
-                if (t, c) in self.added or (t, c) in seen:
-                    continue
-                seen.add((t, c))
-                old = self.renames.get((t, c))
-                extra = f", {php(old)}" if old else ""
-                lines.append(f"$this->requireColumn($problems, {php(t)}, {php(c)}{extra});")
+        for t, c, old in self.plan.needed_columns():
+            extra = f", {php(old)}" if old else ""
+            lines.append(f"$this->requireColumn($problems, {php(t)}, {php(c)}{extra});")
         for op in self.plan.ops:
             t = php(op.table)
             if isinstance(op, RenameColumn):

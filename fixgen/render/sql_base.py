@@ -54,7 +54,6 @@ class SqlRenderer:
         self.plan = plan
         self.ctx = ctx
         self.renames = plan.renames()
-        self.added = plan.added_columns()
         # the same few names are quoted thousands of times in a big plan
         self.q = lru_cache(maxsize=None)(self.dialect.q)  # type: ignore[method-assign]
         self.lit = lru_cache(maxsize=None, typed=True)(self.dialect.literal)  # type: ignore[method-assign]
@@ -142,26 +141,12 @@ class SqlRenderer:
         return text
 
     # ------------------------------------------------------------------ preflight
-    def needed_columns(self) -> list[Col]:
-        """Columns that must exist before up changes anything (added columns excluded)."""
-        out: dict[tuple[str, str], Col] = {}
-        for op in self.plan.ops:
-            refs: list[tuple[str, str]] = []
-            if isinstance(op, (CreateIndex, AddForeignKey)):
-                refs = [(op.table, c) for c in op.columns]
-            if isinstance(op, AddForeignKey):
-                refs += [(op.ref_table, c) for c in op.ref_columns]
-            for t, c in refs:
-                if (t, c) not in self.added and (t, c) not in out:
-                    out[(t, c)] = self.col(t, c)
-        return list(out.values())
-
     def checks_up(self) -> list[tuple[str, str]]:
         """(failure condition, message) pairs, evaluated before anything changes."""
         checks: list[tuple[str, str]] = []
         for t in self.plan.tables():
             checks.append((f"NOT {self.table_exists(t)}", f"table {t} does not exist"))
-        for c in self.needed_columns():
+        for c in (Col(t, name, old) for t, name, old in self.plan.needed_columns()):
             if c.old:
                 cond = f"NOT {self.column_exists(c.table, c.name)} AND NOT {self.column_exists(c.table, c.old)}"
                 checks.append((cond, f"column {c.table}.{c.name} does not exist (nor {c.old}, its name before "
