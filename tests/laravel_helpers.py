@@ -8,7 +8,9 @@
   Raises ``LaravelRunError`` (exit code, stdout, stderr) on failure unless ``check=False``.
 * ``php_lint(path)``: ``php -l``.
 * ``emit_laravel(spec, out_dir)``: ``fixgen emit SPEC --target laravel --out DIR`` in-process
-  (typer's CliRunner), then ``php -l`` on the new file.
+  (typer's CliRunner, through tests/roundtrip.py), then ``php -l`` on the new file.
+
+Schema snapshots are compared with tests/roundtrip.py (``assert_schema``, ``assert_data``).
 
 When ``php``, Laravel (``require 'Illuminate/Database/autoload.php'``) or the PDO driver
 of a dialect is missing, the test is skipped with the reason, unless ``CI=true``, where it
@@ -26,18 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from dbs import Database, in_ci
+from roundtrip import TS, fixgen_emit, unique_number, write_spec
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
-
-from fixgen.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "laravel" / "runner.php"
 PHP_TIMEOUT = 300  # seconds for one migration run
 PDO_DRIVER = {"sqlite": "sqlite", "postgresql": "pgsql", "mysql": "mysql"}
-TS = "20251119120000"
 
 
 class LaravelRunError(Exception):
@@ -169,43 +167,18 @@ def php_lint(path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- generating migrations
 
-_cli = CliRunner()
-_counter = 0
-
-
-def write_spec(directory: Path, spec: dict[str, Any] | list[Any]) -> Path:
-    """Write a spec as YAML to a new folder, named after the spec (the name shows in the generated header)."""
-    global _counter
-    _counter += 1
-    name = spec.get("name") if isinstance(spec, dict) else None
-    path = directory / f"spec_{_counter}" / f"{name or 'spec'}.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def fixgen(*args: str) -> tuple[int, str]:
-    """Run the fixgen CLI in-process: (exit code, output)."""
-    result = _cli.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
 def emit_laravel(spec: Path | dict[str, Any] | list[Any], directory: Path, *, timestamp: str = TS,
                  name: str | None = None, lint: bool = True) -> Path:
     """``fixgen emit SPEC --target laravel --out DIR --timestamp TS``; the one new file, php -l checked.
 
-    DIR defaults to a fresh folder per call, so that the Migrator sees one migration there.
+    DIR defaults to a fresh folder per call, so that the Migrator sees one migration there. A spec
+    given as data is written to a folder of its own, named after the spec (the generated header
+    names the file).
     """
-    global _counter
     if not isinstance(spec, Path):
-        spec = write_spec(directory, spec)
-    _counter += 1
-    out = directory / f"migrations_{_counter}"
-    args = ["emit", str(spec), "--target", "laravel", "--out", str(out), "--timestamp", timestamp]
-    if name:
-        args += ["--name", name]
-    code, output = fixgen(*args)
-    assert code == 0, f"fixgen {' '.join(args)} exited {code}:\n{output}"
+        spec = write_spec(directory, spec, own_folder=True)
+    out = directory / f"migrations_{unique_number()}"
+    fixgen_emit(spec, "laravel", out, *(["--name", name] if name else []), timestamp=timestamp)
     files = sorted(out.glob("*.php"))
     assert len(files) == 1, [p.name for p in files]
     if lint:
@@ -239,48 +212,3 @@ def count_fixes(migration: Path) -> int:
     text = migration.read_text(encoding="utf-8")
     up = text[text.index("public function up(): void"):text.index("public function down(): void")]
     return sum(1 for line in up.split("\n") if line.startswith("        $this->applyFix("))
-
-
-# --------------------------------------------------------------------------- snapshots
-
-
-def without(snapshot: dict, *tables: str) -> dict:
-    return {k: v for k, v in snapshot.items() if k not in tables}
-
-
-def schema_diff(actual: dict, expected: dict) -> str:
-    """A compact difference between two schema snapshots ('' when equal)."""
-    lines = []
-    for t in sorted(set(actual) | set(expected)):
-        if t not in actual:
-            lines.append(f"table {t}: missing")
-        elif t not in expected:
-            lines.append(f"table {t}: unexpected")
-        else:
-            for part in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
-                a, e = actual[t][part], expected[t][part]
-                if a == e:
-                    continue
-                if part != "primary_key":
-                    extra = [x for x in a if x not in e]
-                    missing = [x for x in e if x not in a]
-                    lines.append(f"table {t} {part}: unexpected {extra}; missing {missing}"
-                                 + ("" if extra or missing else f"; order differs: {a} != {e}"))
-                else:
-                    lines.append(f"table {t} {part}: {a} != {e}")
-    return "\n".join(lines)
-
-
-def assert_schema(actual: dict, expected: dict, what: str = "") -> None:
-    diff = schema_diff(actual, expected)
-    assert not diff, f"schema differs{' (' + what + ')' if what else ''}:\n{diff}"
-    assert actual == expected
-
-
-def assert_data(actual: dict, expected: dict, what: str = "") -> None:
-    if actual != expected:
-        lines = []
-        for t in sorted(set(actual) | set(expected)):
-            if actual.get(t) != expected.get(t):
-                lines.append(f"table {t}: {actual.get(t)!r}\n   expected {expected.get(t)!r}")
-        raise AssertionError(f"data differs{' (' + what + ')' if what else ''}:\n" + "\n".join(lines))

@@ -32,6 +32,7 @@ import ast
 import contextlib
 import copy
 import difflib
+import functools
 import io
 import os
 import py_compile
@@ -40,17 +41,47 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from dbs import DIALECTS, Database, _finish, in_ci
-from typer.testing import CliRunner
-
-from fixgen.cli import app
+from dbs import DIALECTS, Database, _finish, _row_key, in_ci
+from roundtrip import (
+    ALL_SEED_INDEXES,
+    HAND_FK_MODES,
+    HAND_INDEX_MODES,
+    LEDGER,
+    LEDGER_KEY_COLUMNS,
+    RENAMES,
+    SEED_FKS,
+    SEED_INDEXES,
+    SEED_SPEC,
+    TIMESTAMP_TABLES,
+    TS,
+    ByHand,
+    assert_each_seed_fix_once,
+    assert_schema,
+    assert_seed_objects,
+    check_ledger_table,
+    cli,
+    columns,
+    expected_after_up,
+    expected_data_after_up,
+    fixgen_emit,
+    fk_by_hand,
+    fks_on,
+    index_by_hand,
+    index_entry,
+    index_named,
+    ix_name,
+    ledger_rows,
+    load_seed,
+    name_before_rename,
+    schema_diff,
+    without,
+    write_spec,
+)
 
 try:
     import alembic
@@ -71,97 +102,24 @@ pytestmark = pytest.mark.filterwarnings(
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-EXAMPLES = ROOT / "examples"
-SEED_SPEC = EXAMPLES / "seed-fixes.yaml"
 ENV_PY = HERE / "alembic_env" / "env.py"
 MAKO = Path(alembic.__file__).resolve().parent / "templates" / "generic" / "script.py.mako"
 GOLDEN_DIR = HERE / "golden" / "alembic"
-TS = "20251119120000"
-LEDGER = "fixgen_ledger"
 VERSION_TABLE = "alembic_version"
 SEED_NAME = "fix_migration_inconsistencies"
+LEDGER_COLUMNS = [*LEDGER_KEY_COLUMNS, "applied_at"]
 
-ACTION = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION"}
 # what the catalogs report for sa.DateTime() (created_at/updated_at of missing_timestamps)
 TIMESTAMP_TYPE = {"postgresql": "timestamp without time zone", "mysql": "datetime", "sqlite": "datetime"}
 # the DDL a person would type to add one by hand
 TIMESTAMP_DDL = {"postgresql": "TIMESTAMP NULL", "mysql": "DATETIME NULL", "sqlite": "datetime NULL"}
 
-# --------------------------------------------------------------------------- the seed spec, as data
-
-SEED_DOC: dict[str, Any] = yaml.safe_load(SEED_SPEC.read_text(encoding="utf-8"))
-SEED_ISSUES: list[dict[str, Any]] = SEED_DOC["issues"]
-
-
-@dataclass(frozen=True)
-class FK:
-    table: str
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-    on_delete: str  # catalog spelling
-
-    @property
-    def conventional_name(self) -> str:
-        return f"fk_{self.table}_{'_'.join(self.columns)}_{self.ref_table}"
-
-
-def _ref(value: str) -> tuple[str, tuple[str, ...]]:
-    table, _, col = value.partition(".")
-    return table, (col or "id",)
-
-
-RENAMES: list[tuple[str, str, str]] = [(i["table"], i["from"], i["to"]) for i in SEED_ISSUES
-                                       if i["kind"] == "rename_column"]
-RENAMED_TO = {(t, new): old for t, old, new in RENAMES}
-TIMESTAMP_TABLES: list[str] = [i["table"] for i in SEED_ISSUES if i["kind"] == "missing_timestamps"]
-SEED_FKS: list[FK] = [
-    FK(i["table"], tuple(i["columns"]), *_ref(i["references"]), ACTION[i.get("on_delete", "no_action")])
-    for i in SEED_ISSUES if i["kind"] == "missing_foreign_key"
-]
-SEED_INDEXES: list[tuple[str, tuple[str, ...]]] = [(i["table"], tuple(i["columns"])) for i in SEED_ISSUES
-                                                   if i["kind"] == "missing_index"]
-# each foreign key's supporting index, then the plain ones (no overlap in the seed)
-ALL_SEED_INDEXES = [(fk.table, fk.columns) for fk in SEED_FKS] + SEED_INDEXES
-
-
-def ix_name(table: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> str:
-    return f"{'uq' if unique else 'ix'}_{table}_{'_'.join(cols)}"
+# the snapshot upgrade must produce from a before-schema (without alembic_version), and how many
+# changes it makes: each fix only where it is not present by definition (roundtrip.expected_after_up)
+expected_seed_after_up = functools.partial(expected_after_up, timestamp_types=TIMESTAMP_TYPE)
 
 
 # --------------------------------------------------------------------------- the CLI
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    exception: BaseException | None
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def cli(*args: str) -> Run:
-    try:  # click < 8.2 mixes stderr into stdout unless told not to
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    r = runner.invoke(app, [str(a) for a in args])
-    return Run(r.exit_code, r.stdout, r.stderr, r.exception)
-
-
-_spec_counter = 0
-
-
-def write_spec(directory: Path, spec: dict[str, Any]) -> Path:
-    global _spec_counter
-    _spec_counter += 1
-    path = directory / f"spec_{_spec_counter}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def emit_alembic(spec: Path | dict[str, Any], versions: Path, *extra: str, timestamp: str = TS) -> Path:
@@ -170,9 +128,7 @@ def emit_alembic(spec: Path | dict[str, Any], versions: Path, *extra: str, times
     if not isinstance(spec, Path):
         spec = write_spec(versions.parent, spec)
     before = set(versions.glob("*.py")) if versions.is_dir() else set()
-    args = ["emit", str(spec), "--target", "alembic", "--out", str(versions), "--timestamp", timestamp, *extra]
-    run = cli(*args)
-    assert run.code == 0, f"fixgen {' '.join(args)} exited {run.code}:\n{run.output}\n{run.exception!r}"
+    fixgen_emit(spec, "alembic", versions, *extra, timestamp=timestamp)
     [new] = sorted(set(versions.glob("*.py")) - before)
     py_compile.compile(str(new), cfile=str(versions.parent / "compiled.pyc"), doraise=True)
     return new
@@ -248,147 +204,15 @@ def project(tmp_path: Path, db: Database | str) -> Project:
 # --------------------------------------------------------------------------- snapshot helpers
 
 
-def load_seed(db: Database) -> None:
-    db.run_sql_file(EXAMPLES / f"seed-before.{db.dialect}.sql")
-
-
-def columns(s: dict, table: str) -> list[str]:
-    return [c["name"] for c in s[table]["columns"]]
-
-
-def has_column(s: dict, table: str, col: str) -> bool:
-    return col in columns(s, table)
-
-
-def index_named(s: dict, table: str, name: str) -> dict | None:
-    return next((i for i in s[table]["indexes"] if i["name"] == name), None)
-
-
-def indexes_leading(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
-    k = len(cols)
-    return [i for i in s[table]["indexes"] if i["columns"][:k] == list(cols) and i["where"] is None]
-
-
-def fks_on(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
-    return [f for f in s[table]["foreign_keys"] if f["columns"] == list(cols)]
-
-
-def index_entry(name: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> dict:
-    return {"name": name, "columns": list(cols), "unique": unique, "where": None, "valid": True}
-
-
-def fk_entry(fk: FK, dialect: str) -> dict:
-    return {"name": None if dialect == "sqlite" else fk.conventional_name,  # SQLite reports no names
-            "columns": list(fk.columns), "referred_table": fk.ref_table, "referred_columns": list(fk.ref_columns),
-            "on_delete": fk.on_delete, "on_update": "NO ACTION", "valid": True}
-
-
-def rename_in_schema(s: dict, table: str, old: str, new: str) -> None:
-    info = s[table]
-    for c in info["columns"]:
-        if c["name"] == old:
-            c["name"] = new
-    info["primary_key"] = [new if c == old else c for c in info["primary_key"]]
-    for i in info["indexes"]:
-        i["columns"] = [new if c == old else c for c in i["columns"]]
-    for f in info["foreign_keys"]:
-        f["columns"] = [new if c == old else c for c in f["columns"]]
-    for other in s.values():
-        for f in other["foreign_keys"]:
-            if f["referred_table"] == table:
-                f["referred_columns"] = [new if c == old else c for c in f["referred_columns"]]
-
-
-def without(s: dict, *tables: str) -> dict:
-    return {k: v for k, v in s.items() if k not in tables}
-
-
-def schema_diff(actual: dict, expected: dict) -> str:
-    """A compact, readable difference between two snapshots ('' when equal)."""
-    lines = []
-    for t in sorted(set(actual) | set(expected)):
-        if t not in actual:
-            lines.append(f"table {t}: missing")
-            continue
-        if t not in expected:
-            lines.append(f"table {t}: unexpected")
-            continue
-        for part in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
-            a, e = actual[t][part], expected[t][part]
-            if a != e:
-                if part == "primary_key":
-                    lines.append(f"table {t} {part}: {a} != {e}")
-                    continue
-                extra = [x for x in a if x not in e]
-                missing = [x for x in e if x not in a]
-                lines.append(f"table {t} {part}: unexpected {extra}; missing {missing}"
-                             + ("" if extra or missing else f"; order differs: {a} != {e}"))
-    return "\n".join(lines)
-
-
-def assert_schema(actual: dict, expected: dict, what: str = "") -> None:
-    diff = schema_diff(actual, expected)
-    assert not diff, f"schema differs{' (' + what + ')' if what else ''}:\n{diff}"
-    assert actual == expected
-
-
-def _row_key(row: tuple) -> tuple:
-    return tuple((v is not None, v or "") for v in row)
-
-
-def ledger_rows(db: Database) -> list[tuple]:
-    return sorted(db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)}"))
-
-
 def version_rows(db: Database) -> list[tuple]:
     if VERSION_TABLE not in db.table_names():
         return []
     return db.query(f"SELECT version_num FROM {VERSION_TABLE}")
 
 
-def check_ledger_table(s: dict) -> dict:
-    assert LEDGER in s, "upgrade must create the ledger table"
-    led = s[LEDGER]
-    assert [c["name"] for c in led["columns"]] == ["migration", "step", "object_name", "applied_at"]
-    assert led["primary_key"] == ["migration", "step"]
-    return led
-
-
-def expected_seed_after_up(before: dict, dialect: str, ledger: dict) -> tuple[dict, int]:
-    """The snapshot upgrade must produce from `before` (without alembic_version), and how many
-    changes it makes: each fix only where it is not present by definition."""
-    s = copy.deepcopy(before)
-    changes = 0
-    for t, old, new in RENAMES:
-        if has_column(s, t, old):
-            rename_in_schema(s, t, old, new)
-            changes += 1
-    for t in TIMESTAMP_TABLES:
-        for c in ("created_at", "updated_at"):
-            if not has_column(s, t, c):
-                s[t]["columns"].append({"name": c, "type": TIMESTAMP_TYPE[dialect], "nullable": True,
-                                        "default": None, "extra": None})
-                changes += 1
-    for t, cols in ALL_SEED_INDEXES:
-        if not indexes_leading(s, t, cols):
-            s[t]["indexes"].append(index_entry(ix_name(t, cols), cols))
-            changes += 1
-    for fk in SEED_FKS:
-        if not fks_on(s, fk.table, fk.columns):
-            s[fk.table]["foreign_keys"].append(fk_entry(fk, dialect))
-            changes += 1
-    s[LEDGER] = copy.deepcopy(ledger)
-    return _finish(s), changes
-
-
-def expected_data_after_up(before: dict[str, list[tuple]], before_schema: dict, after_schema: dict
-                           ) -> dict[str, list[tuple]]:
-    """The same rows; added (nullable, default-less) columns read NULL."""
-    out = {}
-    for t, rows in before.items():
-        added = len(after_schema[t]["columns"]) - len(before_schema[t]["columns"])
-        out[t] = sorted((row + (None,) * added for row in rows), key=_row_key)
-    return out
+def alembic_ledger_table(s: dict) -> dict:
+    """The ledger table upgrade() created: exactly migration, step, object_name, applied_at."""
+    return check_ledger_table(s, made_by="upgrade", exact_columns=LEDGER_COLUMNS)
 
 
 def after_alembic(db: Database) -> dict:
@@ -454,29 +278,14 @@ def test_seed_round_trip(db: Database, tmp_path: Path) -> None:
     proj.upgrade("head")
     assert version_rows(db) == [(rev,)]
     s1 = after_alembic(db)
-    expected, changes = expected_seed_after_up(s0, d, check_ledger_table(s1))
+    expected, changes = expected_seed_after_up(s0, d, alembic_ledger_table(s1))
     assert_schema(s1, expected, "after upgrade")
-    ledger = ledger_rows(db)
+    ledger = sorted(ledger_rows(db))
     assert len(ledger) == changes == len(RENAMES) + 2 * len(TIMESTAMP_TABLES) + len(ALL_SEED_INDEXES) + len(SEED_FKS)
     assert {m for m, _, _ in ledger} == {f"{rev}_{SEED_NAME}"}
 
     # the concrete objects, spelled out
-    [hitl] = fks_on(s1, "hitl_approvals", ["execution_id"])
-    assert hitl == {"name": None if d == "sqlite" else "fk_hitl_approvals_execution_id_agent_executions",
-                    "columns": ["execution_id"], "referred_table": "agent_executions", "referred_columns": ["id"],
-                    "on_delete": "CASCADE", "on_update": "NO ACTION", "valid": True}
-    for table, col in [("branches", "branch_manager_id"), ("departments", "department_head_id"),
-                       ("projects", "project_manager_id"), ("teams", "team_lead_id")]:
-        [fk] = fks_on(s1, table, [col])
-        assert (fk["referred_table"], fk["referred_columns"], fk["on_delete"]) == ("users", ["id"], "SET NULL")
-        assert fk["name"] == (None if d == "sqlite" else f"fk_{table}_{col}_users")
-    for t, old, new in RENAMES:
-        assert not has_column(s1, t, old) and has_column(s1, t, new)
-        assert sorted(db.query(f"SELECT id, {new} FROM {t}")) == renamed_before[t]
-    tm = {c["name"]: c for c in s1["team_members"]["columns"]}
-    for c in ("created_at", "updated_at"):
-        assert tm[c] == {"name": c, "type": TIMESTAMP_TYPE[d], "nullable": True, "default": None, "extra": None}
-    assert columns(s1, "team_members")[-2:] == ["created_at", "updated_at"]
+    assert_seed_objects(db, s1, renamed_before, TIMESTAMP_TYPE[d])
     for t, cols in ALL_SEED_INDEXES:
         assert index_named(s1, t, ix_name(t, cols)) == index_entry(ix_name(t, cols), cols), (t, cols)
     # every pre-existing foreign key is still there (SQLite rebuilt five tables)
@@ -496,7 +305,7 @@ def test_seed_round_trip(db: Database, tmp_path: Path) -> None:
     assert version_rows(db) == [(rev,)]
     assert_schema(after_alembic(db), s1, "stamp base + upgrade")
     assert db.data_snapshot(tables) == d1
-    assert ledger_rows(db) == ledger
+    assert sorted(ledger_rows(db)) == ledger
 
     # ---- downgrade base: exactly the before schema and data
     proj.downgrade("base")
@@ -516,13 +325,10 @@ def test_seed_round_trip(db: Database, tmp_path: Path) -> None:
 
 # =========================================================================== 3. partial pre-application
 
-INDEX_MODES = ("skip", "conventional", "other", "other_wider")
 FK_MODES = {
     # foreign keys by hand only where ALTER TABLE can add them
-    "postgresql": ("skip", "fk_conventional", "fk_other", "fk_other_with_index", "index_other_only",
-                   "index_conventional_only"),
-    "mysql": ("skip", "fk_conventional", "fk_other", "fk_other_with_index", "index_other_only",
-              "index_conventional_only"),
+    "postgresql": HAND_FK_MODES,
+    "mysql": HAND_FK_MODES,
     "sqlite": ("skip", "index_other_only", "index_conventional_only"),
 }
 
@@ -530,62 +336,22 @@ FK_MODES = {
 def hand_apply(db: Database, rng: random.Random) -> list[str]:
     """Apply a random part of the seed fixes by hand, the way a person would; return a log."""
     d = db.dialect
-    log: list[str] = []
-    n = 0
-
-    def other(kind: str) -> str:
-        nonlocal n
-        n += 1
-        return f"manual_{kind}_{n}"
-
-    def do(sql: str) -> None:
-        db.execute(sql)
-        log.append(sql)
-
-    done_renames = rng.sample(RENAMES, rng.randint(0, len(RENAMES)))
-    for t, old, new in done_renames:
-        do(f"ALTER TABLE {t} RENAME COLUMN {old} TO {new}")
-    renamed = {(t, new) for t, _, new in done_renames}
-
-    def current(t: str, c: str) -> str:
-        if (t, c) in RENAMED_TO and (t, c) not in renamed:
-            return RENAMED_TO[(t, c)]
-        return c
+    hand = ByHand(db)
+    renamed = hand.rename(rng.sample(RENAMES, rng.randint(0, len(RENAMES))))
 
     for t in TIMESTAMP_TABLES:
         for c in rng.sample(["created_at", "updated_at"], rng.randint(0, 2)):
-            do(f"ALTER TABLE {t} ADD COLUMN {c} {TIMESTAMP_DDL[d]}")
+            hand.do(f"ALTER TABLE {t} ADD COLUMN {c} {TIMESTAMP_DDL[d]}")
 
     modes = list(FK_MODES[d])
     for fk in SEED_FKS:
-        mode = rng.choice(modes)
-        cols = ", ".join(fk.columns)
-        add_fk = (f"ALTER TABLE {fk.table} ADD CONSTRAINT {{}} FOREIGN KEY ({cols}) REFERENCES "
-                  f"{fk.ref_table} ({', '.join(fk.ref_columns)}) ON DELETE {fk.on_delete}")
-        if mode == "fk_conventional":
-            do(add_fk.format(fk.conventional_name))
-        elif mode == "fk_other":
-            do(add_fk.format(other("fk")))
-        elif mode == "fk_other_with_index":
-            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
-            do(add_fk.format(other("fk")))
-        elif mode == "index_other_only":
-            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
-        elif mode == "index_conventional_only":
-            do(f"CREATE INDEX {ix_name(fk.table, fk.columns)} ON {fk.table} ({cols})")
+        hand.do(*fk_by_hand(fk, rng.choice(modes), hand.other))
 
     for t, cols in SEED_INDEXES:
-        mode = rng.choice(INDEX_MODES)
-        now = [current(t, c) for c in cols]
-        if mode == "conventional" and now != list(cols):
-            mode = "other"  # an index named for the new column name, on the old column: not a fix
-        if mode == "conventional":
-            do(f"CREATE INDEX {ix_name(t, cols)} ON {t} ({', '.join(now)})")
-        elif mode == "other":
-            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)})")
-        elif mode == "other_wider":
-            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)}, id)")
-    return log
+        mode = rng.choice(HAND_INDEX_MODES)
+        now = [name_before_rename(t, c, renamed) for c in cols]
+        hand.do(*index_by_hand(t, cols, now, mode, hand.other))
+    return hand.log
 
 
 @pytest.mark.parametrize("seed", [101, 202])
@@ -602,21 +368,11 @@ def test_partial_preapplication(db: Database, seed: int, tmp_path: Path) -> None
 
     proj.upgrade("head")
     s1 = after_alembic(db)
-    expected, changes = expected_seed_after_up(s0, d, check_ledger_table(s1))
+    expected, changes = expected_seed_after_up(s0, d, alembic_ledger_table(s1))
     assert_schema(s1, expected, f"after upgrade; {context}")
-    ledger = ledger_rows(db)
+    ledger = sorted(ledger_rows(db))
     assert len(ledger) == changes, context
-    # every fix present, none twice
-    for t, old, new in RENAMES:
-        assert has_column(s1, t, new) and not has_column(s1, t, old)
-    for t in TIMESTAMP_TABLES:
-        assert sorted(c for c in columns(s1, t) if c in ("created_at", "updated_at")) == ["created_at", "updated_at"]
-    for t, cols in ALL_SEED_INDEXES:
-        assert len(indexes_leading(s1, t, cols)) == 1, (t, cols, s1[t]["indexes"], context)
-    for fk in SEED_FKS:
-        [got] = fks_on(s1, fk.table, fk.columns)
-        assert (got["referred_table"], got["referred_columns"], got["on_delete"]) == \
-            (fk.ref_table, list(fk.ref_columns), fk.on_delete)
+    assert_each_seed_fix_once(s1, context)
     d1 = db.data_snapshot(tables)
     assert d1 == expected_data_after_up(d0, s0, s1)
 
@@ -624,7 +380,7 @@ def test_partial_preapplication(db: Database, seed: int, tmp_path: Path) -> None
     proj.upgrade("head")
     assert_schema(after_alembic(db), s1, f"stamp base + upgrade; {context}")
     assert db.data_snapshot(tables) == d1
-    assert ledger_rows(db) == ledger
+    assert sorted(ledger_rows(db)) == ledger
 
     proj.downgrade("base")
     assert_schema(after_alembic(db), s0, f"after downgrade: hand-applied objects must stay; {context}")
@@ -996,6 +752,18 @@ def _sqlite_objects(db: Database) -> dict[tuple[str, str], str]:
             db.query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
 
 
+def _rebuild_problems(when: str, diff: str, before: dict[tuple[str, str], str], now: dict[tuple[str, str], str]
+                      ) -> list[str]:
+    """What a rebuild of posts lost, `when`: the schema difference, the trigger, AUTOINCREMENT
+    (objects as _sqlite_objects gives them, before the upgrade and now)."""
+    problems = [f"{when}:\n{diff}"] if diff else []
+    if ("trigger", "posts_touch") in before and ("trigger", "posts_touch") not in now:
+        problems.append(f"{when}: trigger posts_touch is gone")
+    if "autoincrement" in before[("table", "posts")].lower() and "autoincrement" not in now[("table", "posts")].lower():
+        problems.append(f"{when}: posts lost AUTOINCREMENT")
+    return problems
+
+
 @pytest.mark.parametrize("schema", ["laravel", "handwritten"])
 def test_sqlite_rebuild_keeps_the_table_exactly(schema: str, sqlite_db: Database, tmp_path: Path) -> None:
     """Adding a foreign key on SQLite rebuilds the table (op.batch_alter_table): the rebuilt
@@ -1008,7 +776,6 @@ def test_sqlite_rebuild_keeps_the_table_exactly(schema: str, sqlite_db: Database
     s0 = db.schema_snapshot()
     d0 = db.data_snapshot()
     o0 = _sqlite_objects(db)
-    autoincrement = "autoincrement" in o0[("table", "posts")].lower()
 
     problems: list[str] = []
     proj.upgrade("head")
@@ -1018,27 +785,15 @@ def test_sqlite_rebuild_keeps_the_table_exactly(schema: str, sqlite_db: Database
     expected["posts"]["foreign_keys"].append({
         "name": None, "columns": ["editor_id"], "referred_table": "users", "referred_columns": ["id"],
         "on_delete": "SET NULL", "on_update": "NO ACTION", "valid": True})
-    expected[LEDGER] = check_ledger_table(s1)
-    diff = schema_diff(s1, _finish(expected))
-    if diff:
-        problems.append(f"after upgrade:\n{diff}")
-    o1 = _sqlite_objects(db)
-    if ("trigger", "posts_touch") in o0 and ("trigger", "posts_touch") not in o1:
-        problems.append("after upgrade: trigger posts_touch is gone")
-    if autoincrement and "autoincrement" not in o1[("table", "posts")].lower():
-        problems.append("after upgrade: posts lost AUTOINCREMENT")
+    expected[LEDGER] = alembic_ledger_table(s1)
+    problems += _rebuild_problems("after upgrade", schema_diff(s1, _finish(expected)), o0, _sqlite_objects(db))
     if without(db.data_snapshot(), VERSION_TABLE, LEDGER) != d0:
         problems.append("after upgrade: data differs")
 
     proj.downgrade("base")
     diff = schema_diff(after_alembic(db), s0)
-    if diff:
-        problems.append(f"after downgrade:\n{diff}")
     o2 = _sqlite_objects(db)
-    if ("trigger", "posts_touch") in o0 and ("trigger", "posts_touch") not in o2:
-        problems.append("after downgrade: trigger posts_touch is gone")
-    if autoincrement and "autoincrement" not in o2[("table", "posts")].lower():
-        problems.append("after downgrade: posts lost AUTOINCREMENT")
+    problems += _rebuild_problems("after downgrade", diff, o0, o2)
     if problems:  # show the table as it was and as it is (SQL text differences alone are not failures)
         problems.append(f"posts before: {o0[('table', 'posts')]}\nposts after:  {o2[('table', 'posts')]}")
     if without(db.data_snapshot(), VERSION_TABLE) != d0:

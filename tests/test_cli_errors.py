@@ -12,44 +12,20 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from roundtrip import TS, Run, cli
 
 from fixgen import __version__
-from fixgen.cli import app
 from fixgen.spec import KIND_FIELDS, KINDS, REQUIRED
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "examples" / "seed-fixes.yaml"
-TS = "20251119120000"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    exception: BaseException | None
-
-    @property
-    def errors(self) -> list[str]:
-        return self.stderr.splitlines()
-
-
-def cli(*args: str, input: str | bytes | None = None) -> Run:
-    try:  # click < 8.2 mixes stderr into stdout unless told not to
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    r = runner.invoke(app, list(args), input=input)
-    return Run(r.exit_code, r.stdout, r.stderr, r.exception)
 
 
 def assert_usage_error(run: Run, *expected: str) -> None:

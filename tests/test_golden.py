@@ -14,25 +14,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from fixgen.cli import app
+from roundtrip import TS, cli
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 SEED = HERE.parent / "examples" / "seed-fixes.yaml"
-TS = "20251119120000"
 # SQLite SQL can only guard indexes, so it gets the index-only part of the seed
 INDEX_KINDS = ("missing_index", "redundant_index")
 
 
 def _cli(*args: str) -> tuple[str, str]:
-    try:  # click < 8.2 mixes stderr into stdout unless told not to
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    r = runner.invoke(app, list(args))
-    assert r.exit_code == 0, f"fixgen {' '.join(args)}: exit {r.exit_code}\n{r.stderr}\n{r.exception!r}"
+    r = cli(*args)
+    assert r.code == 0, f"fixgen {' '.join(args)}: exit {r.code}\n{r.stderr}\n{r.exception!r}"
     return r.stdout, r.stderr
 
 

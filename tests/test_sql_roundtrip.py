@@ -21,6 +21,7 @@ What the sql target promises (see fixgen/render/sql_*.py):
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import random
 import re
@@ -29,68 +30,59 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from dbs import Database, SqlRunError, _finish, _row_key
-from typer.testing import CliRunner
+from dbs import Database, SqlRunError
+from roundtrip import (
+    ALL_SEED_INDEXES,
+    FK,
+    HAND_FK_MODES,
+    HAND_INDEX_MODES,
+    LEDGER,
+    RENAMED_TO,
+    RENAMES,
+    SEED_DOC,
+    SEED_FKS,
+    SEED_INDEXES,
+    SEED_ISSUES,
+    SEED_SPEC,
+    TIMESTAMP_TABLES,
+    TS,
+    ByHand,
+    assert_each_seed_fix_once,
+    assert_schema,
+    assert_seed_objects,
+    check_ledger_table,
+    cli,
+    columns,
+    expected_after_up,
+    expected_data_after_up,
+    fixgen_emit,
+    fk_by_hand,
+    fks_on,
+    index_by_hand,
+    index_entry,
+    index_named,
+    indexes_leading,
+    ix_name,
+    ledger_rows,
+    load_seed,
+    name_before_rename,
+    unique_number,
+    without,
+    write_spec,
+)
 
-from fixgen.cli import app
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-SEED_SPEC = EXAMPLES / "seed-fixes.yaml"
-TS = "20251119120000"
-LEDGER = "fixgen_ledger"
 SERVER_DIALECTS = ("postgresql", "mysql")
 
-ACTION = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION"}
 # the type fixgen gives created_at/updated_at, as the catalogs report it
 TIMESTAMP_TYPE = {"postgresql": "timestamp(0) without time zone", "mysql": "timestamp"}
 # the DDL a person would type to add one by hand
 TIMESTAMP_DDL = {"postgresql": "TIMESTAMP(0) WITHOUT TIME ZONE NULL", "mysql": "TIMESTAMP NULL"}
 
+# the schema up must make (fixgen's conventional names), and how many changes: see roundtrip.expected_after_up
+expected_seed_after_up = functools.partial(expected_after_up, timestamp_types=TIMESTAMP_TYPE)
+
+
 # --------------------------------------------------------------------------- the seed spec, as data
-
-SEED_DOC: dict[str, Any] = yaml.safe_load(SEED_SPEC.read_text(encoding="utf-8"))
-SEED_ISSUES: list[dict[str, Any]] = SEED_DOC["issues"]
-
-
-@dataclass(frozen=True)
-class FK:
-    table: str
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-    on_delete: str  # catalog spelling: CASCADE, SET NULL, ...
-
-    @property
-    def conventional_name(self) -> str:
-        return f"fk_{self.table}_{'_'.join(self.columns)}_{self.ref_table}"
-
-
-def _ref(value: str) -> tuple[str, tuple[str, ...]]:
-    table, _, col = value.partition(".")
-    return table, (col or "id",)
-
-
-RENAMES: list[tuple[str, str, str]] = [
-    (i["table"], i["from"], i["to"]) for i in SEED_ISSUES if i["kind"] == "rename_column"
-]
-TIMESTAMP_TABLES: list[str] = [i["table"] for i in SEED_ISSUES if i["kind"] == "missing_timestamps"]
-SEED_FKS: list[FK] = [
-    FK(i["table"], tuple(i["columns"]), *_ref(i["references"]), ACTION[i.get("on_delete", "no_action")])
-    for i in SEED_ISSUES
-    if i["kind"] == "missing_foreign_key"
-]
-SEED_INDEXES: list[tuple[str, tuple[str, ...]]] = [
-    (i["table"], tuple(i["columns"])) for i in SEED_ISSUES if i["kind"] == "missing_index"
-]
-# every index up may create: each foreign key's supporting index, and each missing_index
-ALL_SEED_INDEXES: list[tuple[str, tuple[str, ...]]] = [(fk.table, fk.columns) for fk in SEED_FKS] + SEED_INDEXES
-RENAMED_TO = {(t, new): old for t, old, new in RENAMES}
-
-
-def ix_name(table: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> str:
-    return f"{'uq' if unique else 'ix'}_{table}_{'_'.join(cols)}"
 
 
 def sqlite_seed_issues() -> list[dict[str, Any]]:
@@ -108,8 +100,6 @@ def sqlite_seed_spec() -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- generating migrations
 
-runner = CliRunner()
-
 
 @dataclass
 class Migration:
@@ -125,39 +115,18 @@ class Migration:
         return self.down.read_text(encoding="utf-8")
 
 
-_spec_counter = 0
-
-
-def write_spec(directory: Path, spec: dict[str, Any] | list[Any]) -> Path:
-    global _spec_counter
-    _spec_counter += 1
-    path = directory / f"spec_{_spec_counter}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 def emit(spec: Path | dict[str, Any] | list[Any], dialect: str, tmp_path: Path, *, name: str | None = None,
          timestamp: str = TS) -> Migration:
     """`fixgen emit SPEC --target sql --dialect D --out DIR --timestamp TS`, in-process."""
     if not isinstance(spec, Path):
         spec = write_spec(tmp_path, spec)
-    global _spec_counter
-    _spec_counter += 1
-    out = tmp_path / f"out_{dialect}_{_spec_counter}"
-    args = ["emit", str(spec), "--target", "sql", "--dialect", dialect, "--out", str(out), "--timestamp", timestamp]
-    if name:
-        args += ["--name", name]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, f"fixgen {' '.join(args)} exited {result.exit_code}:\n{result.output}"
+    out = tmp_path / f"out_{dialect}_{unique_number()}"
+    fixgen_emit(spec, "sql", out, "--dialect", dialect, *(["--name", name] if name else []), timestamp=timestamp)
     ups = sorted(out.glob(f"{timestamp}_*.up.sql"))
     downs = sorted(out.glob(f"{timestamp}_*.down.sql"))
     assert len(ups) == 1 and len(downs) == 1, sorted(p.name for p in out.iterdir())
     assert ups[0].name[: -len(".up.sql")] == downs[0].name[: -len(".down.sql")]
     return Migration(ups[0], downs[0])
-
-
-def load_seed(db: Database) -> None:
-    db.run_sql_file(EXAMPLES / f"seed-before.{db.dialect}.sql")
 
 
 def run_fails(db: Database, path: Path) -> str:
@@ -167,147 +136,10 @@ def run_fails(db: Database, path: Path) -> str:
     return info.value.output
 
 
-# --------------------------------------------------------------------------- snapshot helpers
-
-
-def columns(s: dict, table: str) -> list[str]:
-    return [c["name"] for c in s[table]["columns"]]
-
-
-def has_column(s: dict, table: str, col: str) -> bool:
-    return col in columns(s, table)
-
-
-def index_named(s: dict, table: str, name: str) -> dict | None:
-    return next((i for i in s[table]["indexes"] if i["name"] == name), None)
-
-
-def indexes_leading(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
-    """Indexes of `table` whose first columns are `cols` (a missing_index fix is 'present')."""
-    k = len(cols)
-    return [i for i in s[table]["indexes"] if i["columns"][:k] == list(cols) and i["where"] is None]
-
-
-def fks_on(s: dict, table: str, cols: tuple[str, ...] | list[str]) -> list[dict]:
-    return [f for f in s[table]["foreign_keys"] if f["columns"] == list(cols)]
-
-
-def index_entry(name: str, cols: tuple[str, ...] | list[str], unique: bool = False) -> dict:
-    return {"name": name, "columns": list(cols), "unique": unique, "where": None, "valid": True}
-
-
-def fk_entry(fk: FK, name: str) -> dict:
-    return {"name": name, "columns": list(fk.columns), "referred_table": fk.ref_table,
-            "referred_columns": list(fk.ref_columns), "on_delete": fk.on_delete, "on_update": "NO ACTION",
-            "valid": True}
-
-
-def rename_in_schema(s: dict, table: str, old: str, new: str) -> None:
-    """What RENAME COLUMN does to a snapshot: the column keeps its place, indexes and keys follow."""
-    info = s[table]
-    for c in info["columns"]:
-        if c["name"] == old:
-            c["name"] = new
-    info["primary_key"] = [new if c == old else c for c in info["primary_key"]]
-    for i in info["indexes"]:
-        i["columns"] = [new if c == old else c for c in i["columns"]]
-    for f in info["foreign_keys"]:
-        f["columns"] = [new if c == old else c for c in f["columns"]]
-    for other in s.values():
-        for f in other["foreign_keys"]:
-            if f["referred_table"] == table:
-                f["referred_columns"] = [new if c == old else c for c in f["referred_columns"]]
-
-
-def without(s: dict, *tables: str) -> dict:
-    return {k: v for k, v in s.items() if k not in tables}
-
-
-def schema_diff(actual: dict, expected: dict) -> str:
-    """A compact, readable difference between two snapshots ('' when equal)."""
-    lines = []
-    for t in sorted(set(actual) | set(expected)):
-        if t not in actual:
-            lines.append(f"table {t}: missing")
-            continue
-        if t not in expected:
-            lines.append(f"table {t}: unexpected")
-            continue
-        for part in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
-            a, e = actual[t][part], expected[t][part]
-            if a != e:
-                if part in ("columns", "indexes", "foreign_keys", "checks"):
-                    extra = [x for x in a if x not in e]
-                    missing = [x for x in e if x not in a]
-                    lines.append(f"table {t} {part}: unexpected {extra}; missing {missing}"
-                                 + ("" if extra or missing else f"; order differs: {a} != {e}"))
-                else:
-                    lines.append(f"table {t} {part}: {a} != {e}")
-    return "\n".join(lines)
-
-
-def assert_schema(actual: dict, expected: dict, what: str = "") -> None:
-    diff = schema_diff(actual, expected)
-    assert not diff, f"schema differs{' (' + what + ')' if what else ''}:\n{diff}"
-    assert actual == expected  # belt and braces (e.g. key order inside entries)
-
-
-def ledger_rows(db: Database) -> list[tuple]:
-    return db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)}")
-
-
-def expected_seed_after_up(before: dict, dialect: str, ledger: dict,
-                           fks: list[FK] = SEED_FKS,
-                           indexes: list[tuple[str, tuple[str, ...]]] = ALL_SEED_INDEXES,
-                           renames: list[tuple[str, str, str]] = RENAMES,
-                           timestamp_tables: list[str] = TIMESTAMP_TABLES) -> tuple[dict, int]:
-    """The snapshot up must produce from `before`, and how many changes it makes.
-
-    Each fix is made only if not present by definition: a rename if the old column is
-    still there; a timestamp column if missing; an index under its conventional name if no
-    index leads with its columns; a foreign key under its conventional name if none is on
-    its columns.
-    """
-    s = copy.deepcopy(before)
-    changes = 0
-    for t, old, new in renames:
-        if has_column(s, t, old):
-            rename_in_schema(s, t, old, new)
-            changes += 1
-    for t in timestamp_tables:
-        for c in ("created_at", "updated_at"):
-            if not has_column(s, t, c):
-                s[t]["columns"].append({"name": c, "type": TIMESTAMP_TYPE[dialect], "nullable": True,
-                                        "default": None, "extra": None})
-                changes += 1
-    for t, cols in indexes:
-        if not indexes_leading(s, t, cols):
-            s[t]["indexes"].append(index_entry(ix_name(t, cols), cols))
-            changes += 1
-    for fk in fks:
-        if not fks_on(s, fk.table, fk.columns):
-            s[fk.table]["foreign_keys"].append(fk_entry(fk, fk.conventional_name))
-            changes += 1
-    s[LEDGER] = copy.deepcopy(ledger)
-    return _finish(s), changes
-
-
-def expected_data_after_up(before: dict[str, list[tuple]], before_schema: dict, after_schema: dict
-                           ) -> dict[str, list[tuple]]:
-    """Data after up: the same rows; added (nullable, no default) columns read NULL."""
-    out = {}
-    for t, rows in before.items():
-        added = len(after_schema[t]["columns"]) - len(before_schema[t]["columns"])
-        out[t] = sorted((row + (None,) * added for row in rows), key=_row_key)
-    return out
-
-
-def check_ledger_table(s: dict) -> dict:
-    assert LEDGER in s, "up must create the ledger table"
-    led = s[LEDGER]
-    assert [c["name"] for c in led["columns"]][:3] == ["migration", "step", "object_name"]
-    assert led["primary_key"] == ["migration", "step"]
-    return led
+def schema_after_down(db: Database, s: dict) -> dict:
+    """Snapshot `s` taken after down, the ledger table aside on SQLite, where the plain SQL
+    cannot drop it conditionally (documented)."""
+    return without(s, LEDGER) if db.dialect == "sqlite" else s
 
 
 # =========================================================================== 1. clean round trip
@@ -328,7 +160,7 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
     # ---- up
     db.run_sql_file(mig.up)
     s1 = db.schema_snapshot()
-    ledger = check_ledger_table(s1)
+    ledger = check_ledger_table(s1, made_by="up")
     if dialect == "sqlite":
         indexes = [(i["table"], tuple(i["columns"])) for i in sqlite_seed_issues()]
         expected, changes = expected_seed_after_up(s0, dialect, ledger, fks=[], indexes=indexes, renames=[],
@@ -343,23 +175,7 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
                     [(i["table"], tuple(i["columns"])) for i in sqlite_seed_issues()]):
         assert index_named(s1, t, ix_name(t, cols)) == index_entry(ix_name(t, cols), cols), (t, cols)
     if dialect != "sqlite":
-        [hitl] = fks_on(s1, "hitl_approvals", ["execution_id"])
-        assert hitl == {"name": "fk_hitl_approvals_execution_id_agent_executions", "columns": ["execution_id"],
-                        "referred_table": "agent_executions", "referred_columns": ["id"],
-                        "on_delete": "CASCADE", "on_update": "NO ACTION", "valid": True}
-        for table, col in [("branches", "branch_manager_id"), ("departments", "department_head_id"),
-                           ("projects", "project_manager_id"), ("teams", "team_lead_id")]:
-            [fk] = fks_on(s1, table, [col])
-            assert (fk["name"], fk["referred_table"], fk["referred_columns"], fk["on_delete"]) == \
-                (f"fk_{table}_{col}_users", "users", ["id"], "SET NULL")
-        for t, old, new in RENAMES:
-            assert not has_column(s1, t, old) and has_column(s1, t, new)
-            assert sorted(db.query(f"SELECT id, {new} FROM {t}")) == renamed_before[t]
-        tm = {c["name"]: c for c in s1["team_members"]["columns"]}
-        for c in ("created_at", "updated_at"):
-            assert tm[c] == {"name": c, "type": TIMESTAMP_TYPE[dialect], "nullable": True, "default": None,
-                             "extra": None}
-        assert columns(s1, "team_members")[-2:] == ["created_at", "updated_at"]
+        assert_seed_objects(db, s1, renamed_before, TIMESTAMP_TYPE[dialect])
     d1 = db.data_snapshot(tables)
     assert d1 == expected_data_after_up(d0, s0, s1)
 
@@ -386,7 +202,7 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
     # ---- down again: still the before schema
     db.run_sql_file(mig.down)
     s3 = db.schema_snapshot()
-    assert_schema(without(s3, LEDGER) if dialect == "sqlite" else s3, s0, "after a second down")
+    assert_schema(schema_after_down(db, s3), s0, "after a second down")
     assert db.data_snapshot(tables) == d0
 
     # ---- up again: the same fixed schema
@@ -397,75 +213,32 @@ def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
 
 # =========================================================================== 2. partial pre-application
 
-INDEX_MODES = ("skip", "conventional", "other", "other_wider")
-FK_MODES = ("skip", "fk_conventional", "fk_other", "fk_other_with_index", "index_other_only",
-            "index_conventional_only")
-
 
 def hand_apply(db: Database, rng: random.Random) -> list[str]:
     """Apply a random part of the seed fixes by hand, the way a person would; return a log."""
     d = db.dialect
-    log: list[str] = []
-    n = 0
-
-    def other(kind: str) -> str:
-        nonlocal n
-        n += 1
-        return f"manual_{kind}_{n}"
-
-    def do(sql: str) -> None:
-        db.execute(sql)
-        log.append(sql)
+    hand = ByHand(db)
 
     # renames: at least one done by hand
-    done_renames = rng.sample(RENAMES, rng.randint(1, len(RENAMES)))
-    for t, old, new in done_renames:
-        do(f"ALTER TABLE {t} RENAME COLUMN {old} TO {new}")
-    renamed = {(t, new) for t, _, new in done_renames}
-
-    def current(t: str, c: str) -> str:
-        """The column's name now (a rename not done by hand has not happened yet)."""
-        if (t, c) in RENAMED_TO and (t, c) not in renamed:
-            return RENAMED_TO[(t, c)]
-        return c
+    renamed = hand.rename(rng.sample(RENAMES, rng.randint(1, len(RENAMES))))
 
     # one of the two timestamp columns already added
     for t in TIMESTAMP_TABLES:
-        do(f"ALTER TABLE {t} ADD COLUMN {rng.choice(['created_at', 'updated_at'])} {TIMESTAMP_DDL[d]}")
+        hand.do(f"ALTER TABLE {t} ADD COLUMN {rng.choice(['created_at', 'updated_at'])} {TIMESTAMP_DDL[d]}")
 
     # foreign keys: every mode once per seed but one, in a random assignment
-    for fk, mode in zip(SEED_FKS, rng.sample(FK_MODES, len(SEED_FKS)), strict=True):
-        cols = ", ".join(fk.columns)
-        add_fk = (f"ALTER TABLE {fk.table} ADD CONSTRAINT {{}} FOREIGN KEY ({cols}) REFERENCES "
-                  f"{fk.ref_table} ({', '.join(fk.ref_columns)}) ON DELETE {fk.on_delete}")
-        if mode == "fk_conventional":
-            do(add_fk.format(fk.conventional_name))
-        elif mode == "fk_other":
-            do(add_fk.format(other("fk")))
-        elif mode == "fk_other_with_index":
-            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
-            do(add_fk.format(other("fk")))
-        elif mode == "index_other_only":
-            do(f"CREATE INDEX {other('idx')} ON {fk.table} ({cols})")
-        elif mode == "index_conventional_only":
-            do(f"CREATE INDEX {ix_name(fk.table, fk.columns)} ON {fk.table} ({cols})")
+    for fk, mode in zip(SEED_FKS, rng.sample(HAND_FK_MODES, len(SEED_FKS)), strict=True):
+        hand.do(*fk_by_hand(fk, mode, hand.other))
 
     # plain indexes: every mode at least once
-    modes = list(INDEX_MODES) + [rng.choice(INDEX_MODES) for _ in range(len(SEED_INDEXES) - len(INDEX_MODES))]
+    modes = list(HAND_INDEX_MODES) + [rng.choice(HAND_INDEX_MODES)
+                                     for _ in range(len(SEED_INDEXES) - len(HAND_INDEX_MODES))]
     rng.shuffle(modes)
     for (t, cols), mode in zip(SEED_INDEXES, modes, strict=True):
-        now = [current(t, c) for c in cols]
-        if mode == "conventional" and now != list(cols):
-            # an index named for the column's new name, on the old column: see
-            # test_preapplied_conventional_object_on_column_still_to_rename
-            mode = "other"
-        if mode == "conventional":
-            do(f"CREATE INDEX {ix_name(t, cols)} ON {t} ({', '.join(now)})")
-        elif mode == "other":
-            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)})")
-        elif mode == "other_wider":
-            do(f"CREATE INDEX {other('idx')} ON {t} ({', '.join(now)}, id)")
-    return log
+        # the column's name now (a rename not done by hand has not happened yet)
+        now = [name_before_rename(t, c, renamed) for c in cols]
+        hand.do(*index_by_hand(t, cols, now, mode, hand.other))
+    return hand.log
 
 
 @pytest.mark.parametrize("seed", [11, 22, 33])
@@ -481,20 +254,10 @@ def test_partial_preapplication(dialect: str, seed: int, request: pytest.Fixture
 
     db.run_sql_file(mig.up)
     s1 = db.schema_snapshot()
-    expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s1))
+    expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s1, made_by="up"))
     assert_schema(s1, expected, "after up; hand-applied:\n  " + "\n  ".join(log))
     assert len(ledger_rows(db)) == changes
-    # every fix present, none twice
-    for t, old, new in RENAMES:
-        assert has_column(s1, t, new) and not has_column(s1, t, old)
-    for t in TIMESTAMP_TABLES:
-        assert sorted(c for c in columns(s1, t) if c in ("created_at", "updated_at")) == ["created_at", "updated_at"]
-    for t, cols in ALL_SEED_INDEXES:
-        assert len(indexes_leading(s1, t, cols)) == 1, (t, cols, s1[t]["indexes"])
-    for fk in SEED_FKS:
-        [got] = fks_on(s1, fk.table, fk.columns)
-        assert (got["referred_table"], got["referred_columns"], got["on_delete"]) == \
-            (fk.ref_table, list(fk.ref_columns), fk.on_delete)
+    assert_each_seed_fix_once(s1)
     d1 = db.data_snapshot(tables)
     assert d1 == expected_data_after_up(d0, s0, s1)
 
@@ -523,7 +286,7 @@ def test_partial_preapplication_sqlite(seed: int, sqlite_db: Database, tmp_path:
     db.run_sql_file(mig.up)
     s1 = db.schema_snapshot()
     expected, changes = expected_seed_after_up(
-        s0, "sqlite", check_ledger_table(s1), fks=[], renames=[], timestamp_tables=[],
+        s0, "sqlite", check_ledger_table(s1, made_by="up"), fks=[], renames=[], timestamp_tables=[],
         indexes=[(i["table"], tuple(i["columns"])) for i in issues])
     assert_schema(s1, expected, "after up")
     assert len(ledger_rows(db)) == changes == len(issues) - len(pre)
@@ -578,7 +341,7 @@ def test_preapplied_conventional_object_on_column_still_to_rename(dialect: str, 
     except SqlRunError as e:
         pytest.fail(f"up refused a pre-existing {kind} that is exactly the fix:\n{e.output}", pytrace=False)
     s1 = db.schema_snapshot()
-    expected, _ = expected_seed_after_up(s0, dialect, check_ledger_table(s1), fks=fks,
+    expected, _ = expected_seed_after_up(s0, dialect, check_ledger_table(s1, made_by="up"), fks=fks,
                                          indexes=[*ALL_SEED_INDEXES, ("webhooks", ("user_id",))])
     assert_schema(s1, expected)
     assert len(indexes_leading(s1, "webhooks", ["user_id"])) == 1
@@ -730,10 +493,9 @@ def test_sqlite_seed_spec_with_renamed_columns_is_refused_cleanly(sqlite_db: Dat
 
 def test_sqlite_refuses_unsupported_kinds_at_generation(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, SEED_DOC)
-    result = runner.invoke(app, ["emit", str(spec), "--target", "sql", "--dialect", "sqlite", "--out",
-                                 str(tmp_path / "out"), "--timestamp", TS])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
+    run = cli("emit", spec, "--target", "sql", "--dialect", "sqlite", "--out", tmp_path / "out", "--timestamp", TS)
+    assert run.code == 2, run.output
+    assert "Traceback" not in run.output
     assert not (tmp_path / "out").exists()
 
 
@@ -772,7 +534,7 @@ def test_rerun_after_partial_failure(db: Database, tmp_path: Path) -> None:
 
     def at_s0(what: str) -> None:
         s = db.schema_snapshot()
-        assert_schema(without(s, LEDGER) if dialect == "sqlite" else s, s0, what)
+        assert_schema(schema_after_down(db, s), s0, what)
         assert db.data_snapshot(tables) == d0
 
     at_s0("clean down")
@@ -829,7 +591,7 @@ def test_ledger_shared_by_two_migrations(dialect: str, request: pytest.FixtureRe
     s_one = db.schema_snapshot()
     db.run_sql_file(m2.up)
     s_both = db.schema_snapshot()
-    expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s_both))
+    expected, changes = expected_seed_after_up(s0, dialect, check_ledger_table(s_both, made_by="up"))
     assert_schema(s_both, expected)
     assert len(ledger_rows(db)) == changes
     db.run_sql_file(m2.down)
@@ -934,11 +696,11 @@ def test_reserved_words_and_odd_names(db: Database, tmp_path: Path) -> None:
 
     db.run_sql_file(mig.down)
     s2 = db.schema_snapshot()
-    assert_schema(without(s2, LEDGER) if d == "sqlite" else s2, s0, "down")
+    assert_schema(schema_after_down(db, s2), s0, "down")
     assert db.data_snapshot(tables) == d0
     db.run_sql_file(mig.down)
     s3 = db.schema_snapshot()
-    assert_schema(without(s3, LEDGER) if d == "sqlite" else s3, s0, "second down")
+    assert_schema(schema_after_down(db, s3), s0, "second down")
 
 
 def test_postgresql_dollar_quote_tag_in_a_name_or_default(pg_db: Database, tmp_path: Path) -> None:
@@ -1005,14 +767,14 @@ def test_validate_rejects_quote_and_semicolon_in_names(bad: str, field: str, tmp
         else:
             issue["name"] = bad
     spec = write_spec(tmp_path, {"version": 1, "issues": [issue]})
-    result = runner.invoke(app, ["validate", str(spec)])
-    assert result.exit_code == 2, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    assert "forbidden character" in result.output, result.output
+    run = cli("validate", spec)
+    assert run.code == 2, run.output
+    assert isinstance(run.exception, SystemExit)
+    assert "Traceback" not in run.output
+    assert "forbidden character" in run.output, run.output
     out = tmp_path / "out"
-    result = runner.invoke(app, ["emit", str(spec), "--dialect", "postgresql", "--out", str(out), "--timestamp", TS])
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    run = cli("emit", spec, "--dialect", "postgresql", "--out", out, "--timestamp", TS)
+    assert run.code == 2 and "Traceback" not in run.output, run.output
     assert not out.exists()
 
 
@@ -1113,7 +875,7 @@ def test_redundant_index_round_trip(db: Database, tmp_path: Path) -> None:
     expected = copy.deepcopy(s0)
     for i in REDUNDANT_ISSUES:
         expected[i["table"]]["indexes"].remove(before[(i["table"], i["name"])])
-    expected[LEDGER] = check_ledger_table(s1)
+    expected[LEDGER] = check_ledger_table(s1, made_by="up")
     assert_schema(s1, expected, "after up")
     assert len(ledger_rows(db)) == len(REDUNDANT_ISSUES)
     db.run_sql_file(mig.up)
@@ -1121,7 +883,7 @@ def test_redundant_index_round_trip(db: Database, tmp_path: Path) -> None:
 
     db.run_sql_file(mig.down)
     s2 = db.schema_snapshot()
-    assert_schema(without(s2, LEDGER) if d == "sqlite" else s2, s0, "down recreates them exactly")
+    assert_schema(schema_after_down(db, s2), s0, "down recreates them exactly")
     for (t, name), idx in before.items():
         assert index_named(s2, t, name) == idx
 
