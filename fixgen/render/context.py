@@ -36,6 +36,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 def one_line(text: str) -> str:
     """Make user text safe inside a line comment of any target: no line breaks, ever."""
+    if text.isprintable():  # the common case: no control or separator characters at all
+        return text.strip()
     return _CONTROL.sub(" ", text).strip()
 
 

@@ -12,7 +12,7 @@ predicates and the statement syntax; this module supplies the order and the logi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
@@ -64,11 +64,13 @@ class SqlRenderer:
         ledger = self.prologue_block("up")
         # the preflight may read the ledger only where a failure rolls everything back
         up = [ledger, *preflight] if self.dialect.transactional_ddl else [*preflight, ledger]
+        notes = {id(op): issue_comments(op.issues) for op in self.plan.ops}  # once for both files
         for op in self.plan.ops:
-            up.append(Block(self.op_comments(op, "up"), self.join(self.up_op(op))))
+            up.append(Block([op.describe(), *notes[id(op)]], self.join(self.up_op(op))))
         down = [self.prologue_block("down"), *self.preflight_down()]
         for op in reversed(self.plan.ops):
-            down.append(Block(self.op_comments(op, "down"), self.join(self.down_op(op))))
+            down.append(Block([f"undo: {op.describe()} (only if up did it)", *notes[id(op)]],
+                              self.join(self.down_op(op))))
         down.append(Block(["forget the ledger once no migration has rows in it"], self.join(self.ledger_drop())))
         return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
 
@@ -101,8 +103,12 @@ class SqlRenderer:
         return "\n".join(statements)
 
     def ledger_has(self, op: Op) -> str:
+        return self._ledger_has(op.key)
+
+    @cache  # noqa: B019 - one renderer per run; up and down ask for every step
+    def _ledger_has(self, key: str) -> str:
         return (f"EXISTS (SELECT 1 FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
-                f"AND step = {self.lit(op.key)})")
+                f"AND step = {self.lit(key)})")
 
     def ledger_delete(self, op: Op) -> str:
         return (f"DELETE FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
@@ -121,14 +127,11 @@ class SqlRenderer:
         before = tuple(self.renames.get((table, c), c) for c in cols)
         return before if before != cols else None
 
-    def op_comments(self, op: Op, direction: str) -> list[str]:
-        action = op.describe() if direction == "up" else f"undo: {op.describe()} (only if up did it)"
-        return [action, *issue_comments(op.issues)]
-
     def file(self, direction: str, blocks: list[Block]) -> str:
+        # blocks are joined here, not looped over in the template: a big plan has tens of thousands
+        body = "\n\n".join("".join(f"-- {line}\n" for line in b.comments) + b.sql for b in blocks)
         return render("sql/migration.sql.j2", ctx=self.ctx, direction=direction, dialect=self.dialect.name,
-                      blocks=blocks, begin=self.begin(), commit=self.commit(),
-                      run_hint=self.run_hint(direction))
+                      body=body, begin=self.begin(), commit=self.commit(), run_hint=self.run_hint(direction))
 
     def fk_action_sql(self, op: AddForeignKey) -> str:
         return f"ON DELETE {ACTIONS[op.on_delete]} ON UPDATE {ACTIONS[op.on_update]}"

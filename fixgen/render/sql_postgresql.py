@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fixgen.dialects import POSTGRESQL
 from fixgen.ops import AddForeignKey, DropIndex, Op
 from fixgen.render.context import LEDGER
@@ -10,6 +12,11 @@ from fixgen.render.sql_base import Block, Col, SqlRenderer
 
 class PostgresRenderer(SqlRenderer):
     dialect = POSTGRESQL
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("rel", "attnum", "column_exists", "table_exists"):  # same tables, over and over
+            setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     def begin(self) -> str:
         return "BEGIN;\nSET LOCAL client_min_messages = warning;"
@@ -21,7 +28,7 @@ class PostgresRenderer(SqlRenderer):
         return "psql -v ON_ERROR_STOP=1 -f <this file>  (one transaction: all or nothing)"
 
     def do(self, body: list[str], declare: str = "") -> str:
-        inner = "\n".join("  " + line for line in body)
+        inner = "  " + "\n  ".join(body)
         decl = f"DECLARE\n  {declare}\n" if declare else ""
         tag, n = "$fixgen$", 0
         while tag in inner:  # '$' is legal in names and defaults: never let one end the block
