@@ -57,6 +57,9 @@ class SqlRenderer:
         # the same few names are quoted thousands of times in a big plan
         self.q = lru_cache(maxsize=None)(self.dialect.q)  # type: ignore[method-assign]
         self.lit = lru_cache(maxsize=None, typed=True)(self.dialect.literal)  # type: ignore[method-assign]
+        # preflight, up and down ask for the same predicates of the same op
+        for name in ("present", "done", "undoable", "index_named", "fk_named", "fk_equiv"):
+            setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     # ------------------------------------------------------------------ public
     def render(self) -> SqlMigration:
