@@ -90,9 +90,6 @@ def emit(
         "--down-revision", help="alembic: the revision to follow (default: the single head in --out).")] = None,
 ) -> None:
     """Write the fix migration for SPEC."""
-    import gc
-
-    gc.disable()  # a short run that allocates millions of strings and no cycles worth collecting
     from fixgen.render.context import Context
     from fixgen.targets import emit as do_emit
     from fixgen.targets import get_target, resolve_dialect
@@ -192,4 +189,7 @@ def schema() -> None:
 
 
 def main() -> None:
+    import gc
+
+    gc.disable()  # a short run that allocates millions of objects and no cycles worth collecting
     app()
