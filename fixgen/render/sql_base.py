@@ -11,7 +11,7 @@ predicates and the statement syntax; this module supplies the order and the logi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from fixgen.dialects import ACTIONS, Dialect
@@ -44,7 +44,6 @@ class SqlMigration:
     up: str
     down: str
     dialect: str
-    notes: list[str] = field(default_factory=list)
 
 
 class SqlRenderer:
