@@ -125,7 +125,8 @@ def test_emit_sql_from_the_wheel(venv: Path, workdir: Path) -> None:
     assert 'CREATE TABLE IF NOT EXISTS "fixgen_ledger"' in out
     assert "DO $fixgen$" in out
     assert 'CREATE INDEX "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");' in out
-    assert "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i" in out
+    assert "CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv" in out  # the guard's catalog lookup
+    assert "IF NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id']" in out
     assert out.count("BEGIN;") == 2 and out.count("COMMIT;") == 2  # up and down, one transaction each
     assert sorted(p.name for p in workdir.iterdir()) == ["examples"], "emit without --out wrote files"
 

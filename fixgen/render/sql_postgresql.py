@@ -9,13 +9,52 @@ from fixgen.ops import AddForeignKey, DropIndex, Op
 from fixgen.render.context import LEDGER
 from fixgen.render.sql_base import Block, Col, SqlRenderer
 
+# Catalog lookups as session-local helper functions (pg_temp: gone when the session ends),
+# so every guard below reads as one call instead of a nested catalog query.
+HELPERS = """\
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_rel(rel text) RETURNS regclass LANGUAGE sql STABLE
+  AS $f$ SELECT to_regclass(format('%I.%I', current_schema(), rel)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_table_exists(tbl text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class r
+                        WHERE r.oid = pg_temp.fixgen_rel(tbl) AND r.relkind IN ('r', 'p')) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_column_exists(tbl text, col text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                        AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) $f$;
+-- attribute numbers of the columns, in order (NULL for a missing column)
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_attnums(tbl text, cols text[]) RETURNS int2[] LANGUAGE sql STABLE
+  AS $f$ SELECT array_agg((SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                           AND a.attname = c.col AND NOT a.attisdropped) ORDER BY c.ord)
+         FROM unnest(cols) WITH ORDINALITY AS c(col, ord) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_named(tbl text, idx text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                        WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indexrelid = pg_temp.fixgen_rel(idx)) $f$;
+-- a valid, non-partial index that leads with cols; uniq: unique on exactly cols; exact: exactly cols,
+-- unique as uniq says; idx: only the index of that name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv(tbl text, cols text[], uniq boolean, exact boolean, idx text)
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+          WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indisvalid AND i.indpred IS NULL
+            AND (string_to_array(i.indkey::text, ' '))[1:cardinality(cols)] = pg_temp.fixgen_attnums(tbl, cols)::text[]
+            AND (NOT uniq OR (i.indisunique AND i.indnkeyatts = cardinality(cols)))
+            AND (NOT exact OR (i.indisunique = uniq AND i.indnkeyatts = cardinality(cols)))
+            AND (idx IS NULL OR i.indexrelid = pg_temp.fixgen_rel(idx))) $f$;
+-- a foreign key on exactly cols referencing reftbl (refcols), whatever its name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_equiv(tbl text, cols text[], reftbl text, refcols text[])
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
+            AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;"""
+
 
 class PostgresRenderer(SqlRenderer):
     dialect = POSTGRESQL
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        for name in ("rel", "attnum", "column_exists", "table_exists"):  # same tables, over and over
+        for name in ("rel", "column_exists", "table_exists", "arr"):  # same tables, over and over
             setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     def begin(self) -> str:
@@ -48,54 +87,42 @@ class PostgresRenderer(SqlRenderer):
         return [self.do([f"IF NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)}) THEN",
                          f"  DROP TABLE {self.q(LEDGER)};", "END IF;"])]
 
+    def prologue_block(self, direction: str) -> Block:
+        block = super().prologue_block(direction)
+        return Block([*block.comments, "and the catalog lookups the guards use (temporary: this session only)"],
+                     block.sql + "\n" + HELPERS)
+
     # ------------------------------------------------------------------ predicates
     def rel(self, name: str) -> str:
-        return f"to_regclass(format('%I.%I', current_schema(), {self.lit(name)}))"
+        return f"pg_temp.fixgen_rel({self.lit(name)})"
+
+    def arr(self, names: tuple[str, ...]) -> str:
+        return "ARRAY[" + ", ".join(self.lit(n) for n in names) + "]"
 
     def table_exists(self, t: str) -> str:
-        return f"EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = {self.rel(t)} AND r.relkind IN ('r', 'p'))"
+        return f"pg_temp.fixgen_table_exists({self.lit(t)})"
 
     def column_exists(self, t: str, c: str) -> str:
-        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
-                f"AND a.attname = {self.lit(c)} AND a.attnum > 0 AND NOT a.attisdropped)")
-
-    def attnum(self, t: str, c: str) -> str:
-        return (f"(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
-                f"AND a.attname = {self.lit(c)} AND NOT a.attisdropped)")
+        return f"pg_temp.fixgen_column_exists({self.lit(t)}, {self.lit(c)})"
 
     def index_named(self, t: str, name: str) -> str:
-        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = {self.rel(t)} "
-                f"AND i.indexrelid = {self.rel(name)})")
+        return f"pg_temp.fixgen_index_named({self.lit(t)}, {self.lit(name)})"
 
     def index_name_taken(self, name: str, t: str) -> str:
         return f"({self.rel(name)} IS NOT NULL)"
 
     def index_equiv(self, t: str, cols: tuple[str, ...], unique: bool, exact: bool = False,
                     name: str | None = None) -> str:
-        k = len(cols)
-        nums = ", ".join(f"{self.attnum(t, c)}::text" for c in cols)
-        cond = [f"i.indrelid = {self.rel(t)}", "i.indisvalid", "i.indpred IS NULL",
-                f"(string_to_array(i.indkey::text, ' '))[1:{k}] = ARRAY[{nums}]"]
-        if unique:
-            cond.append("i.indisunique")
-        if unique or exact:
-            cond.append(f"i.indnkeyatts = {k}")
-        if exact:
-            cond.append("i.indisunique" if unique else "NOT i.indisunique")
-        if name is not None:
-            cond.append(f"i.indexrelid = {self.rel(name)}")
-        return "EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE " + " AND ".join(dict.fromkeys(cond)) + ")"
+        idx = self.lit(name) if name is not None else "NULL"
+        return (f"pg_temp.fixgen_index_equiv({self.lit(t)}, {self.arr(cols)}, {self.lit(unique)}, {self.lit(exact)}, "
+                f"{idx})")
 
     def fk_equiv(self, op: AddForeignKey) -> str:
-        mine = ", ".join(self.attnum(op.table, c) for c in op.columns)
-        theirs = ", ".join(self.attnum(op.ref_table, c) for c in op.ref_columns)
-        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' "
-                f"AND k.conrelid = {self.rel(op.table)} AND k.confrelid = {self.rel(op.ref_table)} "
-                f"AND k.conkey = ARRAY[{mine}]::int2[] AND k.confkey = ARRAY[{theirs}]::int2[])")
+        return (f"pg_temp.fixgen_fk_equiv({self.lit(op.table)}, {self.arr(op.columns)}, {self.lit(op.ref_table)}, "
+                f"{self.arr(op.ref_columns)})")
 
     def fk_named(self, op: AddForeignKey) -> str:
-        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = {self.rel(op.table)} "
-                f"AND k.conname = {self.lit(op.name)})")
+        return f"pg_temp.fixgen_fk_named({self.lit(op.table)}, {self.lit(op.name)})"
 
     # ------------------------------------------------------------------ preflight
     def op_checks(self, op: Op) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ BEGIN;
 SET LOCAL client_min_messages = warning;
 
 -- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- and the catalog lookups the guards use (temporary: this session only)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,
@@ -15,6 +16,41 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (migration, step)
 );
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_rel(rel text) RETURNS regclass LANGUAGE sql STABLE
+  AS $f$ SELECT to_regclass(format('%I.%I', current_schema(), rel)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_table_exists(tbl text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class r
+                        WHERE r.oid = pg_temp.fixgen_rel(tbl) AND r.relkind IN ('r', 'p')) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_column_exists(tbl text, col text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                        AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) $f$;
+-- attribute numbers of the columns, in order (NULL for a missing column)
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_attnums(tbl text, cols text[]) RETURNS int2[] LANGUAGE sql STABLE
+  AS $f$ SELECT array_agg((SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                           AND a.attname = c.col AND NOT a.attisdropped) ORDER BY c.ord)
+         FROM unnest(cols) WITH ORDINALITY AS c(col, ord) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_named(tbl text, idx text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                        WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indexrelid = pg_temp.fixgen_rel(idx)) $f$;
+-- a valid, non-partial index that leads with cols; uniq: unique on exactly cols; exact: exactly cols,
+-- unique as uniq says; idx: only the index of that name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv(tbl text, cols text[], uniq boolean, exact boolean, idx text)
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+          WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indisvalid AND i.indpred IS NULL
+            AND (string_to_array(i.indkey::text, ' '))[1:cardinality(cols)] = pg_temp.fixgen_attnums(tbl, cols)::text[]
+            AND (NOT uniq OR (i.indisunique AND i.indnkeyatts = cardinality(cols)))
+            AND (NOT exact OR (i.indisunique = uniq AND i.indnkeyatts = cardinality(cols)))
+            AND (idx IS NULL OR i.indexrelid = pg_temp.fixgen_rel(idx))) $f$;
+-- a foreign key on exactly cols referencing reftbl (refcols), whatever its name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_equiv(tbl text, cols text[], reftbl text, refcols text[])
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
+            AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;
 
 -- undo: add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
@@ -22,7 +58,7 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.conname = 'fk_teams_team_lead_id_users') THEN
+    IF pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') THEN
       ALTER TABLE "teams" DROP CONSTRAINT "fk_teams_team_lead_id_users";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users';
@@ -36,7 +72,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.conname = 'fk_projects_project_manager_id_users') THEN
+    IF pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') THEN
       ALTER TABLE "projects" DROP CONSTRAINT "fk_projects_project_manager_id_users";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users';
@@ -50,7 +86,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.conname = 'fk_departments_department_head_id_users') THEN
+    IF pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') THEN
       ALTER TABLE "departments" DROP CONSTRAINT "fk_departments_department_head_id_users";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users';
@@ -64,7 +100,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.conname = 'fk_branches_branch_manager_id_users') THEN
+    IF pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') THEN
       ALTER TABLE "branches" DROP CONSTRAINT "fk_branches_branch_manager_id_users";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users';
@@ -78,7 +114,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.conname = 'fk_hitl_approvals_execution_id_agent_executions') THEN
+    IF pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') THEN
       ALTER TABLE "hitl_approvals" DROP CONSTRAINT "fk_hitl_approvals_execution_id_agent_executions";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions';
@@ -92,7 +128,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
       DROP INDEX "ix_hitl_approvals_tenant_id_status_assigned_to_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id';
@@ -106,7 +142,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status'))) THEN
+    IF pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') THEN
       DROP INDEX "ix_agent_executions_tenant_id_agent_id_status";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status';
@@ -120,7 +156,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') THEN
       DROP INDEX "ix_api_keys_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id';
@@ -134,7 +170,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id'))) THEN
+    IF pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') THEN
       DROP INDEX "ix_api_keys_tenant_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id';
@@ -148,7 +184,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') THEN
       DROP INDEX "ix_webhooks_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id';
@@ -162,7 +198,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id'))) THEN
+    IF pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') THEN
       DROP INDEX "ix_webhooks_tenant_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id';
@@ -176,7 +212,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') THEN
       DROP INDEX "ix_workflow_executions_tenant_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id';
@@ -190,7 +226,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') THEN
       DROP INDEX "ix_workflow_executions_triggered_by_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id';
@@ -204,7 +240,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') THEN
       DROP INDEX "ix_workflow_executions_workflow_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id';
@@ -218,7 +254,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') THEN
       DROP INDEX "ix_workflows_project_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id';
@@ -232,7 +268,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') THEN
       DROP INDEX "ix_workflows_department_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id';
@@ -246,7 +282,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') THEN
       DROP INDEX "ix_workflows_organization_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id';
@@ -260,7 +296,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') THEN
       DROP INDEX "ix_workflows_created_by_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id';
@@ -274,7 +310,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id'))) THEN
+    IF pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') THEN
       DROP INDEX "ix_agents_marketplace_listing_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id';
@@ -288,7 +324,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id'))) THEN
+    IF pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') THEN
       DROP INDEX "ix_agents_created_by_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id';
@@ -302,7 +338,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id'))) THEN
+    IF pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') THEN
       DROP INDEX "ix_teams_team_lead_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id';
@@ -316,7 +352,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id'))) THEN
+    IF pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') THEN
       DROP INDEX "ix_projects_project_manager_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id';
@@ -330,7 +366,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id'))) THEN
+    IF pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') THEN
       DROP INDEX "ix_departments_department_head_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id';
@@ -344,7 +380,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id'))) THEN
+    IF pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') THEN
       DROP INDEX "ix_branches_branch_manager_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id';
@@ -358,7 +394,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id'))) THEN
+    IF pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') THEN
       DROP INDEX "ix_hitl_approvals_execution_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id';
@@ -372,7 +408,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'updated_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    IF pg_temp.fixgen_column_exists('team_members', 'updated_at') THEN
       ALTER TABLE "team_members" DROP COLUMN "updated_at";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at';
@@ -386,7 +422,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') THEN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'created_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    IF pg_temp.fixgen_column_exists('team_members', 'created_at') THEN
       ALTER TABLE "team_members" DROP COLUMN "created_at";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at';
@@ -400,7 +436,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') THEN
-    IF (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+    IF (NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') AND pg_temp.fixgen_column_exists('api_keys', 'user_id')) THEN
       ALTER TABLE "api_keys" RENAME COLUMN "user_id" TO "created_by_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id';
@@ -414,7 +450,7 @@ $fixgen$;
 DO $fixgen$
 BEGIN
   IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') THEN
-    IF (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+    IF (NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') AND pg_temp.fixgen_column_exists('webhooks', 'user_id')) THEN
       ALTER TABLE "webhooks" RENAME COLUMN "user_id" TO "created_by_user_id";
     END IF;
     DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id';

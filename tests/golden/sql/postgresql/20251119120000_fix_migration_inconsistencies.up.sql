@@ -8,6 +8,7 @@ BEGIN;
 SET LOCAL client_min_messages = warning;
 
 -- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- and the catalog lookups the guards use (temporary: this session only)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,
@@ -15,6 +16,41 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (migration, step)
 );
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_rel(rel text) RETURNS regclass LANGUAGE sql STABLE
+  AS $f$ SELECT to_regclass(format('%I.%I', current_schema(), rel)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_table_exists(tbl text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class r
+                        WHERE r.oid = pg_temp.fixgen_rel(tbl) AND r.relkind IN ('r', 'p')) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_column_exists(tbl text, col text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                        AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) $f$;
+-- attribute numbers of the columns, in order (NULL for a missing column)
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_attnums(tbl text, cols text[]) RETURNS int2[] LANGUAGE sql STABLE
+  AS $f$ SELECT array_agg((SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel(tbl)
+                           AND a.attname = c.col AND NOT a.attisdropped) ORDER BY c.ord)
+         FROM unnest(cols) WITH ORDINALITY AS c(col, ord) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_named(tbl text, idx text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                        WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indexrelid = pg_temp.fixgen_rel(idx)) $f$;
+-- a valid, non-partial index that leads with cols; uniq: unique on exactly cols; exact: exactly cols,
+-- unique as uniq says; idx: only the index of that name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv(tbl text, cols text[], uniq boolean, exact boolean, idx text)
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+          WHERE i.indrelid = pg_temp.fixgen_rel(tbl) AND i.indisvalid AND i.indpred IS NULL
+            AND (string_to_array(i.indkey::text, ' '))[1:cardinality(cols)] = pg_temp.fixgen_attnums(tbl, cols)::text[]
+            AND (NOT uniq OR (i.indisunique AND i.indnkeyatts = cardinality(cols)))
+            AND (NOT exact OR (i.indisunique = uniq AND i.indnkeyatts = cardinality(cols)))
+            AND (idx IS NULL OR i.indexrelid = pg_temp.fixgen_rel(idx))) $f$;
+-- a foreign key on exactly cols referencing reftbl (refcols), whatever its name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_equiv(tbl text, cols text[], reftbl text, refcols text[])
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
+            AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;
 
 -- preflight: stop before changing anything if the database cannot take these fixes
 DO $fixgen$
@@ -22,223 +58,223 @@ DECLARE
   n bigint;
   problems text[] := '{}';
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('webhooks') THEN
     problems := array_append(problems, 'table webhooks does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('api_keys') THEN
     problems := array_append(problems, 'table api_keys does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('team_members') THEN
     problems := array_append(problems, 'table team_members does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('hitl_approvals') THEN
     problems := array_append(problems, 'table hitl_approvals does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('branches') THEN
     problems := array_append(problems, 'table branches does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('departments') THEN
     problems := array_append(problems, 'table departments does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('projects') THEN
     problems := array_append(problems, 'table projects does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('teams') THEN
     problems := array_append(problems, 'table teams does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('agents') THEN
     problems := array_append(problems, 'table agents does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('workflows') THEN
     problems := array_append(problems, 'table workflows does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('workflow_executions') THEN
     problems := array_append(problems, 'table workflow_executions does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('agent_executions') THEN
     problems := array_append(problems, 'table agent_executions does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = to_regclass(format('%I.%I', current_schema(), 'users')) AND r.relkind IN ('r', 'p')) THEN
+  IF NOT pg_temp.fixgen_table_exists('users') THEN
     problems := array_append(problems, 'table users does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('hitl_approvals', 'execution_id') THEN
     problems := array_append(problems, 'column hitl_approvals.execution_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('branches', 'branch_manager_id') THEN
     problems := array_append(problems, 'column branches.branch_manager_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('departments', 'department_head_id') THEN
     problems := array_append(problems, 'column departments.department_head_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('projects', 'project_manager_id') THEN
     problems := array_append(problems, 'column projects.project_manager_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('teams', 'team_lead_id') THEN
     problems := array_append(problems, 'column teams.team_lead_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agents', 'created_by_user_id') THEN
     problems := array_append(problems, 'column agents.created_by_user_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'marketplace_listing_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agents', 'marketplace_listing_id') THEN
     problems := array_append(problems, 'column agents.marketplace_listing_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflows', 'created_by_user_id') THEN
     problems := array_append(problems, 'column workflows.created_by_user_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'organization_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflows', 'organization_id') THEN
     problems := array_append(problems, 'column workflows.organization_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'department_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflows', 'department_id') THEN
     problems := array_append(problems, 'column workflows.department_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'project_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflows', 'project_id') THEN
     problems := array_append(problems, 'column workflows.project_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'workflow_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflow_executions', 'workflow_id') THEN
     problems := array_append(problems, 'column workflow_executions.workflow_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'triggered_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflow_executions', 'triggered_by_user_id') THEN
     problems := array_append(problems, 'column workflow_executions.triggered_by_user_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('workflow_executions', 'tenant_id') THEN
     problems := array_append(problems, 'column workflow_executions.tenant_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('webhooks', 'tenant_id') THEN
     problems := array_append(problems, 'column webhooks.tenant_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('webhooks', 'user_id') AND NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') THEN
     problems := array_append(problems, 'column webhooks.user_id does not exist (nor created_by_user_id, its name before the rename)'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('api_keys', 'tenant_id') THEN
     problems := array_append(problems, 'column api_keys.tenant_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('api_keys', 'user_id') AND NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') THEN
     problems := array_append(problems, 'column api_keys.user_id does not exist (nor created_by_user_id, its name before the rename)'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agent_executions', 'tenant_id') THEN
     problems := array_append(problems, 'column agent_executions.tenant_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'agent_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agent_executions', 'agent_id') THEN
     problems := array_append(problems, 'column agent_executions.agent_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'status' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agent_executions', 'status') THEN
     problems := array_append(problems, 'column agent_executions.status does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('hitl_approvals', 'tenant_id') THEN
     problems := array_append(problems, 'column hitl_approvals.tenant_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'status' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('hitl_approvals', 'status') THEN
     problems := array_append(problems, 'column hitl_approvals.status does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'assigned_to_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('hitl_approvals', 'assigned_to_user_id') THEN
     problems := array_append(problems, 'column hitl_approvals.assigned_to_user_id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('agent_executions', 'id') THEN
     problems := array_append(problems, 'column agent_executions.id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('users', 'id') THEN
     problems := array_append(problems, 'column users.id does not exist'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') AND NOT pg_temp.fixgen_column_exists('webhooks', 'user_id') THEN
     problems := array_append(problems, 'cannot rename webhooks.created_by_user_id to user_id: neither column exists'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') AND pg_temp.fixgen_column_exists('webhooks', 'user_id') THEN
     problems := array_append(problems, 'cannot rename webhooks.created_by_user_id to user_id: both columns exist; merge them by hand first'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') AND NOT pg_temp.fixgen_column_exists('api_keys', 'user_id') THEN
     problems := array_append(problems, 'cannot rename api_keys.created_by_user_id to user_id: neither column exists'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') AND pg_temp.fixgen_column_exists('api_keys', 'user_id') THEN
     problems := array_append(problems, 'cannot rename api_keys.created_by_user_id to user_id: both columns exist; merge them by hand first'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_hitl_approvals_execution_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['execution_id'], FALSE, FALSE, 'ix_hitl_approvals_execution_id') THEN
     problems := array_append(problems, 'cannot create index ix_hitl_approvals_execution_id on hitl_approvals: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_branches_branch_manager_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('branches', ARRAY['branch_manager_id'], FALSE, FALSE, 'ix_branches_branch_manager_id') THEN
     problems := array_append(problems, 'cannot create index ix_branches_branch_manager_id on branches: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_departments_department_head_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('departments', ARRAY['department_head_id'], FALSE, FALSE, 'ix_departments_department_head_id') THEN
     problems := array_append(problems, 'cannot create index ix_departments_department_head_id on departments: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_projects_project_manager_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('projects', ARRAY['project_manager_id'], FALSE, FALSE, 'ix_projects_project_manager_id') THEN
     problems := array_append(problems, 'cannot create index ix_projects_project_manager_id on projects: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_teams_team_lead_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('teams', ARRAY['team_lead_id'], FALSE, FALSE, 'ix_teams_team_lead_id') THEN
     problems := array_append(problems, 'cannot create index ix_teams_team_lead_id on teams: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_agents_created_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_agents_created_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_agents_created_by_user_id on agents: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'marketplace_listing_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_agents_marketplace_listing_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agents', ARRAY['marketplace_listing_id'], FALSE, FALSE, 'ix_agents_marketplace_listing_id') THEN
     problems := array_append(problems, 'cannot create index ix_agents_marketplace_listing_id on agents: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflows_created_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_workflows_created_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_created_by_user_id on workflows: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'organization_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflows_organization_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['organization_id'], FALSE, FALSE, 'ix_workflows_organization_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_organization_id on workflows: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'department_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflows_department_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['department_id'], FALSE, FALSE, 'ix_workflows_department_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_department_id on workflows: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'project_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflows_project_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['project_id'], FALSE, FALSE, 'ix_workflows_project_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_project_id on workflows: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'workflow_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflow_executions_workflow_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['workflow_id'], FALSE, FALSE, 'ix_workflow_executions_workflow_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_workflow_id on workflow_executions: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'triggered_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflow_executions_triggered_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['triggered_by_user_id'], FALSE, FALSE, 'ix_workflow_executions_triggered_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_triggered_by_user_id on workflow_executions: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_workflow_executions_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['tenant_id'], FALSE, FALSE, 'ix_workflow_executions_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_tenant_id on workflow_executions: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_webhooks_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('webhooks', ARRAY['tenant_id'], FALSE, FALSE, 'ix_webhooks_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_webhooks_tenant_id on webhooks: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id')) IS NOT NULL) AND NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id'))) OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id')))) THEN
+  IF (pg_temp.fixgen_rel('ix_webhooks_user_id') IS NOT NULL) AND NOT (pg_temp.fixgen_index_equiv('webhooks', ARRAY['user_id'], FALSE, FALSE, 'ix_webhooks_user_id') OR pg_temp.fixgen_index_equiv('webhooks', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_webhooks_user_id')) THEN
     problems := array_append(problems, 'cannot create index ix_webhooks_user_id on webhooks: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_api_keys_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('api_keys', ARRAY['tenant_id'], FALSE, FALSE, 'ix_api_keys_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_api_keys_tenant_id on api_keys: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id')) IS NOT NULL) AND NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id'))) OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id')))) THEN
+  IF (pg_temp.fixgen_rel('ix_api_keys_user_id') IS NOT NULL) AND NOT (pg_temp.fixgen_index_equiv('api_keys', ARRAY['user_id'], FALSE, FALSE, 'ix_api_keys_user_id') OR pg_temp.fixgen_index_equiv('api_keys', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_api_keys_user_id')) THEN
     problems := array_append(problems, 'cannot create index ix_api_keys_user_id on api_keys: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'agent_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'status' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status'))) THEN
+  IF (pg_temp.fixgen_rel('ix_agent_executions_tenant_id_agent_id_status') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agent_executions', ARRAY['tenant_id', 'agent_id', 'status'], FALSE, FALSE, 'ix_agent_executions_tenant_id_agent_id_status') THEN
     problems := array_append(problems, 'cannot create index ix_agent_executions_tenant_id_agent_id_status on agent_executions: another object already has that name'::text);
   END IF;
-  IF (to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id')) IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'status' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'assigned_to_user_id' AND NOT a.attisdropped)::text] AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'))) THEN
+  IF (pg_temp.fixgen_rel('ix_hitl_approvals_tenant_id_status_assigned_to_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['tenant_id', 'status', 'assigned_to_user_id'], FALSE, FALSE, 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals: another object already has that name'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.conname = 'fk_hitl_approvals_execution_id_agent_executions') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AND NOT pg_temp.fixgen_fk_equiv('hitl_approvals', ARRAY['execution_id'], 'agent_executions', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals: another constraint already has that name'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
+  IF NOT pg_temp.fixgen_index_equiv('agent_executions', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_hitl_approvals_execution_id_agent_executions: agent_executions (id) is not a primary key or unique'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.conname = 'fk_branches_branch_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') AND NOT pg_temp.fixgen_fk_equiv('branches', ARRAY['branch_manager_id'], 'users', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_branches_branch_manager_id_users on branches: another constraint already has that name'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
+  IF NOT pg_temp.fixgen_index_equiv('users', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_branches_branch_manager_id_users: users (id) is not a primary key or unique'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.conname = 'fk_departments_department_head_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') AND NOT pg_temp.fixgen_fk_equiv('departments', ARRAY['department_head_id'], 'users', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_departments_department_head_id_users on departments: another constraint already has that name'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
+  IF NOT pg_temp.fixgen_index_equiv('users', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_departments_department_head_id_users: users (id) is not a primary key or unique'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.conname = 'fk_projects_project_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') AND NOT pg_temp.fixgen_fk_equiv('projects', ARRAY['project_manager_id'], 'users', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_projects_project_manager_id_users on projects: another constraint already has that name'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
+  IF NOT pg_temp.fixgen_index_equiv('users', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_projects_project_manager_id_users: users (id) is not a primary key or unique'::text);
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.conname = 'fk_teams_team_lead_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') AND NOT pg_temp.fixgen_fk_equiv('teams', ARRAY['team_lead_id'], 'users', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_teams_team_lead_id_users on teams: another constraint already has that name'::text);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)::text] AND i.indisunique AND i.indnkeyatts = 1) THEN
+  IF NOT pg_temp.fixgen_index_equiv('users', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_teams_team_lead_id_users: users (id) is not a primary key or unique'::text);
   END IF;
   IF cardinality(problems) > 0 THEN
@@ -252,28 +288,28 @@ BEGIN
   IF n > 0 THEN
     problems := array_append(problems, format('%s orphan row(s) in branches (%s) have no matching row in users (id); list them with: %s', n, 'branch_manager_id', format('SELECT * FROM "branches" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'branch_manager_id', 'branch_manager_id')));
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname IN ('branch_manager_id') AND a.attnotnull) THEN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel('branches') AND a.attname IN ('branch_manager_id') AND a.attnotnull) THEN
     problems := array_append(problems, 'foreign key fk_branches_branch_manager_id_users uses SET NULL but branches (branch_manager_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "departments" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'department_head_id', 'department_head_id') INTO n;
   IF n > 0 THEN
     problems := array_append(problems, format('%s orphan row(s) in departments (%s) have no matching row in users (id); list them with: %s', n, 'department_head_id', format('SELECT * FROM "departments" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'department_head_id', 'department_head_id')));
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname IN ('department_head_id') AND a.attnotnull) THEN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel('departments') AND a.attname IN ('department_head_id') AND a.attnotnull) THEN
     problems := array_append(problems, 'foreign key fk_departments_department_head_id_users uses SET NULL but departments (department_head_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "projects" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'project_manager_id', 'project_manager_id') INTO n;
   IF n > 0 THEN
     problems := array_append(problems, format('%s orphan row(s) in projects (%s) have no matching row in users (id); list them with: %s', n, 'project_manager_id', format('SELECT * FROM "projects" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'project_manager_id', 'project_manager_id')));
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname IN ('project_manager_id') AND a.attnotnull) THEN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel('projects') AND a.attname IN ('project_manager_id') AND a.attnotnull) THEN
     problems := array_append(problems, 'foreign key fk_projects_project_manager_id_users uses SET NULL but projects (project_manager_id) is NOT NULL'::text);
   END IF;
   EXECUTE format('SELECT count(*) FROM "teams" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'team_lead_id', 'team_lead_id') INTO n;
   IF n > 0 THEN
     problems := array_append(problems, format('%s orphan row(s) in teams (%s) have no matching row in users (id); list them with: %s', n, 'team_lead_id', format('SELECT * FROM "teams" c WHERE c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c.%I)', 'team_lead_id', 'team_lead_id')));
   END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname IN ('team_lead_id') AND a.attnotnull) THEN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_temp.fixgen_rel('teams') AND a.attname IN ('team_lead_id') AND a.attnotnull) THEN
     problems := array_append(problems, 'foreign key fk_teams_team_lead_id_users uses SET NULL but teams (team_lead_id) is NOT NULL'::text);
   END IF;
   IF cardinality(problems) > 0 THEN
@@ -287,11 +323,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §1, §7
 DO $fixgen$
 BEGIN
-  IF NOT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'rename_column:webhooks:created_by_user_id:user_id', 'created_by_user_id:user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') AND NOT (NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') AND pg_temp.fixgen_column_exists('webhooks', 'user_id')) THEN
     ALTER TABLE "webhooks" RENAME COLUMN "created_by_user_id" TO "user_id";
   END IF;
 END
@@ -302,11 +338,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §1, §7
 DO $fixgen$
 BEGIN
-  IF NOT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'rename_column:api_keys:created_by_user_id:user_id', 'created_by_user_id:user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'created_by_user_id' AND a.attnum > 0 AND NOT a.attisdropped) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') AND NOT (NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') AND pg_temp.fixgen_column_exists('api_keys', 'user_id')) THEN
     ALTER TABLE "api_keys" RENAME COLUMN "created_by_user_id" TO "user_id";
   END IF;
 END
@@ -317,11 +353,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §3
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'created_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('team_members', 'created_at') THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_column:team_members:created_at', 'created_at')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'created_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') AND NOT pg_temp.fixgen_column_exists('team_members', 'created_at') THEN
     ALTER TABLE "team_members" ADD COLUMN "created_at" TIMESTAMP(0) WITHOUT TIME ZONE NULL;
   END IF;
 END
@@ -332,11 +368,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §3
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'updated_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF NOT pg_temp.fixgen_column_exists('team_members', 'updated_at') THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_column:team_members:updated_at', 'updated_at')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'team_members')) AND a.attname = 'updated_at' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') AND NOT pg_temp.fixgen_column_exists('team_members', 'updated_at') THEN
     ALTER TABLE "team_members" ADD COLUMN "updated_at" TIMESTAMP(0) WITHOUT TIME ZONE NULL;
   END IF;
 END
@@ -347,11 +383,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §2
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['execution_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', 'ix_hitl_approvals_execution_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_execution_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') THEN
     CREATE INDEX "ix_hitl_approvals_execution_id" ON "hitl_approvals" ("execution_id");
   END IF;
 END
@@ -362,11 +398,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('branches', ARRAY['branch_manager_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', 'ix_branches_branch_manager_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_branches_branch_manager_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') THEN
     CREATE INDEX "ix_branches_branch_manager_id" ON "branches" ("branch_manager_id");
   END IF;
 END
@@ -377,11 +413,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('departments', ARRAY['department_head_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', 'ix_departments_department_head_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_departments_department_head_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') THEN
     CREATE INDEX "ix_departments_department_head_id" ON "departments" ("department_head_id");
   END IF;
 END
@@ -392,11 +428,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('projects', ARRAY['project_manager_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', 'ix_projects_project_manager_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_projects_project_manager_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') THEN
     CREATE INDEX "ix_projects_project_manager_id" ON "projects" ("project_manager_id");
   END IF;
 END
@@ -407,11 +443,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('teams', ARRAY['team_lead_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', 'ix_teams_team_lead_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_teams_team_lead_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') THEN
     CREATE INDEX "ix_teams_team_lead_id" ON "teams" ("team_lead_id");
   END IF;
 END
@@ -422,11 +458,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', 'ix_agents_created_by_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_created_by_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') THEN
     CREATE INDEX "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");
   END IF;
 END
@@ -437,11 +473,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND a.attname = 'marketplace_listing_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('agents', ARRAY['marketplace_listing_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', 'ix_agents_marketplace_listing_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agents')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agents_marketplace_listing_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') THEN
     CREATE INDEX "ix_agents_marketplace_listing_id" ON "agents" ("marketplace_listing_id");
   END IF;
 END
@@ -452,11 +488,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'created_by_user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['created_by_user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', 'ix_workflows_created_by_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_created_by_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') THEN
     CREATE INDEX "ix_workflows_created_by_user_id" ON "workflows" ("created_by_user_id");
   END IF;
 END
@@ -467,11 +503,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'organization_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['organization_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', 'ix_workflows_organization_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_organization_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') THEN
     CREATE INDEX "ix_workflows_organization_id" ON "workflows" ("organization_id");
   END IF;
 END
@@ -482,11 +518,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'department_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['department_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', 'ix_workflows_department_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_department_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') THEN
     CREATE INDEX "ix_workflows_department_id" ON "workflows" ("department_id");
   END IF;
 END
@@ -497,11 +533,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND a.attname = 'project_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['project_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', 'ix_workflows_project_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflows')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflows_project_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') THEN
     CREATE INDEX "ix_workflows_project_id" ON "workflows" ("project_id");
   END IF;
 END
@@ -512,11 +548,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'workflow_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['workflow_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', 'ix_workflow_executions_workflow_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_workflow_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') THEN
     CREATE INDEX "ix_workflow_executions_workflow_id" ON "workflow_executions" ("workflow_id");
   END IF;
 END
@@ -527,11 +563,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'triggered_by_user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['triggered_by_user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', 'ix_workflow_executions_triggered_by_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_triggered_by_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') THEN
     CREATE INDEX "ix_workflow_executions_triggered_by_user_id" ON "workflow_executions" ("triggered_by_user_id");
   END IF;
 END
@@ -542,11 +578,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['tenant_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', 'ix_workflow_executions_tenant_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'workflow_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_workflow_executions_tenant_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') THEN
     CREATE INDEX "ix_workflow_executions_tenant_id" ON "workflow_executions" ("tenant_id");
   END IF;
 END
@@ -557,11 +593,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('webhooks', ARRAY['tenant_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', 'ix_webhooks_tenant_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_tenant_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') THEN
     CREATE INDEX "ix_webhooks_tenant_id" ON "webhooks" ("tenant_id");
   END IF;
 END
@@ -572,11 +608,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('webhooks', ARRAY['user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', 'ix_webhooks_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'webhooks')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_webhooks_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') THEN
     CREATE INDEX "ix_webhooks_user_id" ON "webhooks" ("user_id");
   END IF;
 END
@@ -587,11 +623,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('api_keys', ARRAY['tenant_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', 'ix_api_keys_tenant_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_tenant_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') THEN
     CREATE INDEX "ix_api_keys_tenant_id" ON "api_keys" ("tenant_id");
   END IF;
 END
@@ -602,11 +638,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §5
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:1] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND a.attname = 'user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('api_keys', ARRAY['user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', 'ix_api_keys_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'api_keys')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_api_keys_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') THEN
     CREATE INDEX "ix_api_keys_user_id" ON "api_keys" ("user_id");
   END IF;
 END
@@ -617,11 +653,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §6
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'agent_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'status' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('agent_executions', ARRAY['tenant_id', 'agent_id', 'status'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', 'ix_agent_executions_tenant_id_agent_id_status')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_agent_executions_tenant_id_agent_id_status'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') THEN
     CREATE INDEX "ix_agent_executions_tenant_id_agent_id_status" ON "agent_executions" ("tenant_id", "agent_id", "status");
   END IF;
 END
@@ -632,11 +668,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §6
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indisvalid AND i.indpred IS NULL AND (string_to_array(i.indkey::text, ' '))[1:3] = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'tenant_id' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'status' AND NOT a.attisdropped)::text, (SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'assigned_to_user_id' AND NOT a.attisdropped)::text]) THEN
+  IF NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['tenant_id', 'status', 'assigned_to_user_id'], FALSE, FALSE, NULL) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND i.indexrelid = to_regclass(format('%I.%I', current_schema(), 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'))) THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
     CREATE INDEX "ix_hitl_approvals_tenant_id_status_assigned_to_user_id" ON "hitl_approvals" ("tenant_id", "status", "assigned_to_user_id");
   END IF;
 END
@@ -647,11 +683,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §2
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND a.attname = 'execution_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'agent_executions')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF NOT pg_temp.fixgen_fk_equiv('hitl_approvals', ARRAY['execution_id'], 'agent_executions', ARRAY['id']) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', 'fk_hitl_approvals_execution_id_agent_executions')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'hitl_approvals')) AND k.conname = 'fk_hitl_approvals_execution_id_agent_executions') THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') THEN
     ALTER TABLE "hitl_approvals" ADD CONSTRAINT "fk_hitl_approvals_execution_id_agent_executions" FOREIGN KEY ("execution_id") REFERENCES "agent_executions" ("id") ON DELETE CASCADE ON UPDATE NO ACTION;
   END IF;
 END
@@ -662,11 +698,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND a.attname = 'branch_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF NOT pg_temp.fixgen_fk_equiv('branches', ARRAY['branch_manager_id'], 'users', ARRAY['id']) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', 'fk_branches_branch_manager_id_users')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'branches')) AND k.conname = 'fk_branches_branch_manager_id_users') THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') THEN
     ALTER TABLE "branches" ADD CONSTRAINT "fk_branches_branch_manager_id_users" FOREIGN KEY ("branch_manager_id") REFERENCES "users" ("id") ON DELETE SET NULL ON UPDATE NO ACTION;
   END IF;
 END
@@ -677,11 +713,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND a.attname = 'department_head_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF NOT pg_temp.fixgen_fk_equiv('departments', ARRAY['department_head_id'], 'users', ARRAY['id']) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', 'fk_departments_department_head_id_users')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'departments')) AND k.conname = 'fk_departments_department_head_id_users') THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') THEN
     ALTER TABLE "departments" ADD CONSTRAINT "fk_departments_department_head_id_users" FOREIGN KEY ("department_head_id") REFERENCES "users" ("id") ON DELETE SET NULL ON UPDATE NO ACTION;
   END IF;
 END
@@ -692,11 +728,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND a.attname = 'project_manager_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF NOT pg_temp.fixgen_fk_equiv('projects', ARRAY['project_manager_id'], 'users', ARRAY['id']) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', 'fk_projects_project_manager_id_users')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'projects')) AND k.conname = 'fk_projects_project_manager_id_users') THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') THEN
     ALTER TABLE "projects" ADD CONSTRAINT "fk_projects_project_manager_id_users" FOREIGN KEY ("project_manager_id") REFERENCES "users" ("id") ON DELETE SET NULL ON UPDATE NO ACTION;
   END IF;
 END
@@ -707,11 +743,11 @@ $fixgen$;
 -- found by: database-migration-analysis.md §4
 DO $fixgen$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.confrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND k.conkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND a.attname = 'team_lead_id' AND NOT a.attisdropped)]::int2[] AND k.confkey = ARRAY[(SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), 'users')) AND a.attname = 'id' AND NOT a.attisdropped)]::int2[]) THEN
+  IF NOT pg_temp.fixgen_fk_equiv('teams', ARRAY['team_lead_id'], 'users', ARRAY['id']) THEN
     INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', 'fk_teams_team_lead_id_users')
       ON CONFLICT DO NOTHING;
   END IF;
-  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(format('%I.%I', current_schema(), 'teams')) AND k.conname = 'fk_teams_team_lead_id_users') THEN
+  IF EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') THEN
     ALTER TABLE "teams" ADD CONSTRAINT "fk_teams_team_lead_id_users" FOREIGN KEY ("team_lead_id") REFERENCES "users" ("id") ON DELETE SET NULL ON UPDATE NO ACTION;
   END IF;
 END
