@@ -15,6 +15,7 @@ from fixgen.dialects import ACTIONS
 from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import Context, issue_comments, one_line
+from fixgen.render.preflight import preflight_checks
 from fixgen.render.templates import render
 
 IND = " " * 4
@@ -80,24 +81,7 @@ class AlembicRenderer:
                       up_blocks=up, down_blocks=down, preflight=self.preflight())
 
     def preflight(self) -> list[str]:
-        lines = [f"_require_table(problems, {py(t)})" for t in self.plan.tables()]
-        for t, c, old in self.plan.needed_columns():
-            lines.append(f"_require_column(problems, {py(t)}, {py(c)}" + (f", {py(old)})" if old else ")"))
-        for op in self.plan.ops:
-            t = py(op.table)
-            if isinstance(op, RenameColumn):
-                lines.append(f"_require_renamable(problems, {t}, {py(op.old)}, {py(op.new)})")
-            elif isinstance(op, CreateIndex):
-                lines.append(f"_require_index_name(problems, {t}, {py(op.name)}, {py(list(op.columns))}, {op.unique})")
-            elif isinstance(op, DropIndex):
-                lines.append(f"_require_index_definition(problems, {t}, {py(op.name)}, {py(list(op.columns))}, "
-                             f"{op.unique})")
-            elif isinstance(op, AddForeignKey):
-                old = {c: self.renames[(op.table, c)] for c in op.columns if (op.table, c) in self.renames}
-                set_null = "set_null" in (op.on_delete, op.on_update)
-                lines.append(f"_require_foreign_key_fits(problems, {t}, {py(op.name)}, {py(list(op.columns))}, "
-                             f"{py(op.ref_table)}, {py(list(op.ref_columns))}, {set_null}, {py(old)})")
-        return lines
+        return [f"_require_{name}(problems, {', '.join(py(a) for a in args)})" for name, args in preflight_checks(self.plan)]
 
     def _apply(self, op: Op, present: str, done: str, perform: str) -> str:
         i = IND

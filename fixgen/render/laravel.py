@@ -15,6 +15,7 @@ from fixgen.dialects import ACTIONS
 from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import Context, issue_comments
+from fixgen.render.preflight import preflight_checks
 from fixgen.render.templates import render
 
 IND = " " * 8
@@ -22,6 +23,10 @@ IND = " " * 8
 
 def php(value: object) -> str:
     """A PHP literal. Strings are single-quoted: only \\ and ' need escaping there."""
+    if isinstance(value, (list, tuple)):
+        return php_list(value)
+    if isinstance(value, dict):
+        return "[" + ", ".join(f"{php(k)} => {php(v)}" for k, v in value.items()) + "]"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -88,27 +93,11 @@ class LaravelRenderer:
 
     # ------------------------------------------------------------------ preflight
     def preflight(self) -> list[str]:
-        lines = [f"$this->requireTable($problems, {php(t)});" for t in self.plan.tables()]
-        for t, c, old in self.plan.needed_columns():
-            extra = f", {php(old)}" if old else ""
-            lines.append(f"$this->requireColumn($problems, {php(t)}, {php(c)}{extra});")
-        for op in self.plan.ops:
-            t = php(op.table)
-            if isinstance(op, RenameColumn):
-                lines.append(f"$this->requireRenamable($problems, {t}, {php(op.old)}, {php(op.new)});")
-            elif isinstance(op, CreateIndex):
-                lines.append(f"$this->requireIndexName($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
-                             f"{php(op.unique)});")
-            elif isinstance(op, DropIndex):
-                lines.append(f"$this->requireIndexDefinition($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
-                             f"{php(op.unique)});")
-            elif isinstance(op, AddForeignKey):
-                old = {c: self.renames[(op.table, c)] for c in op.columns if (op.table, c) in self.renames}
-                old_php = "[" + ", ".join(f"{php(k)} => {php(v)}" for k, v in old.items()) + "]"
-                set_null = "set_null" in (op.on_delete, op.on_update)
-                lines.append(f"$this->requireForeignKeyFits($problems, {t}, {php(op.name)}, {php_list(op.columns)}, "
-                             f"{php(op.ref_table)}, {php_list(op.ref_columns)}, {php(set_null)}, {old_php});")
-        return lines
+        def call(name: str) -> str:  # foreign_key_fits -> requireForeignKeyFits
+            return "require" + "".join(part.capitalize() for part in name.split("_"))
+
+        return [f"$this->{call(name)}($problems, {', '.join(php(a) for a in args)});"
+                for name, args in preflight_checks(self.plan)]
 
     # ------------------------------------------------------------------ up / down
     def _apply(self, op: Op, present: str, done: str, perform: str) -> str:
