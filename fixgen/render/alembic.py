@@ -64,7 +64,6 @@ class AlembicRenderer:
         self.ctx = ctx
         self.revision = revision
         self.down_revision = down_revision
-        self.renames = plan.renames()
 
     @property
     def file_name(self) -> str:

@@ -74,7 +74,6 @@ class LaravelRenderer:
     def __init__(self, plan: Plan, ctx: Context) -> None:
         self.plan = plan
         self.ctx = ctx
-        self.renames = plan.renames()
 
     @property
     def migration_id(self) -> str:
