@@ -188,6 +188,131 @@ def schema() -> None:
     typer.echo(json.dumps(spec_json_schema(), indent=2))
 
 
+# ------------------------------------------------------------------ import / detect
+
+FORMAT_HELP = "yaml or json (a spec v1 for `fixgen emit`), or table (for people; detect only)."
+
+
+def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zero: bool, allow_table: bool) -> None:
+    """Print or write the spec, then exit like a linter: 0 nothing to fix, 1 issues found."""
+    from fixgen.findings import dedupe, to_spec, to_table
+    from fixgen.writer import write_file
+
+    findings = dedupe(findings)
+    if fmt == "table":
+        if not allow_table:
+            raise FixgenError("--format table is for detect; import writes yaml or json")
+        from fixgen.findings import check_complete
+
+        check_complete(findings)
+        text = to_table(findings) if findings else "no issues found\n"
+    elif fmt in ("yaml", "json"):
+        text = to_spec(findings, fmt)
+    else:
+        raise FixgenError(f"--format must be yaml, json or table, got {fmt!r}")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"wrote {write_file(out, text, force=force)}", err=True)
+    typer.echo(f"{len(findings)} issue(s) found", err=True)
+    if findings and not exit_zero:
+        raise typer.Exit(1)
+
+
+OutOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    "--out", "-o", help="Write the spec to this file instead of stdout.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when issues were found.")]
+RefOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    "--ref", help="COLUMN=TABLE or TABLE.COLUMN=TABLE: where a foreign key column points when its name doesn't say.")]
+
+
+@app.command("import")
+def import_(
+    fmt: Annotated[str, typer.Argument(
+        metavar="FORMAT", help="sql, schemalint, schemacrawler, active-record-doctor or alembic.")],
+    file: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="The tool's output, or - for standard input (not for alembic).")] = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "yaml",
+    db: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--db", help="Database URL to take what a finding lacks from (and, for alembic, to compare with).")] = None,
+    dialect: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--dialect", "-d", help="sql: the input's dialect, postgresql|mysql|sqlite (default: try each).")] = None,
+    metadata: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--metadata", help="alembic: MODULE:ATTRIBUTE of a SQLAlchemy MetaData (the current directory is importable).")] = None,
+    ref: RefOpt = None,
+    exit_zero: ExitZeroOpt = False,
+) -> None:
+    """Turn a linter's findings or a fix script into a spec v1; exit 1 if it holds issues."""
+    from fixgen.dbschema import load_schema, parse_ref_hints
+    from fixgen.importers import FORMATS, NO_INPUT, ImportOptions, read_findings
+    from fixgen.resolve import fill_gaps
+
+    try:
+        if fmt not in FORMATS:
+            raise FixgenError(f"unknown import format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+        hints = parse_ref_hints(ref or [])
+        if fmt in NO_INPUT:
+            if file is not None:
+                raise FixgenError(f"import {fmt} reads --metadata and --db, not a file")
+            text, name = None, fmt
+        else:
+            if file is None:
+                raise FixgenError(f"import {fmt} needs a FILE (or - for standard input)")
+            text, name = _read_text(file)
+        if dialect is not None:
+            from fixgen.dialects import get_dialect
+
+            dialect = get_dialect(dialect).name
+        schema = load_schema(db) if db else None
+        options = ImportOptions(dialect=dialect, db=schema, db_url=db, metadata=metadata, hints=hints)
+        findings = read_findings(fmt, text, name, options)
+        fill_gaps(findings, schema, hints)
+        _finish_findings(findings, output_format, out, force, exit_zero, allow_table=False)
+    except FixgenError as e:
+        _fail(e)
+
+
+def _read_text(path: str) -> tuple[str, str]:
+    if path == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise FixgenError(f"no such file: {path}")
+        data, name = p.read_bytes(), path
+    try:
+        return data.decode("utf-8-sig"), name
+    except UnicodeDecodeError as e:
+        raise FixgenError(f"{name}: not UTF-8 text (byte {e.start})") from None
+
+
+@app.command()
+def detect(
+    url: Annotated[str, typer.Argument(help="Database URL: postgresql://user@host/db, mysql://root@host/db, sqlite:///file.db")],
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "yaml",
+    db_schema: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--schema", help="Schema to inspect (default: the connection's own, e.g. public).")] = None,
+    ref: RefOpt = None,
+    exit_zero: ExitZeroOpt = False,
+) -> None:
+    """Find missing foreign keys and indexes, redundant indexes and half-timestamped pivots in a live database."""
+    from fixgen.dbschema import load_schema, parse_ref_hints
+    from fixgen.detect import detect_findings
+
+    try:
+        hints = parse_ref_hints(ref or [])
+        schema = load_schema(url, db_schema)
+        findings = detect_findings(schema, hints)
+        _finish_findings(findings, output_format, out, force, exit_zero, allow_table=True)
+    except FixgenError as e:
+        _fail(e)
+
+
 def main() -> None:
     import gc
 

@@ -46,6 +46,13 @@ def write_files(directory: Path, files: dict[str, str], force: bool = False) -> 
     return written
 
 
+def write_file(path: Path, text: str, force: bool = False) -> Path:
+    """One file, atomically (a spec from `import`/`detect --out`)."""
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a directory; give a file name")
+    return write_files(path.parent, {path.name: text}, force=force)[0]
+
+
 def free_timestamp(directory: Path | None, when: datetime, stamp_format: str, own_suffixes: tuple[str, ...]) -> datetime:
     """Bump `when` by a second while another migration in `directory` already starts with its stamp.
 

@@ -1,0 +1,207 @@
+"""A read-only snapshot of a live schema, taken through SQLAlchemy's inspector.
+
+`detect` reads its findings from it and importers fill a finding's gaps from it. It is
+read once, up front, into plain data, so nothing else in fixgen talks to a database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from fixgen.errors import FixgenError
+
+# what to install for each URL scheme (SQLAlchemy names the driver after "+")
+_DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # the database's own spelling, for messages
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]  # empty-string entries for expressions
+    unique: bool
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    indexes: list[Index] = field(default_factory=list)  # unique constraints included
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+    def has_index_leading(self, columns: tuple[str, ...]) -> bool:
+        """Some index (or the primary key) starts with these columns, in any order within that prefix."""
+        n = len(columns)
+        want = set(columns)
+        keys = [ix.columns for ix in self.indexes] + [self.primary_key]
+        return any(len(k) >= n and set(k[:n]) == want for k in keys)
+
+
+@dataclass
+class Schema:
+    dialect: str  # postgresql | mysql | sqlite
+    tables: dict[str, Table]
+    schema: str | None = None
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name)
+
+
+def dialect_of(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql"
+    if scheme in ("mysql", "mariadb"):
+        return "mysql"
+    if scheme == "sqlite":
+        return "sqlite"
+    raise FixgenError(f"unsupported database URL scheme {scheme!r}: use postgresql://, mysql+pymysql:// or sqlite:///")
+
+
+def normalize_url(url: str) -> str:
+    """Accept the spellings people paste (postgres://, mysql://, mariadb://) and pick the driver we ship with."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise FixgenError(f"not a database URL: {url!r} (expected e.g. postgresql://user@host/db or sqlite:///file.db)")
+    low = scheme.lower()
+    if low in ("postgres", "postgresql"):
+        scheme = "postgresql+psycopg"
+    elif low in ("mysql", "mariadb"):
+        scheme = "mysql+pymysql"
+    return f"{scheme}://{rest}"
+
+
+def engine_for(url: str):  # -> sqlalchemy.Engine
+    try:
+        import sqlalchemy as sa
+    except ImportError:
+        raise FixgenError("reading a database needs SQLAlchemy: pip install 'fixgen[db]'") from None
+    dialect_of(url)
+    try:
+        return sa.create_engine(normalize_url(url))
+    except ImportError as e:
+        scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+        driver = _DRIVERS.get(scheme, "the database driver")
+        raise FixgenError(f"cannot load the driver for {url.split(':', 1)[0]}:// ({e}); pip install '{driver}'") from None
+    except Exception as e:  # sqlalchemy.exc.ArgumentError and friends: a malformed URL
+        raise FixgenError(f"bad database URL: {e}") from None
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
+
+
+def load_schema(url: str, schema: str | None = None) -> Schema:
+    """Read every table of one schema (the connection's default unless named)."""
+    import sqlalchemy as sa
+
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            insp = sa.inspect(conn)
+            names = sorted(n for n in insp.get_table_names(schema=schema) if not n.startswith("sqlite_"))
+            tables = {n: _read_table(insp, n, schema) for n in names}
+    except sa.exc.OperationalError as e:
+        raise FixgenError(f"cannot read {_redact(url)}: {str(e.orig).strip().splitlines()[0]}") from None
+    except sa.exc.NoSuchTableError as e:
+        raise FixgenError(f"cannot read {_redact(url)}: no such table {e}") from None
+    finally:
+        engine.dispose()
+    return Schema(dialect=dialect_of(url), tables=tables, schema=schema)
+
+
+def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 - sqlalchemy Inspector
+    t = Table(name)
+    for c in insp.get_columns(name, schema=schema):
+        try:
+            ctype = str(c["type"])
+        except Exception:  # a type SQLAlchemy cannot compile (NullType etc.)
+            ctype = repr(c["type"])
+        t.columns[c["name"]] = Column(c["name"], ctype, bool(c.get("nullable", True)))
+    t.primary_key = tuple(insp.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
+    seen: set[str] = set()
+    for ix in insp.get_indexes(name, schema=schema):
+        cols = tuple(c or "" for c in ix.get("column_names") or ())
+        if ix.get("dialect_options", {}).get("postgresql_where") is not None:
+            continue  # a partial index cannot stand in for a full one
+        t.indexes.append(Index(ix["name"], cols, bool(ix.get("unique"))))
+        seen.add(ix["name"])
+    for uc in insp.get_unique_constraints(name, schema=schema):
+        if uc.get("name") not in seen:  # MySQL reports unique keys as both
+            t.indexes.append(Index(uc.get("name") or "", tuple(uc["column_names"]), True))
+    for fk in insp.get_foreign_keys(name, schema=schema):
+        t.foreign_keys.append(ForeignKey(
+            fk.get("name"), tuple(fk["constrained_columns"]), fk["referred_table"],
+            tuple(fk["referred_columns"]), (fk.get("options") or {}).get("ondelete")))
+    return t
+
+
+# ------------------------------------------------------------------ naming conventions
+
+def plural_candidates(stem: str) -> list[str]:
+    """Table names a `<stem>_id` column may point to, by Rails/Laravel/Django habits."""
+    out = [stem + "s", stem]
+    if stem.endswith("y") and len(stem) > 1 and stem[-2] not in "aeiou":
+        out.insert(0, stem[:-1] + "ies")
+    if stem.endswith(("s", "x", "z", "ch", "sh")):
+        out.insert(0, stem + "es")
+    if stem.endswith("person"):
+        out.insert(0, stem[: -len("person")] + "people")
+    return list(dict.fromkeys(out))
+
+
+def guess_reference(schema: Schema, table: str, column: str, hints: dict[str, str] | None = None
+                    ) -> tuple[str, tuple[str, ...]] | None:
+    """The table (and its single-column primary key) that `table.column` most likely points to.
+
+    Tries, in order: a `--ref` hint (`column=table`, or `table.column=table`), the
+    name without `_id` (`user_id` -> users), then ever shorter suffixes
+    (`created_by_user_id` -> users). None when no existing table with a one-column
+    primary key matches.
+    """
+    hints = hints or {}
+    target = hints.get(f"{table}.{column}") or hints.get(column)
+    if target:
+        t = schema.table(target)
+        if t is None or len(t.primary_key) != 1:
+            return None
+        return target, t.primary_key
+    if not column.lower().endswith("_id") or len(column) <= 3:
+        return None
+    parts = column[:-3].split("_")
+    for i in range(len(parts)):
+        stem = "_".join(parts[i:])
+        for cand in plural_candidates(stem):
+            t = schema.table(cand)
+            if t is not None and len(t.primary_key) == 1:
+                return cand, t.primary_key
+    return None
+
+
+def parse_ref_hints(values: list[str]) -> dict[str, str]:
+    """`--ref branch_manager_id=users` (any table) or `--ref branches.branch_manager_id=users`."""
+    hints: dict[str, str] = {}
+    for v in values:
+        key, eq, target = v.partition("=")
+        if not eq or not key or not target or not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?", key) \
+                or not re.fullmatch(r"[A-Za-z0-9_]+", target):
+            raise FixgenError(f"--ref {v!r}: expected COLUMN=TABLE or TABLE.COLUMN=TABLE")
+        hints[key] = target
+    return hints

@@ -1,0 +1,120 @@
+"""Findings: issues discovered by `fixgen import` and `fixgen detect`, on their way to a spec.
+
+A finding is a spec v1 issue in the making. It may still lack something a fix needs
+(a foreign key's referenced table, the columns behind a constraint name): those gaps
+are named in `gaps`, filled from a live database when one is given, and otherwise
+reported one by one — a finding is never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fixgen.errors import FixgenError, Problem
+
+# spec v1 key order, so generated specs read like hand-written ones
+_KEY_ORDER = ("id", "kind", "message", "source", "table", "name", "columns", "column", "unique",
+              "references", "on_delete", "on_update", "type", "nullable", "default", "from", "to")
+
+
+@dataclass
+class Finding:
+    """One issue for the spec, plus where it came from."""
+
+    kind: str
+    fields: dict[str, Any]
+    source: str
+    message: str
+    origin: str | None = None  # "file:line" of the input it was read from
+    gaps: dict[str, str] = field(default_factory=dict)  # field -> what is missing, in words
+    hints: dict[str, Any] = field(default_factory=dict)  # what a resolver may use to fill a gap
+
+    def issue(self) -> dict[str, Any]:
+        """The spec v1 mapping (only meaningful once `gaps` is empty)."""
+        item: dict[str, Any] = {"kind": self.kind, "message": self.message, "source": self.source, **self.fields}
+        return {k: item[k] for k in sorted(item, key=_key_rank) if item[k] is not None}
+
+    def key(self) -> str:
+        """Identity for de-duplication: what the fix does, not who reported it."""
+        return json.dumps([self.kind, self.fields], sort_keys=True, default=str)
+
+    def where(self) -> str:
+        return f"{self.origin}: " if self.origin else ""
+
+
+def _key_rank(key: str) -> int:
+    return _KEY_ORDER.index(key) if key in _KEY_ORDER else len(_KEY_ORDER)
+
+
+class IncompleteError(FixgenError):
+    """Findings that lack something a fix needs and no database was given to supply it."""
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop findings whose fix another finding already asks for (first one wins)."""
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        k = f.key()
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
+
+
+def check_complete(findings: list[Finding]) -> None:
+    problems = [Problem(f"{f.where()}{f.message}: {gap}")
+                for f in findings for gap in f.gaps.values()]
+    if problems:
+        raise IncompleteError(problems)
+
+
+def to_spec(findings: list[Finding], fmt: str = "yaml", name: str | None = None) -> str:
+    """Serialize complete findings as spec v1 text, checked by the same loader `emit` uses."""
+    from fixgen.spec import load_spec
+
+    check_complete(findings)
+    doc: dict[str, Any] = {"version": 1}
+    if name:
+        doc["name"] = name
+    doc["issues"] = [f.issue() for f in findings]
+    if fmt == "json":
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "yaml":
+        import yaml
+
+        text = yaml.dump(doc, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=120)
+    else:
+        raise FixgenError(f"unknown output format {fmt!r} (expected yaml or json)")
+    if findings:
+        load_spec(text, "<generated spec>")  # a bug here is ours, not the user's: SpecError would say so loudly
+    return text
+
+
+def _dumper() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def flow_list(dumper: Any, data: list) -> Any:
+        # short name lists read best inline: columns: [a, b]
+        flow = all(isinstance(x, str) for x in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+    Dumper.add_representer(list, flow_list)
+    return Dumper
+
+
+def to_table(findings: list[Finding]) -> str:
+    """A human-readable table for `--format table` (terminal, not for machines)."""
+    rows = [("KIND", "TABLE", "WHAT", "SOURCE")]
+    for f in findings:
+        rows.append((f.kind, str(f.fields.get("table", "")), f.message, f.source))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
