@@ -243,6 +243,8 @@ def import_(
     metadata: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--metadata", help="alembic: MODULE:ATTRIBUTE of a SQLAlchemy MetaData (the current directory is importable).")] = None,
     ref: RefOpt = None,
+    skip_unsupported: Annotated[bool, typer.Option(
+        "--skip-unsupported", help="Warn about findings no spec kind can express instead of failing.")] = False,
     exit_zero: ExitZeroOpt = False,
 ) -> None:
     """Turn a linter's findings or a fix script into a spec v1; exit 1 if it holds issues."""
@@ -268,7 +270,13 @@ def import_(
             dialect = get_dialect(dialect).name
         schema = load_schema(db) if db else None
         options = ImportOptions(dialect=dialect, db=schema, db_url=db, metadata=metadata, hints=hints)
-        findings = read_findings(fmt, text, name, options)
+        result = read_findings(fmt, text, name, options)
+        if result.unsupported and not skip_unsupported:
+            raise FixgenError([*result.unsupported, Problem(
+                "nothing written: fixgen cannot express these as fixes (--skip-unsupported to leave them out)")])
+        for problem in result.unsupported:
+            typer.echo(f"warning: {problem} (left out)", err=True)
+        findings = result.findings
         fill_gaps(findings, schema, hints)
         _finish_findings(findings, output_format, out, force, exit_zero, allow_table=False)
     except FixgenError as e:

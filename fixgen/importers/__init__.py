@@ -1,7 +1,10 @@
 """`fixgen import FORMAT`: turn another tool's output into findings.
 
-One module per format, each exposing `read(text, file, options) -> list[Finding]`
-(the alembic format reads a MetaData and a database instead of text). Modules are
+One module per format, each exposing `read(text, file, options) -> ImportResult`
+(the alembic format reads a MetaData and a database instead of text). Input that is
+not the format at all raises FixgenError; an item that is the format but that no
+spec kind can express goes to `unsupported`, with its line: the CLI refuses the
+whole import over it unless --skip-unsupported turns those into warnings. Modules are
 imported on demand so that `fixgen --help` stays fast.
 """
 
@@ -11,7 +14,7 @@ import importlib
 from dataclasses import dataclass, field
 
 from fixgen.dbschema import Schema
-from fixgen.errors import FixgenError
+from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding
 
 # format name -> module under fixgen.importers
@@ -35,7 +38,13 @@ class ImportOptions:
     hints: dict[str, str] = field(default_factory=dict)  # --ref column=table
 
 
-def read_findings(fmt: str, text: str | None, file: str, options: ImportOptions) -> list[Finding]:
+@dataclass
+class ImportResult:
+    findings: list[Finding] = field(default_factory=list)
+    unsupported: list[Problem] = field(default_factory=list)  # "file:line: what and why not"
+
+
+def read_findings(fmt: str, text: str | None, file: str, options: ImportOptions) -> ImportResult:
     if fmt not in FORMATS:
         raise FixgenError(f"unknown import format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     module = importlib.import_module(f"fixgen.importers.{FORMATS[fmt]}")
