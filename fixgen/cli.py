@@ -71,6 +71,21 @@ def _timestamp(value: str | None) -> datetime:
         raise FixgenError(f"--timestamp {value!r} is not a valid date and time (YYYYMMDDHHMMSS)") from None
 
 
+_UNITS = {"ms": 1, "s": 1000, "min": 60_000}
+
+
+def _milliseconds(option: str, value: str, zero: bool) -> int:
+    m = re.fullmatch(r"\s*(\d+)\s*(ms|s|min)?\s*", value)
+    if not m:
+        raise FixgenError(f"{option} must be a duration like 500ms, 5s or 1min, got {value!r}")
+    ms = int(m.group(1)) * _UNITS[m.group(2) or "ms"]
+    if ms == 0 and not zero:
+        raise FixgenError(f"{option} must be more than 0 (0 would wait for a lock forever)")
+    if ms > 24 * 3600 * 1000:
+        raise FixgenError(f"{option} {value!r} is more than a day")
+    return ms
+
+
 @app.command()
 def emit(
     spec: SpecArg,
@@ -88,6 +103,15 @@ def emit(
         "--rev-id", help="alembic: the new revision's id (default: derived from timestamp and name).")] = None,
     down_revision: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--down-revision", help="alembic: the revision to follow (default: the single head in --out).")] = None,
+    online: Annotated[bool, typer.Option(
+        "--online/--no-online",
+        help="PostgreSQL/MySQL: build indexes and add foreign keys without blocking writes (default); "
+             "--no-online: plain DDL (PostgreSQL: one transaction).")] = True,
+    lock_timeout: Annotated[str, typer.Option(
+        "--lock-timeout", help="online: give up waiting for a lock after this long (500ms, 5s, 1min).")] = "5s",
+    statement_timeout: Annotated[str, typer.Option(
+        "--statement-timeout",
+        help="online, PostgreSQL: limit for statements that hold write-blocking locks (0: none).")] = "30s",
 ) -> None:
     """Write the fix migration for SPEC."""
     from fixgen.render.context import Context
@@ -106,7 +130,9 @@ def emit(
         migration = name or s.name or "fix_schema"
         own = (f"{migration}.php", f"{migration}.up.sql", f"{migration}.down.sql", f"{migration}.py")
         when = free_timestamp(out, when, t.stamp_format, own)
-        ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__)
+        ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__,
+                      online=online, lock_timeout_ms=_milliseconds("--lock-timeout", lock_timeout, zero=False),
+                      statement_timeout_ms=_milliseconds("--statement-timeout", statement_timeout, zero=True))
         if t.name == "alembic":
             ctx = _alembic_context(ctx, out, rev_id, down_revision)
         elif rev_id or down_revision:
@@ -319,6 +345,54 @@ def detect(
         _finish_findings(findings, output_format, out, force, exit_zero, allow_table=True)
     except FixgenError as e:
         _fail(e)
+
+
+@app.command()
+def models(
+    spec: SpecArg,
+    app_dir: Annotated[Path, typer.Option("--app", help="The Laravel app's root (the folder that holds app/).")],
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the fix as a unified diff on stdout (the report then goes to stderr).")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Apply the fix to the files (each checked with php -l first).")] = False,
+    skip_unparsable: Annotated[bool, typer.Option(
+        "--skip-unparsable", help="Warn about PHP files that do not parse and go on without them.")] = False,
+) -> None:
+    """Find the app's PHP that still names a column the spec renames; exit 1 if there is any."""
+    from fixgen.dialects import PORTABLE
+    from fixgen.laravel_app.models import load_app
+    from fixgen.laravel_app.patch import build_patches, check_patches, unified_diff, write_patches
+    from fixgen.laravel_app.references import find_references, renames_of
+    from fixgen.naming import CONVENTIONAL
+    from fixgen.planner import build_plan
+
+    try:
+        s = _read_spec(spec)
+        build_plan(s, CONVENTIONAL, PORTABLE)  # contradictions (a column renamed twice) are input errors here too
+        from fixgen.laravel_app.php import parser
+
+        parser()  # a missing tree-sitter is reported before anything else
+        laravel = load_app(app_dir)
+        if laravel.problems and not skip_unparsable:
+            raise FixgenError([*laravel.problems, Problem("nothing checked (--skip-unparsable to go on without these files)")])
+        for problem in laravel.problems:
+            typer.echo(f"warning: {problem}", err=True)
+        refs = find_references(laravel, renames_of(s))
+        for ref in refs:
+            typer.echo(ref.report_line(), err=diff)
+        patches = build_patches(laravel, refs)
+        if diff:
+            typer.echo(unified_diff(patches), nl=False)
+        if write and patches:
+            if not check_patches(patches):
+                typer.echo("warning: php not found on PATH: the patched files were not checked with php -l", err=True)
+            for path in write_patches(patches):
+                typer.echo(f"wrote {path}", err=True)
+    except FixgenError as e:
+        _fail(e)
+    fixes = sum(r.replacement is not None for r in refs)
+    typer.echo(f"{fixes} reference(s) to rewrite in {len(patches)} file(s), {len(refs) - fixes} to check by hand", err=True)
+    if refs:
+        raise typer.Exit(1)
 
 
 def main() -> None:

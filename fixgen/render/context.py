@@ -20,6 +20,17 @@ class Context:
     version: str
     revision: str | None = None  # alembic: this revision's id
     down_revision: str | None = None  # alembic: the revision it follows
+    online: bool = True  # PostgreSQL/MySQL: changes that don't block writes (see README, "Online mode")
+    lock_timeout_ms: int = 5000  # online: give up waiting for a lock after this long
+    statement_timeout_ms: int = 30000  # online: limit for statements that hold write-blocking locks
+
+    @cached_property
+    def lock_timeout(self) -> str:
+        return _duration(self.lock_timeout_ms)
+
+    @cached_property
+    def statement_timeout(self) -> str:
+        return _duration(self.statement_timeout_ms)
 
     @cached_property
     def stamp(self) -> str:
@@ -29,6 +40,11 @@ class Context:
     def migration_id(self) -> str:
         """The key under which the ledger records this migration's steps."""
         return f"{self.stamp}_{self.name}"
+
+
+def _duration(ms: int) -> str:
+    """PostgreSQL's spelling of a duration: '5s', '1500ms'."""
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")

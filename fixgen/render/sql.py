@@ -8,14 +8,17 @@ from fixgen.render.context import Context
 from fixgen.render.sql_base import SqlMigration, SqlRenderer
 
 
-def renderer_for(dialect: Dialect) -> type[SqlRenderer]:
+def renderer_for(dialect: Dialect, online: bool = False) -> type[SqlRenderer]:
     from fixgen.render.sql_mysql import MySQLRenderer
     from fixgen.render.sql_postgresql import PostgresRenderer
+    from fixgen.render.sql_postgresql_online import PostgresOnlineRenderer
     from fixgen.render.sql_sqlite import SQLiteRenderer
 
+    if online and dialect.name == "postgresql":
+        return PostgresOnlineRenderer
     return {"postgresql": PostgresRenderer, "mysql": MySQLRenderer, "sqlite": SQLiteRenderer}[dialect.name]
 
 
 def render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> SqlMigration:
     """Render a plan made by fixgen.targets.plan_for, which has refused what the dialect cannot guard."""
-    return renderer_for(dialect)(plan, ctx).render()
+    return renderer_for(dialect, ctx.online)(plan, ctx).render()

@@ -177,10 +177,10 @@ class SqlRenderer:
             before = self.pre_rename(t, op.columns)
             if before:  # the same index, made by hand on the columns a rename of this plan renames
                 equiv = f"({equiv} OR {self.index_equiv(t, before, op.unique, name=op.name)})"
-            return [(f"{self.index_name_taken(op.name, t)} AND NOT {equiv}",
+            return [(f"{self.index_name_taken(op.name, t)} AND NOT {equiv}{self.unless_leftover(op)}",
                      f"cannot create index {op.name} on {t}: another object already has that name")]
         if isinstance(op, DropIndex):
-            return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}",
+            return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}{self.unless_leftover(op)}",
                      f"index {op.name} on {t} does not have the definition the spec gives "
                      f"({', '.join(op.columns)}{', unique' if op.unique else ''}): its rollback could not "
                      "recreate it exactly")]
@@ -197,6 +197,10 @@ class SqlRenderer:
         return []
 
     # ------------------------------------------------------------------ dialect hooks
+    def unless_leftover(self, op: CreateIndex | DropIndex) -> str:
+        """An extra ' AND NOT ...' for an index of op's name that an interrupted run of ours may have left."""
+        return ""
+
     def prologue_block(self, direction: str) -> Block:
         return Block(["the ledger: one row per change this migration made (see README, 'Exact rollback')"],
                      self.join(self.ledger_create()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from fixgen.dialects import MYSQL
-from fixgen.ops import AddForeignKey, CreateIndex, DropIndex, Op
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.render.context import LEDGER
 from fixgen.render.sql_base import Block, Col, SqlRenderer
 
@@ -25,6 +25,17 @@ class MySQLRenderer(SqlRenderer):
 
     def run_hint(self, direction: str) -> str:
         return "mysql <database> < <this file>  (or mariadb; stops at the first error)"
+
+    def begin(self) -> str:
+        if not self.ctx.online:
+            return ""
+        secs = max(1, -(-self.ctx.lock_timeout_ms // 1000))  # whole seconds, rounded up
+        return (f"-- online: wait at most {secs} s for a lock instead of queueing writers behind this migration\n"
+                f"SET SESSION lock_wait_timeout = {secs};\nSET SESSION innodb_lock_wait_timeout = {secs};")
+
+    def online_clause(self) -> str:
+        """Fail rather than block writes: InnoDB refuses LOCK=NONE where it would have to lock."""
+        return ", ALGORITHM=INPLACE, LOCK=NONE" if self.ctx.online else ""
 
     def run_if(self, cond: str, statement: str) -> list[str]:
         return [f"SET @fixgen_sql = IF({cond},\n  {self.lit(statement)},\n  'DO 0');", EXEC]
@@ -181,7 +192,7 @@ class MySQLRenderer(SqlRenderer):
                                  self.join(self.fk_data_checks(op))))
         return out
 
-    def fk_data_checks(self, op: AddForeignKey) -> list[str]:
+    def fk_data_checks(self, op: AddForeignKey, after: bool = False) -> list[str]:
         cols = [self.col(op.table, c) for c in op.columns]
         exprs = [self.name_expr(c) for c in cols]
         q = self.q
@@ -191,15 +202,19 @@ class MySQLRenderer(SqlRenderer):
                  f"(SELECT 1 FROM {q(op.ref_table)} p WHERE {match})")
         count = query.replace("SELECT *", "SELECT COUNT(*) INTO @fixgen_n", 1)
         names = self.concat(", ".join(self.mark(i) for i in range(len(cols))), exprs)
+        run_count = self.concat(count, exprs)
+        if after:  # only for a foreign key this migration added
+            run_count = f"IF({self.ledger_has(op)}, {run_count}, 'DO 0')"
         lines = [
-            f"SET @fixgen_sql = {self.concat(count, exprs)};",
+            "SET @fixgen_n = 0;",
+            f"SET @fixgen_sql = {run_count};",
             EXEC,
             f"SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in "
             f"{op.table} (', {names}, '): no matching row in {op.ref_table} ({', '.join(op.ref_columns)}); "
-            f"foreign key not added, nothing changed; list them with: ', {self.concat(query, exprs)}), NULL);",
+            f"{self.orphans_outcome(op, after)}; list them with: ', {self.concat(query, exprs)}), NULL);",
             *self.fail_if_message(),
         ]
-        if "set_null" in (op.on_delete, op.on_update):
+        if "set_null" in (op.on_delete, op.on_update) and not after:
             candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
             msg = (f"fixgen: foreign key {op.name} uses SET NULL but {op.table} "
                    f"({', '.join(op.columns)}) is NOT NULL")
@@ -210,13 +225,24 @@ class MySQLRenderer(SqlRenderer):
             ]
         return lines
 
+    def orphans_outcome(self, op: AddForeignKey, after: bool) -> str:
+        if not after:
+            return "foreign key not added, nothing changed"
+        return (f"they were written while foreign key {op.name} was being added; fix or delete them and run "
+                "this file again (or run the down file to remove the foreign key)")
+
     # ------------------------------------------------------------------ ops
     def up_op(self, op: Op) -> list[str]:
-        return [
-            f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
-            f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};",
-            *self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op)),
-        ]
+        record = (f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
+                  f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};")
+        perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
+        if isinstance(op, AddForeignKey) and self.ctx.online:
+            # InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks
+            # off, which skips checking existing rows: the preflight checked them before, and the same
+            # check runs again after, for rows written in between
+            return [record, "SET SESSION foreign_key_checks = 0;", *perform, "SET SESSION foreign_key_checks = 1;",
+                    *self.fk_data_checks(op, after=True)]
+        return [record, *perform]
 
     def down_op(self, op: Op) -> list[str]:
         return [
@@ -224,8 +250,25 @@ class MySQLRenderer(SqlRenderer):
             self.ledger_delete(op),
         ]
 
+    def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
+        unique = "UNIQUE " if op.unique else ""
+        return (f"ALTER TABLE {self.q(op.table)} ADD {unique}INDEX {self.q(op.name)} ({self.qcols(op.columns)})"
+                f"{self.online_clause()}")
+
     def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:
-        return f"DROP INDEX {self.q(op.name)} ON {self.q(op.table)}"
+        return f"ALTER TABLE {self.q(op.table)} DROP INDEX {self.q(op.name)}{self.online_clause()}"
 
     def drop_fk_sql(self, op: AddForeignKey) -> str:
-        return f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.name)}"
+        return f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.name)}{self.online_clause()}"
+
+    def statement(self, op: Op) -> str:
+        text = super().statement(op)
+        if isinstance(op, (AddColumn, RenameColumn, AddForeignKey)):
+            text += self.online_clause()
+        return text
+
+    def undo_statement(self, op: Op) -> str:
+        text = super().undo_statement(op)
+        if isinstance(op, (AddColumn, RenameColumn)):
+            text += self.online_clause()
+        return text

@@ -4,6 +4,10 @@
 -- objects that existed before it ran are left alone.
 -- Run: mysql <database> < <this file>  (or mariadb; stops at the first error)
 
+-- online: wait at most 5 s for a lock instead of queueing writers behind this migration
+SET SESSION lock_wait_timeout = 5;
+SET SESSION innodb_lock_wait_timeout = 5;
+
 -- the ledger: one row per change this migration made (see README, 'Exact rollback')
 CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   migration VARCHAR(255) NOT NULL,
@@ -17,7 +21,7 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
-  'ALTER TABLE `teams` DROP FOREIGN KEY `fk_teams_team_lead_id_users`',
+  'ALTER TABLE `teams` DROP FOREIGN KEY `fk_teams_team_lead_id_users`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users';
@@ -26,7 +30,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
-  'ALTER TABLE `projects` DROP FOREIGN KEY `fk_projects_project_manager_id_users`',
+  'ALTER TABLE `projects` DROP FOREIGN KEY `fk_projects_project_manager_id_users`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users';
@@ -35,7 +39,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
-  'ALTER TABLE `departments` DROP FOREIGN KEY `fk_departments_department_head_id_users`',
+  'ALTER TABLE `departments` DROP FOREIGN KEY `fk_departments_department_head_id_users`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users';
@@ -44,7 +48,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
-  'ALTER TABLE `branches` DROP FOREIGN KEY `fk_branches_branch_manager_id_users`',
+  'ALTER TABLE `branches` DROP FOREIGN KEY `fk_branches_branch_manager_id_users`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users';
@@ -53,7 +57,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
 -- found by: database-migration-analysis.md §2
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
-  'ALTER TABLE `hitl_approvals` DROP FOREIGN KEY `fk_hitl_approvals_execution_id_agent_executions`',
+  'ALTER TABLE `hitl_approvals` DROP FOREIGN KEY `fk_hitl_approvals_execution_id_agent_executions`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions';
@@ -62,7 +66,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
 -- found by: database-migration-analysis.md §6
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
-  'DROP INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id` ON `hitl_approvals`',
+  'ALTER TABLE `hitl_approvals` DROP INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id';
@@ -71,7 +75,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
 -- found by: database-migration-analysis.md §6
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
-  'DROP INDEX `ix_agent_executions_tenant_id_agent_id_status` ON `agent_executions`',
+  'ALTER TABLE `agent_executions` DROP INDEX `ix_agent_executions_tenant_id_agent_id_status`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status';
@@ -80,7 +84,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
-  'DROP INDEX `ix_api_keys_user_id` ON `api_keys`',
+  'ALTER TABLE `api_keys` DROP INDEX `ix_api_keys_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id';
@@ -89,7 +93,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #20 [seed-5l]: api_keys.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
-  'DROP INDEX `ix_api_keys_tenant_id` ON `api_keys`',
+  'ALTER TABLE `api_keys` DROP INDEX `ix_api_keys_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id';
@@ -98,7 +102,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
-  'DROP INDEX `ix_webhooks_user_id` ON `webhooks`',
+  'ALTER TABLE `webhooks` DROP INDEX `ix_webhooks_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id';
@@ -107,7 +111,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #18 [seed-5j]: webhooks.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
-  'DROP INDEX `ix_webhooks_tenant_id` ON `webhooks`',
+  'ALTER TABLE `webhooks` DROP INDEX `ix_webhooks_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id';
@@ -116,7 +120,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
-  'DROP INDEX `ix_workflow_executions_tenant_id` ON `workflow_executions`',
+  'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id';
@@ -125,7 +129,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
-  'DROP INDEX `ix_workflow_executions_triggered_by_user_id` ON `workflow_executions`',
+  'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_triggered_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id';
@@ -134,7 +138,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
-  'DROP INDEX `ix_workflow_executions_workflow_id` ON `workflow_executions`',
+  'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_workflow_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id';
@@ -143,7 +147,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #14 [seed-5f]: workflows.project_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
-  'DROP INDEX `ix_workflows_project_id` ON `workflows`',
+  'ALTER TABLE `workflows` DROP INDEX `ix_workflows_project_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id';
@@ -152,7 +156,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #13 [seed-5e]: workflows.department_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
-  'DROP INDEX `ix_workflows_department_id` ON `workflows`',
+  'ALTER TABLE `workflows` DROP INDEX `ix_workflows_department_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id';
@@ -161,7 +165,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #12 [seed-5d]: workflows.organization_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
-  'DROP INDEX `ix_workflows_organization_id` ON `workflows`',
+  'ALTER TABLE `workflows` DROP INDEX `ix_workflows_organization_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id';
@@ -170,7 +174,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
-  'DROP INDEX `ix_workflows_created_by_user_id` ON `workflows`',
+  'ALTER TABLE `workflows` DROP INDEX `ix_workflows_created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id';
@@ -179,7 +183,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
-  'DROP INDEX `ix_agents_marketplace_listing_id` ON `agents`',
+  'ALTER TABLE `agents` DROP INDEX `ix_agents_marketplace_listing_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id';
@@ -188,7 +192,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #9 [seed-5a]: agents.created_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
-  'DROP INDEX `ix_agents_created_by_user_id` ON `agents`',
+  'ALTER TABLE `agents` DROP INDEX `ix_agents_created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id';
@@ -197,7 +201,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
-  'DROP INDEX `ix_teams_team_lead_id` ON `teams`',
+  'ALTER TABLE `teams` DROP INDEX `ix_teams_team_lead_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id';
@@ -206,7 +210,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
-  'DROP INDEX `ix_projects_project_manager_id` ON `projects`',
+  'ALTER TABLE `projects` DROP INDEX `ix_projects_project_manager_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id';
@@ -215,7 +219,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
-  'DROP INDEX `ix_departments_department_head_id` ON `departments`',
+  'ALTER TABLE `departments` DROP INDEX `ix_departments_department_head_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id';
@@ -224,7 +228,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
-  'DROP INDEX `ix_branches_branch_manager_id` ON `branches`',
+  'ALTER TABLE `branches` DROP INDEX `ix_branches_branch_manager_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id';
@@ -233,7 +237,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
 -- found by: database-migration-analysis.md §2
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
-  'DROP INDEX `ix_hitl_approvals_execution_id` ON `hitl_approvals`',
+  'ALTER TABLE `hitl_approvals` DROP INDEX `ix_hitl_approvals_execution_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id';
@@ -242,7 +246,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
 -- found by: database-migration-analysis.md §3
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
-  'ALTER TABLE `team_members` DROP COLUMN `updated_at`',
+  'ALTER TABLE `team_members` DROP COLUMN `updated_at`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at';
@@ -251,7 +255,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
 -- found by: database-migration-analysis.md §3
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
-  'ALTER TABLE `team_members` DROP COLUMN `created_at`',
+  'ALTER TABLE `team_members` DROP COLUMN `created_at`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at';
@@ -260,7 +264,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
 -- found by: database-migration-analysis.md §1, §7
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') AND (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `api_keys` RENAME COLUMN `user_id` TO `created_by_user_id`',
+  'ALTER TABLE `api_keys` RENAME COLUMN `user_id` TO `created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id';
@@ -269,7 +273,7 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 -- issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
 -- found by: database-migration-analysis.md §1, §7
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') AND (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `webhooks` RENAME COLUMN `user_id` TO `created_by_user_id`',
+  'ALTER TABLE `webhooks` RENAME COLUMN `user_id` TO `created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id';

@@ -4,6 +4,10 @@
 -- fixgen_ledger, so the matching .down.sql undoes exactly what this file did.
 -- Run: mysql <database> < <this file>  (or mariadb; stops at the first error)
 
+-- online: wait at most 5 s for a lock instead of queueing writers behind this migration
+SET SESSION lock_wait_timeout = 5;
+SET SESSION innodb_lock_wait_timeout = 5;
+
 -- preflight: stop before changing anything if the database cannot take these fixes
 SET @fixgen_msg = NULL;
 SET @fixgen_msg = NULLIF(CONCAT_WS('; ', @fixgen_msg,
@@ -89,6 +93,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- preflight: rows that foreign key fk_hitl_approvals_execution_id_agent_executions would reject
+SET @fixgen_n = 0;
 SET @fixgen_sql = CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `hitl_approvals` c WHERE c.`', 'execution_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `agent_executions` p WHERE p.`id` = c.`', 'execution_id', '`)');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in hitl_approvals (', CONCAT('execution_id'), '): no matching row in agent_executions (id); foreign key not added, nothing changed; list them with: ', CONCAT('SELECT * FROM `hitl_approvals` c WHERE c.`', 'execution_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `agent_executions` p WHERE p.`id` = c.`', 'execution_id', '`)')), NULL);
@@ -99,6 +104,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- preflight: rows that foreign key fk_branches_branch_manager_id_users would reject
+SET @fixgen_n = 0;
 SET @fixgen_sql = CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `branches` c WHERE c.`', 'branch_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'branch_manager_id', '`)');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in branches (', CONCAT('branch_manager_id'), '): no matching row in users (id); foreign key not added, nothing changed; list them with: ', CONCAT('SELECT * FROM `branches` c WHERE c.`', 'branch_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'branch_manager_id', '`)')), NULL);
@@ -115,6 +121,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- preflight: rows that foreign key fk_departments_department_head_id_users would reject
+SET @fixgen_n = 0;
 SET @fixgen_sql = CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `departments` c WHERE c.`', 'department_head_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'department_head_id', '`)');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in departments (', CONCAT('department_head_id'), '): no matching row in users (id); foreign key not added, nothing changed; list them with: ', CONCAT('SELECT * FROM `departments` c WHERE c.`', 'department_head_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'department_head_id', '`)')), NULL);
@@ -131,6 +138,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- preflight: rows that foreign key fk_projects_project_manager_id_users would reject
+SET @fixgen_n = 0;
 SET @fixgen_sql = CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `projects` c WHERE c.`', 'project_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'project_manager_id', '`)');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in projects (', CONCAT('project_manager_id'), '): no matching row in users (id); foreign key not added, nothing changed; list them with: ', CONCAT('SELECT * FROM `projects` c WHERE c.`', 'project_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'project_manager_id', '`)')), NULL);
@@ -147,6 +155,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- preflight: rows that foreign key fk_teams_team_lead_id_users would reject
+SET @fixgen_n = 0;
 SET @fixgen_sql = CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `teams` c WHERE c.`', 'team_lead_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'team_lead_id', '`)');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in teams (', CONCAT('team_lead_id'), '): no matching row in users (id); foreign key not added, nothing changed; list them with: ', CONCAT('SELECT * FROM `teams` c WHERE c.`', 'team_lead_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'team_lead_id', '`)')), NULL);
@@ -177,7 +186,7 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'rename_column:webhooks:created_by_user_id:user_id', 'created_by_user_id:user_id' FROM DUAL WHERE NOT NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `webhooks` RENAME COLUMN `created_by_user_id` TO `user_id`',
+  'ALTER TABLE `webhooks` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -187,7 +196,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'rename_column:api_keys:created_by_user_id:user_id', 'created_by_user_id:user_id' FROM DUAL WHERE NOT NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `api_keys` RENAME COLUMN `created_by_user_id` TO `user_id`',
+  'ALTER TABLE `api_keys` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -197,7 +206,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_column:team_members:created_at', 'created_at' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
-  'ALTER TABLE `team_members` ADD COLUMN `created_at` TIMESTAMP NULL',
+  'ALTER TABLE `team_members` ADD COLUMN `created_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -207,7 +216,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_column:team_members:updated_at', 'updated_at' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
-  'ALTER TABLE `team_members` ADD COLUMN `updated_at` TIMESTAMP NULL',
+  'ALTER TABLE `team_members` ADD COLUMN `updated_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -217,7 +226,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', 'ix_hitl_approvals_execution_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'execution_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
-  'CREATE INDEX `ix_hitl_approvals_execution_id` ON `hitl_approvals` (`execution_id`)',
+  'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_execution_id` (`execution_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -227,7 +236,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', 'ix_branches_branch_manager_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'branch_manager_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
-  'CREATE INDEX `ix_branches_branch_manager_id` ON `branches` (`branch_manager_id`)',
+  'ALTER TABLE `branches` ADD INDEX `ix_branches_branch_manager_id` (`branch_manager_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -237,7 +246,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', 'ix_departments_department_head_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'department_head_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
-  'CREATE INDEX `ix_departments_department_head_id` ON `departments` (`department_head_id`)',
+  'ALTER TABLE `departments` ADD INDEX `ix_departments_department_head_id` (`department_head_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -247,7 +256,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', 'ix_projects_project_manager_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'project_manager_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
-  'CREATE INDEX `ix_projects_project_manager_id` ON `projects` (`project_manager_id`)',
+  'ALTER TABLE `projects` ADD INDEX `ix_projects_project_manager_id` (`project_manager_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -257,7 +266,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', 'ix_teams_team_lead_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'team_lead_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
-  'CREATE INDEX `ix_teams_team_lead_id` ON `teams` (`team_lead_id`)',
+  'ALTER TABLE `teams` ADD INDEX `ix_teams_team_lead_id` (`team_lead_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -267,7 +276,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', 'ix_agents_created_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'created_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
-  'CREATE INDEX `ix_agents_created_by_user_id` ON `agents` (`created_by_user_id`)',
+  'ALTER TABLE `agents` ADD INDEX `ix_agents_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -277,7 +286,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', 'ix_agents_marketplace_listing_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'marketplace_listing_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
-  'CREATE INDEX `ix_agents_marketplace_listing_id` ON `agents` (`marketplace_listing_id`)',
+  'ALTER TABLE `agents` ADD INDEX `ix_agents_marketplace_listing_id` (`marketplace_listing_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -287,7 +296,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', 'ix_workflows_created_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'created_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
-  'CREATE INDEX `ix_workflows_created_by_user_id` ON `workflows` (`created_by_user_id`)',
+  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -297,7 +306,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', 'ix_workflows_organization_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'organization_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
-  'CREATE INDEX `ix_workflows_organization_id` ON `workflows` (`organization_id`)',
+  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_organization_id` (`organization_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -307,7 +316,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', 'ix_workflows_department_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'department_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
-  'CREATE INDEX `ix_workflows_department_id` ON `workflows` (`department_id`)',
+  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_department_id` (`department_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -317,7 +326,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', 'ix_workflows_project_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'project_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
-  'CREATE INDEX `ix_workflows_project_id` ON `workflows` (`project_id`)',
+  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_project_id` (`project_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -327,7 +336,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', 'ix_workflow_executions_workflow_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'workflow_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
-  'CREATE INDEX `ix_workflow_executions_workflow_id` ON `workflow_executions` (`workflow_id`)',
+  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_workflow_id` (`workflow_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -337,7 +346,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', 'ix_workflow_executions_triggered_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'triggered_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
-  'CREATE INDEX `ix_workflow_executions_triggered_by_user_id` ON `workflow_executions` (`triggered_by_user_id`)',
+  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_triggered_by_user_id` (`triggered_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -347,7 +356,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', 'ix_workflow_executions_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
-  'CREATE INDEX `ix_workflow_executions_tenant_id` ON `workflow_executions` (`tenant_id`)',
+  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -357,7 +366,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', 'ix_webhooks_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
-  'CREATE INDEX `ix_webhooks_tenant_id` ON `webhooks` (`tenant_id`)',
+  'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -367,7 +376,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', 'ix_webhooks_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
-  'CREATE INDEX `ix_webhooks_user_id` ON `webhooks` (`user_id`)',
+  'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -377,7 +386,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', 'ix_api_keys_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
-  'CREATE INDEX `ix_api_keys_tenant_id` ON `api_keys` (`tenant_id`)',
+  'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -387,7 +396,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', 'ix_api_keys_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
-  'CREATE INDEX `ix_api_keys_user_id` ON `api_keys` (`user_id`)',
+  'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -397,7 +406,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', 'ix_agent_executions_tenant_id_agent_id_status' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id') OR (s.SEQ_IN_INDEX = 2 AND s.COLUMN_NAME = 'agent_id') OR (s.SEQ_IN_INDEX = 3 AND s.COLUMN_NAME = 'status')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 3);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
-  'CREATE INDEX `ix_agent_executions_tenant_id_agent_id_status` ON `agent_executions` (`tenant_id`, `agent_id`, `status`)',
+  'ALTER TABLE `agent_executions` ADD INDEX `ix_agent_executions_tenant_id_agent_id_status` (`tenant_id`, `agent_id`, `status`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -407,7 +416,7 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id') OR (s.SEQ_IN_INDEX = 2 AND s.COLUMN_NAME = 'status') OR (s.SEQ_IN_INDEX = 3 AND s.COLUMN_NAME = 'assigned_to_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 3);
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
-  'CREATE INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id` ON `hitl_approvals` (`tenant_id`, `status`, `assigned_to_user_id`)',
+  'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id` (`tenant_id`, `status`, `assigned_to_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
@@ -416,9 +425,20 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §2
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', 'fk_hitl_approvals_execution_id_agent_executions' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'agent_executions' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'execution_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'hitl_approvals' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
+SET SESSION foreign_key_checks = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
-  'ALTER TABLE `hitl_approvals` ADD CONSTRAINT `fk_hitl_approvals_execution_id_agent_executions` FOREIGN KEY (`execution_id`) REFERENCES `agent_executions` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
+  'ALTER TABLE `hitl_approvals` ADD CONSTRAINT `fk_hitl_approvals_execution_id_agent_executions` FOREIGN KEY (`execution_id`) REFERENCES `agent_executions` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET SESSION foreign_key_checks = 1;
+SET @fixgen_n = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `hitl_approvals` c WHERE c.`', 'execution_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `agent_executions` p WHERE p.`id` = c.`', 'execution_id', '`)'), 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in hitl_approvals (', CONCAT('execution_id'), '): no matching row in agent_executions (id); they were written while foreign key fk_hitl_approvals_execution_id_agent_executions was being added; fix or delete them and run this file again (or run the down file to remove the foreign key); list them with: ', CONCAT('SELECT * FROM `hitl_approvals` c WHERE c.`', 'execution_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `agent_executions` p WHERE p.`id` = c.`', 'execution_id', '`)')), NULL);
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -426,9 +446,20 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', 'fk_branches_branch_manager_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'branches' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'branch_manager_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'branches' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
+SET SESSION foreign_key_checks = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
-  'ALTER TABLE `branches` ADD CONSTRAINT `fk_branches_branch_manager_id_users` FOREIGN KEY (`branch_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION',
+  'ALTER TABLE `branches` ADD CONSTRAINT `fk_branches_branch_manager_id_users` FOREIGN KEY (`branch_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET SESSION foreign_key_checks = 1;
+SET @fixgen_n = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `branches` c WHERE c.`', 'branch_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'branch_manager_id', '`)'), 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in branches (', CONCAT('branch_manager_id'), '): no matching row in users (id); they were written while foreign key fk_branches_branch_manager_id_users was being added; fix or delete them and run this file again (or run the down file to remove the foreign key); list them with: ', CONCAT('SELECT * FROM `branches` c WHERE c.`', 'branch_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'branch_manager_id', '`)')), NULL);
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -436,9 +467,20 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', 'fk_departments_department_head_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'departments' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'department_head_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'departments' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
+SET SESSION foreign_key_checks = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
-  'ALTER TABLE `departments` ADD CONSTRAINT `fk_departments_department_head_id_users` FOREIGN KEY (`department_head_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION',
+  'ALTER TABLE `departments` ADD CONSTRAINT `fk_departments_department_head_id_users` FOREIGN KEY (`department_head_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET SESSION foreign_key_checks = 1;
+SET @fixgen_n = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `departments` c WHERE c.`', 'department_head_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'department_head_id', '`)'), 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in departments (', CONCAT('department_head_id'), '): no matching row in users (id); they were written while foreign key fk_departments_department_head_id_users was being added; fix or delete them and run this file again (or run the down file to remove the foreign key); list them with: ', CONCAT('SELECT * FROM `departments` c WHERE c.`', 'department_head_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'department_head_id', '`)')), NULL);
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -446,9 +488,20 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', 'fk_projects_project_manager_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'projects' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'project_manager_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'projects' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
+SET SESSION foreign_key_checks = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
-  'ALTER TABLE `projects` ADD CONSTRAINT `fk_projects_project_manager_id_users` FOREIGN KEY (`project_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION',
+  'ALTER TABLE `projects` ADD CONSTRAINT `fk_projects_project_manager_id_users` FOREIGN KEY (`project_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET SESSION foreign_key_checks = 1;
+SET @fixgen_n = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `projects` c WHERE c.`', 'project_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'project_manager_id', '`)'), 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in projects (', CONCAT('project_manager_id'), '): no matching row in users (id); they were written while foreign key fk_projects_project_manager_id_users was being added; fix or delete them and run this file again (or run the down file to remove the foreign key); list them with: ', CONCAT('SELECT * FROM `projects` c WHERE c.`', 'project_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'project_manager_id', '`)')), NULL);
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -456,7 +509,18 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', 'fk_teams_team_lead_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'teams' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'team_lead_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'teams' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
+SET SESSION foreign_key_checks = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
-  'ALTER TABLE `teams` ADD CONSTRAINT `fk_teams_team_lead_id_users` FOREIGN KEY (`team_lead_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION',
+  'ALTER TABLE `teams` ADD CONSTRAINT `fk_teams_team_lead_id_users` FOREIGN KEY (`team_lead_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
   'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET SESSION foreign_key_checks = 1;
+SET @fixgen_n = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `teams` c WHERE c.`', 'team_lead_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'team_lead_id', '`)'), 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in teams (', CONCAT('team_lead_id'), '): no matching row in users (id); they were written while foreign key fk_teams_team_lead_id_users was being added; fix or delete them and run this file again (or run the down file to remove the foreign key); list them with: ', CONCAT('SELECT * FROM `teams` c WHERE c.`', 'team_lead_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'team_lead_id', '`)')), NULL);
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;

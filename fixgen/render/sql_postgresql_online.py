@@ -1,0 +1,165 @@
+"""PostgreSQL, online: changes that never hold a write-blocking lock for longer than a moment.
+
+`CREATE INDEX CONCURRENTLY` cannot run in a transaction, a function or a DO block,
+so this file is not one transaction: it is a psql script whose every step is a
+top-level statement behind a psql `\\if` on a catalog check (`SELECT ... \\gset`).
+Each step is safe to repeat after an interruption at any point:
+- an index build that was interrupted leaves an INVALID index, which the guard
+  recognises (by name) and drops before building again (`IF NOT EXISTS` alone would
+  "succeed" on it);
+- a foreign key is added `NOT VALID` (a brief lock, no scan) and then validated
+  (a scan that lets writes through); a constraint left unvalidated is validated on the
+  next run;
+- `lock_timeout` makes a statement that waits for a lock fail fast instead of queueing
+  every writer behind it; `statement_timeout` limits the statements that hold such
+  locks, and is lifted only around the long statements that don't block writers
+  (concurrent builds, validation, the preflight's orphan scans).
+"""
+
+from __future__ import annotations
+
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.render.context import LEDGER
+from fixgen.render.sql_base import Block
+from fixgen.render.sql_postgresql import HELPERS, PostgresRenderer
+
+ONLINE_HELPERS = HELPERS + """
+-- an index of that name on the table that an interrupted concurrent build (or drop) left unusable
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_invalid(tbl text, idx text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = pg_temp.fixgen_rel(tbl)
+                        AND i.indexrelid = pg_temp.fixgen_rel(idx) AND NOT (i.indisvalid AND i.indisready)) $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_not_valid(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con AND NOT k.convalidated) $f$;"""
+
+
+class PostgresOnlineRenderer(PostgresRenderer):
+    def begin(self) -> str:
+        return "\n".join([
+            "\\set ON_ERROR_STOP on",
+            "SET client_min_messages = warning;",
+            f"SET lock_timeout = {self.lit(self.ctx.lock_timeout)};",
+            f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};",
+        ])
+
+    def commit(self) -> str:
+        return ""
+
+    def run_hint(self, direction: str) -> str:
+        return ("psql -f <this file>  (psql only: online mode runs step by step, not in one transaction; "
+                "every step is safe to re-run after an interruption)")
+
+    def unlimited(self, statements: list[str]) -> list[str]:
+        """Lift statement_timeout around statements that take long but let writes through."""
+        return ["SET statement_timeout = 0;", *statements, f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};"]
+
+    @staticmethod
+    def when(cond: str, statements: list[str]) -> list[str]:
+        return [f"SELECT {cond} AS fixgen_do \\gset", "\\if :fixgen_do", *statements, "\\endif"]
+
+    # ------------------------------------------------------------------ structure
+    def prologue_block(self, direction: str) -> Block:
+        """Helpers first: the preflight runs before the ledger exists (nothing may change if it fails)."""
+        return Block(["the catalog lookups the guards use (temporary: this session only)"], ONLINE_HELPERS)
+
+    def preflight_up(self) -> list[Block]:
+        blocks = super().preflight_up()
+        ledger = Block(["the ledger: one row per change this migration made (see README, 'Exact rollback')"],
+                       self.join(self.ledger_create()))
+        for b in blocks:
+            b.sql = self.join(self.unlimited([b.sql]))  # orphan scans read whole tables, without blocking writers
+        return [*blocks, ledger]
+
+    def preflight_down(self) -> list[Block]:
+        # down reads the ledger; a database where up never ran has none
+        return [Block(["the ledger, if up never ran (then there is nothing to undo)"], self.join(self.ledger_create()))]
+
+    def ledger_create(self) -> list[str]:
+        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
+                "  migration TEXT NOT NULL,\n  step TEXT NOT NULL,\n"
+                "  object_name TEXT NOT NULL,\n"
+                "  applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+                "  PRIMARY KEY (migration, step)\n);"]
+
+    # ------------------------------------------------------------------ predicates
+    def index_invalid(self, t: str, name: str) -> str:
+        return f"pg_temp.fixgen_index_invalid({self.lit(t)}, {self.lit(name)})"
+
+    def fk_not_valid(self, op: AddForeignKey) -> str:
+        return f"pg_temp.fixgen_fk_not_valid({self.lit(op.table)}, {self.lit(op.name)})"
+
+    def unless_leftover(self, op: CreateIndex | DropIndex) -> str:
+        # an unusable index of that name is what an interrupted concurrent build or drop leaves:
+        # rebuilt or dropped on this run, not a clash
+        return f" AND NOT {self.index_invalid(op.table, op.name)}"
+
+    def valid_index_named(self, t: str, name: str) -> str:
+        return f"({self.index_named(t, name)} AND NOT {self.index_invalid(t, name)})"
+
+    def done(self, op: Op) -> str:
+        if isinstance(op, CreateIndex):
+            return self.valid_index_named(op.table, op.name)
+        return super().done(op)
+
+    def undoable(self, op: Op) -> str:
+        if isinstance(op, CreateIndex):  # an invalid leftover of ours is dropped too
+            return self.index_named(op.table, op.name)
+        if isinstance(op, DropIndex):  # recreate unless a usable index of that name is back
+            return f"NOT {self.valid_index_named(op.table, op.name)}"
+        return super().undoable(op)
+
+    # ------------------------------------------------------------------ statements
+    def create_index_concurrently(self, op: CreateIndex | DropIndex) -> list[str]:
+        unique = "UNIQUE " if op.unique else ""
+        return [
+            *self.when(self.index_invalid(op.table, op.name), [f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(op.name)};"]),
+            *self.unlimited([f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {self.q(op.name)} "
+                             f"ON {self.q(op.table)} ({self.qcols(op.columns)});"]),
+        ]
+
+    def drop_index_concurrently(self, op: CreateIndex | DropIndex) -> list[str]:
+        return self.unlimited([f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(op.name)};"])
+
+    def record(self, op: Op) -> str:
+        return (f"INSERT INTO {self.q(LEDGER)} (migration, step, object_name)\n"
+                f"  SELECT {self.ledger_values(op)} WHERE NOT {self.present(op)}\n  ON CONFLICT DO NOTHING;")
+
+    def up_op(self, op: Op) -> list[str]:
+        q = self.q
+        mine = self.ledger_has(op)
+        out = [self.record(op)]
+        if isinstance(op, CreateIndex):
+            # the inner guard drops an invalid leftover before building
+            return out + self.when(f"{mine} AND NOT {self.done(op)}", self.create_index_concurrently(op))
+        if isinstance(op, DropIndex):
+            return out + self.when(f"{mine} AND NOT {self.done(op)}", self.drop_index_concurrently(op))
+        if isinstance(op, AddForeignKey):
+            add = (f"ALTER TABLE {q(op.table)} ADD CONSTRAINT {q(op.name)} FOREIGN KEY ({self.qcols(op.columns)}) "
+                   f"REFERENCES {q(op.ref_table)} ({self.qcols(op.ref_columns)}) {self.fk_action_sql(op)} NOT VALID;")
+            validate = f"ALTER TABLE {q(op.table)} VALIDATE CONSTRAINT {q(op.name)};"
+            return (out + self.when(f"{mine} AND NOT {self.fk_named(op)}", ["BEGIN;", add, "COMMIT;"])
+                    + self.when(f"{mine} AND {self.fk_not_valid(op)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
+        if isinstance(op, AddColumn):
+            return out + self.when(f"{mine} AND NOT {self.done(op)}", [
+                "BEGIN;", f"ALTER TABLE {q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};", "COMMIT;"])
+        if isinstance(op, RenameColumn):
+            return out + self.when(f"{mine} AND NOT {self.done(op)}", ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+        raise AssertionError(op)
+
+    def down_op(self, op: Op) -> list[str]:
+        q = self.q
+        mine = self.ledger_has(op)
+        if isinstance(op, CreateIndex):
+            undo = self.drop_index_concurrently(op)
+        elif isinstance(op, DropIndex):
+            undo = self.create_index_concurrently(op)
+        elif isinstance(op, AddForeignKey):
+            undo = ["BEGIN;", f"ALTER TABLE {q(op.table)} DROP CONSTRAINT IF EXISTS {q(op.name)};", "COMMIT;"]
+        elif isinstance(op, AddColumn):
+            undo = ["BEGIN;", f"ALTER TABLE {q(op.table)} DROP COLUMN IF EXISTS {q(op.column)};", "COMMIT;"]
+        elif isinstance(op, RenameColumn):
+            undo = ["BEGIN;", f"{self.undo_statement(op)};", "COMMIT;"]
+        else:
+            raise AssertionError(op)
+        # undo, then forget: a crash in between leaves a row whose object is gone, which the next run just forgets
+        return self.when(f"{mine} AND {self.undoable(op)}", undo) + [self.ledger_delete(op)]
