@@ -27,6 +27,10 @@ class Index:
     name: str
     columns: tuple[str, ...]  # empty-string entries for expressions
     unique: bool
+    # key columns only, ascending, default method and collation, no INCLUDE or prefix length:
+    # what a redundant_index rollback (name, columns, unique) recreates exactly
+    plain: bool = True
+    constraint: bool = False  # backs a UNIQUE constraint (PostgreSQL, SQLite): DROP INDEX cannot remove it
 
 
 @dataclass(frozen=True)
@@ -110,21 +114,62 @@ def _redact(url: str) -> str:
 
 def load_schema(url: str, schema: str | None = None) -> Schema:
     """Read every table of one schema (the connection's default unless named)."""
+    import warnings
+
     import sqlalchemy as sa
 
+    _check_sqlite_file(url)
     engine = engine_for(url)
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, warnings.catch_warnings():
+            # "Skipped unsupported reflection of expression-based index", "Did not recognize type":
+            # such indexes and types are handled as unknown here, the warnings would only be noise
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
             insp = sa.inspect(conn)
             names = sorted(n for n in insp.get_table_names(schema=schema) if not n.startswith("sqlite_"))
             tables = {n: _read_table(insp, n, schema) for n in names}
-    except sa.exc.OperationalError as e:
-        raise FixgenError(f"cannot read {_redact(url)}: {str(e.orig).strip().splitlines()[0]}") from None
+    except sa.exc.DBAPIError as e:  # OperationalError (unreachable, access denied, no such database) and kin
+        reason = str(e.orig if e.orig is not None else e).strip().splitlines() or [type(e).__name__]
+        raise FixgenError(f"cannot read {_redact(url)}: {reason[0]}") from None
     except sa.exc.NoSuchTableError as e:
         raise FixgenError(f"cannot read {_redact(url)}: no such table {e}") from None
     finally:
         engine.dispose()
     return Schema(dialect=dialect_of(url), tables=tables, schema=schema)
+
+
+def _check_sqlite_file(url: str) -> None:
+    """SQLite creates a missing file on connect: reading a mistyped path must fail instead of finding nothing."""
+    if dialect_of(url) != "sqlite":
+        return
+    from pathlib import Path
+
+    path = url.split("://", 1)[1][1:].split("?", 1)[0] if "://" in url else ""
+    if path and path != ":memory:" and not Path(path).is_file():
+        raise FixgenError(f"cannot read {url}: no such SQLite database file {path!r}")
+
+
+def _not_plain(insp, name: str, schema: str | None) -> set[str]:  # noqa: ANN001 - sqlalchemy Inspector
+    """Indexes with a descending column, a prefix length, a non-default collation or method, which the
+    inspector does not report on MySQL/MariaDB and SQLite (PostgreSQL's come with get_indexes)."""
+    import sqlalchemy as sa
+
+    conn = insp.bind
+    if conn.dialect.name in ("mysql", "mariadb"):
+        rows = conn.execute(sa.text(
+            "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
+            + ("DATABASE()" if schema is None else ":s")
+            + " AND TABLE_NAME = :t AND (COLLATION = 'D' OR SUB_PART IS NOT NULL OR INDEX_TYPE <> 'BTREE')"),
+            {"t": name, "s": schema})
+        return {r[0] for r in rows}
+    if conn.dialect.name == "sqlite":
+        out = set()
+        for ix in insp.get_indexes(name, schema=schema):
+            rows = conn.execute(sa.text("SELECT \"desc\", coll, key FROM pragma_index_xinfo(:i)"), {"i": ix["name"]})
+            if any(key and (desc or (coll or "BINARY").upper() != "BINARY") for desc, coll, key in rows):
+                out.add(ix["name"])
+        return out
+    return set()
 
 
 def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 - sqlalchemy Inspector
@@ -137,15 +182,21 @@ def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 -
         t.columns[c["name"]] = Column(c["name"], ctype, bool(c.get("nullable", True)))
     t.primary_key = tuple(insp.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
     seen: set[str] = set()
+    not_plain = _not_plain(insp, name, schema)
     for ix in insp.get_indexes(name, schema=schema):
         cols = tuple(c or "" for c in ix.get("column_names") or ())
-        if ix.get("dialect_options", {}).get("postgresql_where") is not None:
-            continue  # a partial index cannot stand in for a full one
-        t.indexes.append(Index(ix["name"], cols, bool(ix.get("unique"))))
+        opts = ix.get("dialect_options") or {}
+        if any(k.endswith("_where") and v is not None for k, v in opts.items()):
+            continue  # a partial index (postgresql_where, sqlite_where) cannot stand in for a full one
+        plain = (all(cols) and not ix.get("column_sorting") and not opts.get("postgresql_include")
+                 and opts.get("postgresql_using", "btree") == "btree" and not opts.get("postgresql_ops")
+                 and not opts.get("mysql_length") and not opts.get("mysql_prefix") and ix["name"] not in not_plain)
+        t.indexes.append(Index(ix["name"], cols, bool(ix.get("unique")), plain=plain,
+                               constraint=bool(ix.get("duplicates_constraint"))))
         seen.add(ix["name"])
     for uc in insp.get_unique_constraints(name, schema=schema):
-        if uc.get("name") not in seen:  # MySQL reports unique keys as both
-            t.indexes.append(Index(uc.get("name") or "", tuple(uc["column_names"]), True))
+        if uc.get("name") not in seen:  # MySQL reports unique keys as both; SQLite's autoindexes only here
+            t.indexes.append(Index(uc.get("name") or "", tuple(uc["column_names"]), True, constraint=True))
     for fk in insp.get_foreign_keys(name, schema=schema):
         t.foreign_keys.append(ForeignKey(
             fk.get("name"), tuple(fk["constrained_columns"]), fk["referred_table"],
