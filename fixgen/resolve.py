@@ -4,6 +4,9 @@ Gap kinds (keys of `Finding.gaps`) and the hints each needs:
 - "references": a foreign key's target; hints["column"] is the referencing column.
 - "constraint": a foreign key known only by name; hints["constraint"].
 - "index": an index known only by name; hints["index"].
+- "index_table": an index known only by name, table unknown (DROP INDEX name); hints["index"].
+- "primary_key": a foreign key's referenced columns, which `REFERENCES t` leaves to t's primary key;
+  hints["ref_table"].
 A gap this module cannot fill stays, with its message, for the CLI to report.
 """
 
@@ -40,7 +43,8 @@ def fill_gaps(findings: list[Finding], schema: Schema | None, hints: dict[str, s
             fk = next((k for k in table.foreign_keys if k.name == name), None)
             if fk is not None:
                 f.fields["columns"] = list(fk.columns)
-                f.fields["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
+                if f.kind == "missing_foreign_key":  # a missing_index on a key's columns takes only the columns
+                    f.fields["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
                 del f.gaps["constraint"]
             else:
                 f.gaps["constraint"] = f"no foreign key named {name!r} on {table_name} in the database"
@@ -49,6 +53,49 @@ def fill_gaps(findings: list[Finding], schema: Schema | None, hints: dict[str, s
             ix = next((i for i in table.indexes if i.name == name), None)
             if ix is not None and all(ix.columns):
                 f.fields["columns"] = list(ix.columns)
+                if ix.unique:  # a redundant_index's rollback recreates it as it was
+                    f.fields["unique"] = True
                 del f.gaps["index"]
             else:
                 f.gaps["index"] = f"no plain-column index named {name!r} on {table_name} in the database"
+        if "index_table" in f.gaps and schema is not None:
+            _fill_index_table(f, schema)
+        if "primary_key" in f.gaps and schema is not None:
+            _fill_primary_key(f, schema)
+
+
+def _fill_index_table(f: Finding, schema: Schema) -> None:
+    """An index known only by name (PostgreSQL's and SQLite's DROP INDEX): look for it on every table."""
+    name = f.hints.get("index")
+    found = [(t, ix) for t in schema.tables.values() for ix in t.indexes if ix.name == name]
+    if not found:
+        f.gaps["index_table"] = f"no index named {name!r} in the database given by --db"
+    elif len(found) > 1:
+        tables = ", ".join(sorted(t.name for t, _ in found))
+        f.gaps["index_table"] = f"several tables have an index named {name!r} ({tables}): name the table in the statement"
+    else:
+        t, ix = found[0]
+        if not (all(ix.columns) and ix.plain) or ix.constraint:
+            why = "backs a constraint" if ix.constraint else "is not a plain-column index"
+            f.gaps["index_table"] = f"index {name!r} on {t.name} {why}: a redundant_index cannot drop and restore it"
+            return
+        f.fields["table"] = t.name
+        f.fields["columns"] = list(ix.columns)
+        if ix.unique:
+            f.fields["unique"] = True
+        del f.gaps["index_table"]
+
+
+def _fill_primary_key(f: Finding, schema: Schema) -> None:
+    """`REFERENCES t` without columns means t's primary key."""
+    ref = f.hints.get("ref_table")
+    target = schema.table(ref) if ref else None
+    cols = f.fields.get("columns") or []
+    if target is None:
+        f.gaps["primary_key"] = f"referenced table {ref!r} does not exist in the database given by --db"
+    elif len(target.primary_key) != len(cols):
+        f.gaps["primary_key"] = (f"the primary key of {ref} has {len(target.primary_key)} column(s), "
+                                 f"the foreign key {len(cols)}")
+    else:
+        f.fields["references"] = {"table": ref, "columns": list(target.primary_key)}
+        del f.gaps["primary_key"]
