@@ -70,3 +70,24 @@ def free_timestamp(directory: Path | None, when: datetime, stamp_format: str, ow
             return when
         when += timedelta(seconds=1)
     raise OutputError(f"no free migration timestamp in {directory} within an hour of the requested one")
+
+
+def replace_file(path: Path, data: bytes) -> Path:
+    """Replace an existing file's bytes atomically (temp file in its directory + os.replace), keeping its mode."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
