@@ -115,13 +115,14 @@ class Migration:
         return self.down.read_text(encoding="utf-8")
 
 
-def emit(spec: Path | dict[str, Any] | list[Any], dialect: str, tmp_path: Path, *, name: str | None = None,
+def emit(spec: Path | dict[str, Any] | list[Any], dialect: str, tmp_path: Path, *flags: str, name: str | None = None,
          timestamp: str = TS) -> Migration:
-    """`fixgen emit SPEC --target sql --dialect D --out DIR --timestamp TS`, in-process."""
+    """`fixgen emit SPEC --target sql --dialect D --out DIR --timestamp TS [flags]`, in-process."""
     if not isinstance(spec, Path):
         spec = write_spec(tmp_path, spec)
     out = tmp_path / f"out_{dialect}_{unique_number()}"
-    fixgen_emit(spec, "sql", out, "--dialect", dialect, *(["--name", name] if name else []), timestamp=timestamp)
+    fixgen_emit(spec, "sql", out, "--dialect", dialect, *(["--name", name] if name else []), *flags,
+                timestamp=timestamp)
     ups = sorted(out.glob(f"{timestamp}_*.up.sql"))
     downs = sorted(out.glob(f"{timestamp}_*.down.sql"))
     assert len(ups) == 1 and len(downs) == 1, sorted(p.name for p in out.iterdir())
@@ -146,10 +147,22 @@ def schema_after_down(db: Database, s: dict) -> dict:
 
 
 def test_clean_round_trip(db: Database, tmp_path: Path) -> None:
+    """PostgreSQL and MySQL in online mode (the default)."""
+    clean_round_trip(db, tmp_path)
+
+
+@pytest.mark.parametrize("dialect", SERVER_DIALECTS)
+def test_clean_round_trip_plain(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """--no-online: PostgreSQL in one transaction, MySQL without ALGORITHM/LOCK clauses."""
+    clean_round_trip(request.getfixturevalue("pg_db" if dialect == "postgresql" else "mysql_db"), tmp_path,
+                     "--no-online")
+
+
+def clean_round_trip(db: Database, tmp_path: Path, *flags: str) -> None:
     load_seed(db)
     dialect = db.dialect
     spec = SEED_SPEC if dialect != "sqlite" else sqlite_seed_spec()
-    mig = emit(spec, dialect, tmp_path)
+    mig = emit(spec, dialect, tmp_path, *flags)
     s0 = db.schema_snapshot()
     tables = sorted(s0)
     d0 = db.data_snapshot(tables)
