@@ -167,7 +167,7 @@ def php_lint(path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- generating migrations
 
-def emit_laravel(spec: Path | dict[str, Any] | list[Any], directory: Path, *, timestamp: str = TS,
+def emit_laravel(spec: Path | dict[str, Any] | list[Any], directory: Path, *flags: str, timestamp: str = TS,
                  name: str | None = None, lint: bool = True) -> Path:
     """``fixgen emit SPEC --target laravel --out DIR --timestamp TS``; the one new file, php -l checked.
 
@@ -178,7 +178,7 @@ def emit_laravel(spec: Path | dict[str, Any] | list[Any], directory: Path, *, ti
     if not isinstance(spec, Path):
         spec = write_spec(directory, spec, own_folder=True)
     out = directory / f"migrations_{unique_number()}"
-    fixgen_emit(spec, "laravel", out, *(["--name", name] if name else []), timestamp=timestamp)
+    fixgen_emit(spec, "laravel", out, *(["--name", name] if name else []), *flags, timestamp=timestamp)
     files = sorted(out.glob("*.php"))
     assert len(files) == 1, [p.name for p in files]
     if lint:
@@ -190,8 +190,8 @@ def inject_after_fix(source: Path, target: Path, n: int, php_code: str) -> Path:
     """Copy a migration to `target` (same file name elsewhere), inserting `php_code` in up()
     right after the n-th applyFix call (n >= 1)."""
     text = source.read_text(encoding="utf-8")
-    start = text.index("    public function up(): void")
-    end = text.index("    public function down(): void")
+    start = text.index("    private function fix(): void")
+    end = text.index("    private function undo(): void")
     up = text[start:end]
     lines = up.split("\n")
     calls = [i for i, line in enumerate(lines) if line.startswith("        $this->applyFix(")]
@@ -210,5 +210,5 @@ def inject_after_fix(source: Path, target: Path, n: int, php_code: str) -> Path:
 
 def count_fixes(migration: Path) -> int:
     text = migration.read_text(encoding="utf-8")
-    up = text[text.index("public function up(): void"):text.index("public function down(): void")]
+    up = text[text.index("private function fix(): void"):text.index("private function undo(): void")]
     return sum(1 for line in up.split("\n") if line.startswith("        $this->applyFix("))

@@ -525,11 +525,10 @@ def test_rerun_after_crash(db: Database, seed_migration: Path, tmp_path: Path, c
     err = run_fails(db, crashing, "up")
     assert "simulated crash" in err
     mid, _ = snap(db)
-    if db.dialect == "postgresql":
-        assert_schema(mid, s0, "PostgreSQL rolls the whole up() back")
-    else:  # MariaDB (no transactional DDL) and SQLite (Laravel 8 runs it without a transaction) keep the first N
-        assert len(set(ledger_rows(db))) == crash_after
-        assert without(mid, LEDGER) != s0
+    # online mode (the default) runs without a transaction, MariaDB has no transactional DDL and
+    # Laravel 8 runs SQLite migrations without one: the first N fixes stay
+    assert len(set(ledger_rows(db))) == crash_after
+    assert without(mid, LEDGER) != s0
 
     run_laravel(db, seed_migration, "up")
     s1, d1 = snap(db)
@@ -552,6 +551,23 @@ def test_rerun_after_crash(db: Database, seed_migration: Path, tmp_path: Path, c
     clean, _ = snap(db)
     assert_schema(s1, clean, "crash + re-run == clean run")
     assert recovered == set(ledger_rows(db))
+
+
+def test_plain_postgresql_up_is_one_transaction(pg_db: Database, tmp_path: Path) -> None:
+    """--no-online: the Migrator wraps up() in a transaction, so a crash undoes everything."""
+    db = pg_db
+    migration = emit_laravel(SEED_SPEC, tmp_path, "--no-online")
+    assert "withinTransaction" not in migration.read_text(encoding="utf-8")
+    crashing = inject_after_fix(migration, tmp_path / "crashing" / migration.name, 26,
+                                "throw new RuntimeException('simulated crash');")
+    load_seed(db)
+    s0, d0 = snap(db)
+    assert "simulated crash" in run_fails(db, crashing, "up")
+    assert_schema(db.schema_snapshot(), s0, "PostgreSQL rolls the whole up() back")
+    run_laravel(db, migration, "up")
+    assert_seed_fixed(db.schema_snapshot(), db.dialect)
+    run_laravel(db, migration, "down")
+    assert_schema(db.schema_snapshot(), s0, "down")
 
 
 @pytest.mark.parametrize("crash_after", [3, 26])

@@ -65,7 +65,7 @@ class PhpBlock:
     code: str
 
 
-def _schema_table(table: str, body: str, indent: str) -> str:
+def _schema_table(table: str, body: str, indent: str) -> str:  # Blueprint changes: columns
     return (f"Schema::table({php(table)}, function (Blueprint $table) {{\n"
             f"{indent}    {body}\n{indent}}})")
 
@@ -114,13 +114,15 @@ class LaravelRenderer:
     def _index_named(self, op: CreateIndex | DropIndex) -> str:
         return f"$this->indexNamed({php(op.table)}, {php(op.name)})"
 
+    def _index_ready(self, op: CreateIndex | DropIndex) -> str:
+        """Named and usable: an invalid leftover of an interrupted online build does not count."""
+        return f"$this->indexReady({php(op.table)}, {php(op.name)})"
+
     def _create_index(self, op: CreateIndex | DropIndex) -> str:
-        method = "unique" if op.unique else "index"
-        return _schema_table(op.table, f"$table->{method}({php_list(op.columns)}, {php(op.name)});", IND + "    ")
+        return f"$this->createIndex({php(op.table)}, {php(op.name)}, {php_list(op.columns)}, {php(op.unique)})"
 
     def _drop_index(self, op: CreateIndex | DropIndex) -> str:
-        method = "dropUnique" if op.unique else "dropIndex"
-        return _schema_table(op.table, f"$table->{method}({php(op.name)});", IND + "    ")
+        return f"$this->dropIndex({php(op.table)}, {php(op.name)}, {php(op.unique)})"
 
     def _sqlite_clause(self, op: AddForeignKey) -> str:
         return (f"$this->sqliteForeignKeyClause({php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
@@ -138,22 +140,17 @@ class LaravelRenderer:
             return self._apply(op, has, has, _schema_table(op.table, column, IND + "    "))
         if isinstance(op, CreateIndex):
             return self._apply(op, f"$this->hasIndex({t}, {php_list(op.columns)}, {php(op.unique)})",
-                               self._index_named(op), self._create_index(op))
+                               self._index_ready(op), self._create_index(op))
         if isinstance(op, DropIndex):
             gone = f"! {self._index_named(op)}"
             return self._apply(op, gone, gone, self._drop_index(op))
         if isinstance(op, AddForeignKey):
-            i = IND + "    "
-            blueprint = (f"$table->foreign({php_list(op.columns)}, {php(op.name)})\n"
-                         f"{i}        ->references({php_list(op.ref_columns)})->on({php(op.ref_table)})\n"
-                         f"{i}        ->onDelete({php(ACTIONS[op.on_delete].lower())})"
-                         f"->onUpdate({php(ACTIONS[op.on_update].lower())});")
-            perform = (f"$this->driver() === 'sqlite'\n"
-                       f"{i}    ? $this->addSqliteForeignKey({t}, {self._sqlite_clause(op)})\n"
-                       f"{i}    : {_schema_table(op.table, blueprint, i + '    ')}")
+            perform = (f"$this->addForeignKey({t}, {php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
+                       f"{php_list(op.ref_columns)}, {php(ACTIONS[op.on_delete].lower())}, "
+                       f"{php(ACTIONS[op.on_update].lower())})")
             return self._apply(op, f"$this->hasForeignKey({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
                                    f"{php_list(op.ref_columns)})",
-                               f"$this->foreignKeyNamed({t}, {php(op.name)})", perform)
+                               f"$this->foreignKeyReady({t}, {php(op.name)})", perform)
         raise AssertionError(op)
 
     def down_code(self, op: Op) -> str:
@@ -164,16 +161,13 @@ class LaravelRenderer:
         if isinstance(op, AddColumn):
             return self._revert(op, self._has_column(op.table, op.column),
                                 f"$this->dropColumn({t}, {php(op.column)})")
-        if isinstance(op, CreateIndex):
+        if isinstance(op, CreateIndex):  # an invalid leftover is dropped too
             return self._revert(op, self._index_named(op), self._drop_index(op))
         if isinstance(op, DropIndex):
-            return self._revert(op, f"! {self._index_named(op)}", self._create_index(op))
+            return self._revert(op, f"! {self._index_ready(op)}", self._create_index(op))
         if isinstance(op, AddForeignKey):
-            i = IND + "    "
-            undo = (f"$this->driver() === 'sqlite'\n"
-                    f"{i}    ? $this->dropSqliteForeignKey({t}, {self._sqlite_clause(op)})\n"
-                    f"{i}    : {_schema_table(op.table, f'$table->dropForeign({php(op.name)});', i + '    ')}")
-            return self._revert(op, f"$this->foreignKeyNamed({t}, {php(op.name)})", undo)
+            return self._revert(op, f"$this->foreignKeyNamed({t}, {php(op.name)})",
+                                f"$this->dropForeignKey({t}, {php(op.name)}, {self._sqlite_clause(op)})")
         raise AssertionError(op)
 
 

@@ -12,13 +12,40 @@ use Illuminate\Support\Facades\Schema;
  * by hand: every change is guarded by a catalog check. up() records each change it
  * makes in the table fixgen_ledger; down() undoes only those, so objects that existed
  * before up() ran are left alone. Needs no doctrine/dbal (Laravel 8.37 to 12).
+ *
+ * Online mode: on PostgreSQL indexes are built CONCURRENTLY and foreign keys added NOT VALID,
+ * then validated; on MySQL/MariaDB changes run with ALGORITHM=INPLACE, LOCK=NONE. There is
+ * no surrounding transaction (CONCURRENTLY cannot run in one): every step is safe to repeat
+ * after an interruption. Lock waits give up after 5s.
  */
 return new class extends Migration
 {
     /** The ledger key of this migration's changes. */
     private const MIGRATION = '2025_11_19_120000_fix_migration_inconsistencies';
 
+    /** Build indexes and add foreign keys without blocking writes (PostgreSQL, MySQL/MariaDB). */
+    private const ONLINE = true;
+    private const LOCK_TIMEOUT_MS = 5000;
+    private const STATEMENT_TIMEOUT_MS = 30000;
+
+    /** CREATE INDEX CONCURRENTLY cannot run inside a transaction; each step is guarded instead. */
+    public $withinTransaction = false;
+
     public function up(): void
+    {
+        $this->withLimits(function (): void {
+            $this->fix();
+        });
+    }
+
+    public function down(): void
+    {
+        $this->withLimits(function (): void {
+            $this->undo();
+        });
+    }
+
+    private function fix(): void
     {
         $this->preflight();
         $this->ensureLedger();
@@ -64,273 +91,203 @@ return new class extends Migration
         // found by: database-migration-analysis.md §2
         $this->applyFix('create_index:hitl_approvals:hitl_approvals_execution_id_index', 'hitl_approvals_execution_id_index',
             fn () => $this->hasIndex('hitl_approvals', ['execution_id'], false),
-            fn () => $this->indexNamed('hitl_approvals', 'hitl_approvals_execution_id_index'),
-            fn () => Schema::table('hitl_approvals', function (Blueprint $table) {
-                $table->index(['execution_id'], 'hitl_approvals_execution_id_index');
-            }));
+            fn () => $this->indexReady('hitl_approvals', 'hitl_approvals_execution_id_index'),
+            fn () => $this->createIndex('hitl_approvals', 'hitl_approvals_execution_id_index', ['execution_id'], false));
 
         // create index branches_branch_manager_id_index on branches (branch_manager_id) (supports a foreign key)
         // issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('create_index:branches:branches_branch_manager_id_index', 'branches_branch_manager_id_index',
             fn () => $this->hasIndex('branches', ['branch_manager_id'], false),
-            fn () => $this->indexNamed('branches', 'branches_branch_manager_id_index'),
-            fn () => Schema::table('branches', function (Blueprint $table) {
-                $table->index(['branch_manager_id'], 'branches_branch_manager_id_index');
-            }));
+            fn () => $this->indexReady('branches', 'branches_branch_manager_id_index'),
+            fn () => $this->createIndex('branches', 'branches_branch_manager_id_index', ['branch_manager_id'], false));
 
         // create index departments_department_head_id_index on departments (department_head_id) (supports a foreign key)
         // issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('create_index:departments:departments_department_head_id_index', 'departments_department_head_id_index',
             fn () => $this->hasIndex('departments', ['department_head_id'], false),
-            fn () => $this->indexNamed('departments', 'departments_department_head_id_index'),
-            fn () => Schema::table('departments', function (Blueprint $table) {
-                $table->index(['department_head_id'], 'departments_department_head_id_index');
-            }));
+            fn () => $this->indexReady('departments', 'departments_department_head_id_index'),
+            fn () => $this->createIndex('departments', 'departments_department_head_id_index', ['department_head_id'], false));
 
         // create index projects_project_manager_id_index on projects (project_manager_id) (supports a foreign key)
         // issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('create_index:projects:projects_project_manager_id_index', 'projects_project_manager_id_index',
             fn () => $this->hasIndex('projects', ['project_manager_id'], false),
-            fn () => $this->indexNamed('projects', 'projects_project_manager_id_index'),
-            fn () => Schema::table('projects', function (Blueprint $table) {
-                $table->index(['project_manager_id'], 'projects_project_manager_id_index');
-            }));
+            fn () => $this->indexReady('projects', 'projects_project_manager_id_index'),
+            fn () => $this->createIndex('projects', 'projects_project_manager_id_index', ['project_manager_id'], false));
 
         // create index teams_team_lead_id_index on teams (team_lead_id) (supports a foreign key)
         // issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('create_index:teams:teams_team_lead_id_index', 'teams_team_lead_id_index',
             fn () => $this->hasIndex('teams', ['team_lead_id'], false),
-            fn () => $this->indexNamed('teams', 'teams_team_lead_id_index'),
-            fn () => Schema::table('teams', function (Blueprint $table) {
-                $table->index(['team_lead_id'], 'teams_team_lead_id_index');
-            }));
+            fn () => $this->indexReady('teams', 'teams_team_lead_id_index'),
+            fn () => $this->createIndex('teams', 'teams_team_lead_id_index', ['team_lead_id'], false));
 
         // create index agents_created_by_user_id_index on agents (created_by_user_id)
         // issue #9 [seed-5a]: agents.created_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:agents:agents_created_by_user_id_index', 'agents_created_by_user_id_index',
             fn () => $this->hasIndex('agents', ['created_by_user_id'], false),
-            fn () => $this->indexNamed('agents', 'agents_created_by_user_id_index'),
-            fn () => Schema::table('agents', function (Blueprint $table) {
-                $table->index(['created_by_user_id'], 'agents_created_by_user_id_index');
-            }));
+            fn () => $this->indexReady('agents', 'agents_created_by_user_id_index'),
+            fn () => $this->createIndex('agents', 'agents_created_by_user_id_index', ['created_by_user_id'], false));
 
         // create index agents_marketplace_listing_id_index on agents (marketplace_listing_id)
         // issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:agents:agents_marketplace_listing_id_index', 'agents_marketplace_listing_id_index',
             fn () => $this->hasIndex('agents', ['marketplace_listing_id'], false),
-            fn () => $this->indexNamed('agents', 'agents_marketplace_listing_id_index'),
-            fn () => Schema::table('agents', function (Blueprint $table) {
-                $table->index(['marketplace_listing_id'], 'agents_marketplace_listing_id_index');
-            }));
+            fn () => $this->indexReady('agents', 'agents_marketplace_listing_id_index'),
+            fn () => $this->createIndex('agents', 'agents_marketplace_listing_id_index', ['marketplace_listing_id'], false));
 
         // create index workflows_created_by_user_id_index on workflows (created_by_user_id)
         // issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflows:workflows_created_by_user_id_index', 'workflows_created_by_user_id_index',
             fn () => $this->hasIndex('workflows', ['created_by_user_id'], false),
-            fn () => $this->indexNamed('workflows', 'workflows_created_by_user_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->index(['created_by_user_id'], 'workflows_created_by_user_id_index');
-            }));
+            fn () => $this->indexReady('workflows', 'workflows_created_by_user_id_index'),
+            fn () => $this->createIndex('workflows', 'workflows_created_by_user_id_index', ['created_by_user_id'], false));
 
         // create index workflows_organization_id_index on workflows (organization_id)
         // issue #12 [seed-5d]: workflows.organization_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflows:workflows_organization_id_index', 'workflows_organization_id_index',
             fn () => $this->hasIndex('workflows', ['organization_id'], false),
-            fn () => $this->indexNamed('workflows', 'workflows_organization_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->index(['organization_id'], 'workflows_organization_id_index');
-            }));
+            fn () => $this->indexReady('workflows', 'workflows_organization_id_index'),
+            fn () => $this->createIndex('workflows', 'workflows_organization_id_index', ['organization_id'], false));
 
         // create index workflows_department_id_index on workflows (department_id)
         // issue #13 [seed-5e]: workflows.department_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflows:workflows_department_id_index', 'workflows_department_id_index',
             fn () => $this->hasIndex('workflows', ['department_id'], false),
-            fn () => $this->indexNamed('workflows', 'workflows_department_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->index(['department_id'], 'workflows_department_id_index');
-            }));
+            fn () => $this->indexReady('workflows', 'workflows_department_id_index'),
+            fn () => $this->createIndex('workflows', 'workflows_department_id_index', ['department_id'], false));
 
         // create index workflows_project_id_index on workflows (project_id)
         // issue #14 [seed-5f]: workflows.project_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflows:workflows_project_id_index', 'workflows_project_id_index',
             fn () => $this->hasIndex('workflows', ['project_id'], false),
-            fn () => $this->indexNamed('workflows', 'workflows_project_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->index(['project_id'], 'workflows_project_id_index');
-            }));
+            fn () => $this->indexReady('workflows', 'workflows_project_id_index'),
+            fn () => $this->createIndex('workflows', 'workflows_project_id_index', ['project_id'], false));
 
         // create index workflow_executions_workflow_id_index on workflow_executions (workflow_id)
         // issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflow_executions:workflow_executions_workflow_id_index', 'workflow_executions_workflow_id_index',
             fn () => $this->hasIndex('workflow_executions', ['workflow_id'], false),
-            fn () => $this->indexNamed('workflow_executions', 'workflow_executions_workflow_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->index(['workflow_id'], 'workflow_executions_workflow_id_index');
-            }));
+            fn () => $this->indexReady('workflow_executions', 'workflow_executions_workflow_id_index'),
+            fn () => $this->createIndex('workflow_executions', 'workflow_executions_workflow_id_index', ['workflow_id'], false));
 
         // create index workflow_executions_triggered_by_user_id_index on workflow_executions (triggered_by_user_id)
         // issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflow_executions:workflow_executions_triggered_by_user_id_index', 'workflow_executions_triggered_by_user_id_index',
             fn () => $this->hasIndex('workflow_executions', ['triggered_by_user_id'], false),
-            fn () => $this->indexNamed('workflow_executions', 'workflow_executions_triggered_by_user_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->index(['triggered_by_user_id'], 'workflow_executions_triggered_by_user_id_index');
-            }));
+            fn () => $this->indexReady('workflow_executions', 'workflow_executions_triggered_by_user_id_index'),
+            fn () => $this->createIndex('workflow_executions', 'workflow_executions_triggered_by_user_id_index', ['triggered_by_user_id'], false));
 
         // create index workflow_executions_tenant_id_index on workflow_executions (tenant_id)
         // issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:workflow_executions:workflow_executions_tenant_id_index', 'workflow_executions_tenant_id_index',
             fn () => $this->hasIndex('workflow_executions', ['tenant_id'], false),
-            fn () => $this->indexNamed('workflow_executions', 'workflow_executions_tenant_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->index(['tenant_id'], 'workflow_executions_tenant_id_index');
-            }));
+            fn () => $this->indexReady('workflow_executions', 'workflow_executions_tenant_id_index'),
+            fn () => $this->createIndex('workflow_executions', 'workflow_executions_tenant_id_index', ['tenant_id'], false));
 
         // create index webhooks_tenant_id_index on webhooks (tenant_id)
         // issue #18 [seed-5j]: webhooks.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:webhooks:webhooks_tenant_id_index', 'webhooks_tenant_id_index',
             fn () => $this->hasIndex('webhooks', ['tenant_id'], false),
-            fn () => $this->indexNamed('webhooks', 'webhooks_tenant_id_index'),
-            fn () => Schema::table('webhooks', function (Blueprint $table) {
-                $table->index(['tenant_id'], 'webhooks_tenant_id_index');
-            }));
+            fn () => $this->indexReady('webhooks', 'webhooks_tenant_id_index'),
+            fn () => $this->createIndex('webhooks', 'webhooks_tenant_id_index', ['tenant_id'], false));
 
         // create index webhooks_user_id_index on webhooks (user_id)
         // issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:webhooks:webhooks_user_id_index', 'webhooks_user_id_index',
             fn () => $this->hasIndex('webhooks', ['user_id'], false),
-            fn () => $this->indexNamed('webhooks', 'webhooks_user_id_index'),
-            fn () => Schema::table('webhooks', function (Blueprint $table) {
-                $table->index(['user_id'], 'webhooks_user_id_index');
-            }));
+            fn () => $this->indexReady('webhooks', 'webhooks_user_id_index'),
+            fn () => $this->createIndex('webhooks', 'webhooks_user_id_index', ['user_id'], false));
 
         // create index api_keys_tenant_id_index on api_keys (tenant_id)
         // issue #20 [seed-5l]: api_keys.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:api_keys:api_keys_tenant_id_index', 'api_keys_tenant_id_index',
             fn () => $this->hasIndex('api_keys', ['tenant_id'], false),
-            fn () => $this->indexNamed('api_keys', 'api_keys_tenant_id_index'),
-            fn () => Schema::table('api_keys', function (Blueprint $table) {
-                $table->index(['tenant_id'], 'api_keys_tenant_id_index');
-            }));
+            fn () => $this->indexReady('api_keys', 'api_keys_tenant_id_index'),
+            fn () => $this->createIndex('api_keys', 'api_keys_tenant_id_index', ['tenant_id'], false));
 
         // create index api_keys_user_id_index on api_keys (user_id)
         // issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
         // found by: database-migration-analysis.md §5
         $this->applyFix('create_index:api_keys:api_keys_user_id_index', 'api_keys_user_id_index',
             fn () => $this->hasIndex('api_keys', ['user_id'], false),
-            fn () => $this->indexNamed('api_keys', 'api_keys_user_id_index'),
-            fn () => Schema::table('api_keys', function (Blueprint $table) {
-                $table->index(['user_id'], 'api_keys_user_id_index');
-            }));
+            fn () => $this->indexReady('api_keys', 'api_keys_user_id_index'),
+            fn () => $this->createIndex('api_keys', 'api_keys_user_id_index', ['user_id'], false));
 
         // create index agent_executions_tenant_id_agent_id_status_index on agent_executions (tenant_id, agent_id, status)
         // issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
         // found by: database-migration-analysis.md §6
         $this->applyFix('create_index:agent_executions:agent_executions_tenant_id_agent_id_status_index', 'agent_executions_tenant_id_agent_id_status_index',
             fn () => $this->hasIndex('agent_executions', ['tenant_id', 'agent_id', 'status'], false),
-            fn () => $this->indexNamed('agent_executions', 'agent_executions_tenant_id_agent_id_status_index'),
-            fn () => Schema::table('agent_executions', function (Blueprint $table) {
-                $table->index(['tenant_id', 'agent_id', 'status'], 'agent_executions_tenant_id_agent_id_status_index');
-            }));
+            fn () => $this->indexReady('agent_executions', 'agent_executions_tenant_id_agent_id_status_index'),
+            fn () => $this->createIndex('agent_executions', 'agent_executions_tenant_id_agent_id_status_index', ['tenant_id', 'agent_id', 'status'], false));
 
         // create index hitl_approvals_tenant_id_status_assigned_to_user_id_index on hitl_approvals (tenant_id, status, assigned_to_user_id)
         // issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
         // found by: database-migration-analysis.md §6
         $this->applyFix('create_index:hitl_approvals:hitl_approvals_tenant_id_status_assigned_to_user_id_index', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index',
             fn () => $this->hasIndex('hitl_approvals', ['tenant_id', 'status', 'assigned_to_user_id'], false),
-            fn () => $this->indexNamed('hitl_approvals', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index'),
-            fn () => Schema::table('hitl_approvals', function (Blueprint $table) {
-                $table->index(['tenant_id', 'status', 'assigned_to_user_id'], 'hitl_approvals_tenant_id_status_assigned_to_user_id_index');
-            }));
+            fn () => $this->indexReady('hitl_approvals', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index'),
+            fn () => $this->createIndex('hitl_approvals', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index', ['tenant_id', 'status', 'assigned_to_user_id'], false));
 
         // add foreign key hitl_approvals_execution_id_foreign on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
         // issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
         // found by: database-migration-analysis.md §2
         $this->applyFix('add_foreign_key:hitl_approvals:hitl_approvals_execution_id_foreign', 'hitl_approvals_execution_id_foreign',
             fn () => $this->hasForeignKey('hitl_approvals', ['execution_id'], 'agent_executions', ['id']),
-            fn () => $this->foreignKeyNamed('hitl_approvals', 'hitl_approvals_execution_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('hitl_approvals', $this->sqliteForeignKeyClause('hitl_approvals_execution_id_foreign', ['execution_id'], 'agent_executions', ['id'], 'cascade', 'no action'))
-                : Schema::table('hitl_approvals', function (Blueprint $table) {
-                    $table->foreign(['execution_id'], 'hitl_approvals_execution_id_foreign')
-                    ->references(['id'])->on('agent_executions')
-                    ->onDelete('cascade')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('hitl_approvals', 'hitl_approvals_execution_id_foreign'),
+            fn () => $this->addForeignKey('hitl_approvals', 'hitl_approvals_execution_id_foreign', ['execution_id'], 'agent_executions', ['id'], 'cascade', 'no action'));
 
         // add foreign key branches_branch_manager_id_foreign on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION
         // issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('add_foreign_key:branches:branches_branch_manager_id_foreign', 'branches_branch_manager_id_foreign',
             fn () => $this->hasForeignKey('branches', ['branch_manager_id'], 'users', ['id']),
-            fn () => $this->foreignKeyNamed('branches', 'branches_branch_manager_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('branches', $this->sqliteForeignKeyClause('branches_branch_manager_id_foreign', ['branch_manager_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('branches', function (Blueprint $table) {
-                    $table->foreign(['branch_manager_id'], 'branches_branch_manager_id_foreign')
-                    ->references(['id'])->on('users')
-                    ->onDelete('set null')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('branches', 'branches_branch_manager_id_foreign'),
+            fn () => $this->addForeignKey('branches', 'branches_branch_manager_id_foreign', ['branch_manager_id'], 'users', ['id'], 'set null', 'no action'));
 
         // add foreign key departments_department_head_id_foreign on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION
         // issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('add_foreign_key:departments:departments_department_head_id_foreign', 'departments_department_head_id_foreign',
             fn () => $this->hasForeignKey('departments', ['department_head_id'], 'users', ['id']),
-            fn () => $this->foreignKeyNamed('departments', 'departments_department_head_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('departments', $this->sqliteForeignKeyClause('departments_department_head_id_foreign', ['department_head_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('departments', function (Blueprint $table) {
-                    $table->foreign(['department_head_id'], 'departments_department_head_id_foreign')
-                    ->references(['id'])->on('users')
-                    ->onDelete('set null')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('departments', 'departments_department_head_id_foreign'),
+            fn () => $this->addForeignKey('departments', 'departments_department_head_id_foreign', ['department_head_id'], 'users', ['id'], 'set null', 'no action'));
 
         // add foreign key projects_project_manager_id_foreign on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION
         // issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('add_foreign_key:projects:projects_project_manager_id_foreign', 'projects_project_manager_id_foreign',
             fn () => $this->hasForeignKey('projects', ['project_manager_id'], 'users', ['id']),
-            fn () => $this->foreignKeyNamed('projects', 'projects_project_manager_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('projects', $this->sqliteForeignKeyClause('projects_project_manager_id_foreign', ['project_manager_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('projects', function (Blueprint $table) {
-                    $table->foreign(['project_manager_id'], 'projects_project_manager_id_foreign')
-                    ->references(['id'])->on('users')
-                    ->onDelete('set null')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('projects', 'projects_project_manager_id_foreign'),
+            fn () => $this->addForeignKey('projects', 'projects_project_manager_id_foreign', ['project_manager_id'], 'users', ['id'], 'set null', 'no action'));
 
         // add foreign key teams_team_lead_id_foreign on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION
         // issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->applyFix('add_foreign_key:teams:teams_team_lead_id_foreign', 'teams_team_lead_id_foreign',
             fn () => $this->hasForeignKey('teams', ['team_lead_id'], 'users', ['id']),
-            fn () => $this->foreignKeyNamed('teams', 'teams_team_lead_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('teams', $this->sqliteForeignKeyClause('teams_team_lead_id_foreign', ['team_lead_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('teams', function (Blueprint $table) {
-                    $table->foreign(['team_lead_id'], 'teams_team_lead_id_foreign')
-                    ->references(['id'])->on('users')
-                    ->onDelete('set null')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('teams', 'teams_team_lead_id_foreign'),
+            fn () => $this->addForeignKey('teams', 'teams_team_lead_id_foreign', ['team_lead_id'], 'users', ['id'], 'set null', 'no action'));
     }
 
-    public function down(): void
+    private function undo(): void
     {
         $this->ensureLedger();
 
@@ -339,235 +296,175 @@ return new class extends Migration
         // found by: database-migration-analysis.md §4
         $this->revertFix('add_foreign_key:teams:teams_team_lead_id_foreign',
             fn () => $this->foreignKeyNamed('teams', 'teams_team_lead_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('teams', $this->sqliteForeignKeyClause('teams_team_lead_id_foreign', ['team_lead_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('teams', function (Blueprint $table) {
-                    $table->dropForeign('teams_team_lead_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('teams', 'teams_team_lead_id_foreign', $this->sqliteForeignKeyClause('teams_team_lead_id_foreign', ['team_lead_id'], 'users', ['id'], 'set null', 'no action')));
 
         // undo: add foreign key projects_project_manager_id_foreign on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up() did it)
         // issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('add_foreign_key:projects:projects_project_manager_id_foreign',
             fn () => $this->foreignKeyNamed('projects', 'projects_project_manager_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('projects', $this->sqliteForeignKeyClause('projects_project_manager_id_foreign', ['project_manager_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('projects', function (Blueprint $table) {
-                    $table->dropForeign('projects_project_manager_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('projects', 'projects_project_manager_id_foreign', $this->sqliteForeignKeyClause('projects_project_manager_id_foreign', ['project_manager_id'], 'users', ['id'], 'set null', 'no action')));
 
         // undo: add foreign key departments_department_head_id_foreign on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if up() did it)
         // issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('add_foreign_key:departments:departments_department_head_id_foreign',
             fn () => $this->foreignKeyNamed('departments', 'departments_department_head_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('departments', $this->sqliteForeignKeyClause('departments_department_head_id_foreign', ['department_head_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('departments', function (Blueprint $table) {
-                    $table->dropForeign('departments_department_head_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('departments', 'departments_department_head_id_foreign', $this->sqliteForeignKeyClause('departments_department_head_id_foreign', ['department_head_id'], 'users', ['id'], 'set null', 'no action')));
 
         // undo: add foreign key branches_branch_manager_id_foreign on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up() did it)
         // issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('add_foreign_key:branches:branches_branch_manager_id_foreign',
             fn () => $this->foreignKeyNamed('branches', 'branches_branch_manager_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('branches', $this->sqliteForeignKeyClause('branches_branch_manager_id_foreign', ['branch_manager_id'], 'users', ['id'], 'set null', 'no action'))
-                : Schema::table('branches', function (Blueprint $table) {
-                    $table->dropForeign('branches_branch_manager_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('branches', 'branches_branch_manager_id_foreign', $this->sqliteForeignKeyClause('branches_branch_manager_id_foreign', ['branch_manager_id'], 'users', ['id'], 'set null', 'no action')));
 
         // undo: add foreign key hitl_approvals_execution_id_foreign on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if up() did it)
         // issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
         // found by: database-migration-analysis.md §2
         $this->revertFix('add_foreign_key:hitl_approvals:hitl_approvals_execution_id_foreign',
             fn () => $this->foreignKeyNamed('hitl_approvals', 'hitl_approvals_execution_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('hitl_approvals', $this->sqliteForeignKeyClause('hitl_approvals_execution_id_foreign', ['execution_id'], 'agent_executions', ['id'], 'cascade', 'no action'))
-                : Schema::table('hitl_approvals', function (Blueprint $table) {
-                    $table->dropForeign('hitl_approvals_execution_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('hitl_approvals', 'hitl_approvals_execution_id_foreign', $this->sqliteForeignKeyClause('hitl_approvals_execution_id_foreign', ['execution_id'], 'agent_executions', ['id'], 'cascade', 'no action')));
 
         // undo: create index hitl_approvals_tenant_id_status_assigned_to_user_id_index on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if up() did it)
         // issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
         // found by: database-migration-analysis.md §6
         $this->revertFix('create_index:hitl_approvals:hitl_approvals_tenant_id_status_assigned_to_user_id_index',
             fn () => $this->indexNamed('hitl_approvals', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index'),
-            fn () => Schema::table('hitl_approvals', function (Blueprint $table) {
-                $table->dropIndex('hitl_approvals_tenant_id_status_assigned_to_user_id_index');
-            }));
+            fn () => $this->dropIndex('hitl_approvals', 'hitl_approvals_tenant_id_status_assigned_to_user_id_index', false));
 
         // undo: create index agent_executions_tenant_id_agent_id_status_index on agent_executions (tenant_id, agent_id, status) (only if up() did it)
         // issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
         // found by: database-migration-analysis.md §6
         $this->revertFix('create_index:agent_executions:agent_executions_tenant_id_agent_id_status_index',
             fn () => $this->indexNamed('agent_executions', 'agent_executions_tenant_id_agent_id_status_index'),
-            fn () => Schema::table('agent_executions', function (Blueprint $table) {
-                $table->dropIndex('agent_executions_tenant_id_agent_id_status_index');
-            }));
+            fn () => $this->dropIndex('agent_executions', 'agent_executions_tenant_id_agent_id_status_index', false));
 
         // undo: create index api_keys_user_id_index on api_keys (user_id) (only if up() did it)
         // issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:api_keys:api_keys_user_id_index',
             fn () => $this->indexNamed('api_keys', 'api_keys_user_id_index'),
-            fn () => Schema::table('api_keys', function (Blueprint $table) {
-                $table->dropIndex('api_keys_user_id_index');
-            }));
+            fn () => $this->dropIndex('api_keys', 'api_keys_user_id_index', false));
 
         // undo: create index api_keys_tenant_id_index on api_keys (tenant_id) (only if up() did it)
         // issue #20 [seed-5l]: api_keys.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:api_keys:api_keys_tenant_id_index',
             fn () => $this->indexNamed('api_keys', 'api_keys_tenant_id_index'),
-            fn () => Schema::table('api_keys', function (Blueprint $table) {
-                $table->dropIndex('api_keys_tenant_id_index');
-            }));
+            fn () => $this->dropIndex('api_keys', 'api_keys_tenant_id_index', false));
 
         // undo: create index webhooks_user_id_index on webhooks (user_id) (only if up() did it)
         // issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:webhooks:webhooks_user_id_index',
             fn () => $this->indexNamed('webhooks', 'webhooks_user_id_index'),
-            fn () => Schema::table('webhooks', function (Blueprint $table) {
-                $table->dropIndex('webhooks_user_id_index');
-            }));
+            fn () => $this->dropIndex('webhooks', 'webhooks_user_id_index', false));
 
         // undo: create index webhooks_tenant_id_index on webhooks (tenant_id) (only if up() did it)
         // issue #18 [seed-5j]: webhooks.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:webhooks:webhooks_tenant_id_index',
             fn () => $this->indexNamed('webhooks', 'webhooks_tenant_id_index'),
-            fn () => Schema::table('webhooks', function (Blueprint $table) {
-                $table->dropIndex('webhooks_tenant_id_index');
-            }));
+            fn () => $this->dropIndex('webhooks', 'webhooks_tenant_id_index', false));
 
         // undo: create index workflow_executions_tenant_id_index on workflow_executions (tenant_id) (only if up() did it)
         // issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflow_executions:workflow_executions_tenant_id_index',
             fn () => $this->indexNamed('workflow_executions', 'workflow_executions_tenant_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->dropIndex('workflow_executions_tenant_id_index');
-            }));
+            fn () => $this->dropIndex('workflow_executions', 'workflow_executions_tenant_id_index', false));
 
         // undo: create index workflow_executions_triggered_by_user_id_index on workflow_executions (triggered_by_user_id) (only if up() did it)
         // issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflow_executions:workflow_executions_triggered_by_user_id_index',
             fn () => $this->indexNamed('workflow_executions', 'workflow_executions_triggered_by_user_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->dropIndex('workflow_executions_triggered_by_user_id_index');
-            }));
+            fn () => $this->dropIndex('workflow_executions', 'workflow_executions_triggered_by_user_id_index', false));
 
         // undo: create index workflow_executions_workflow_id_index on workflow_executions (workflow_id) (only if up() did it)
         // issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflow_executions:workflow_executions_workflow_id_index',
             fn () => $this->indexNamed('workflow_executions', 'workflow_executions_workflow_id_index'),
-            fn () => Schema::table('workflow_executions', function (Blueprint $table) {
-                $table->dropIndex('workflow_executions_workflow_id_index');
-            }));
+            fn () => $this->dropIndex('workflow_executions', 'workflow_executions_workflow_id_index', false));
 
         // undo: create index workflows_project_id_index on workflows (project_id) (only if up() did it)
         // issue #14 [seed-5f]: workflows.project_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflows:workflows_project_id_index',
             fn () => $this->indexNamed('workflows', 'workflows_project_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->dropIndex('workflows_project_id_index');
-            }));
+            fn () => $this->dropIndex('workflows', 'workflows_project_id_index', false));
 
         // undo: create index workflows_department_id_index on workflows (department_id) (only if up() did it)
         // issue #13 [seed-5e]: workflows.department_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflows:workflows_department_id_index',
             fn () => $this->indexNamed('workflows', 'workflows_department_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->dropIndex('workflows_department_id_index');
-            }));
+            fn () => $this->dropIndex('workflows', 'workflows_department_id_index', false));
 
         // undo: create index workflows_organization_id_index on workflows (organization_id) (only if up() did it)
         // issue #12 [seed-5d]: workflows.organization_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflows:workflows_organization_id_index',
             fn () => $this->indexNamed('workflows', 'workflows_organization_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->dropIndex('workflows_organization_id_index');
-            }));
+            fn () => $this->dropIndex('workflows', 'workflows_organization_id_index', false));
 
         // undo: create index workflows_created_by_user_id_index on workflows (created_by_user_id) (only if up() did it)
         // issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:workflows:workflows_created_by_user_id_index',
             fn () => $this->indexNamed('workflows', 'workflows_created_by_user_id_index'),
-            fn () => Schema::table('workflows', function (Blueprint $table) {
-                $table->dropIndex('workflows_created_by_user_id_index');
-            }));
+            fn () => $this->dropIndex('workflows', 'workflows_created_by_user_id_index', false));
 
         // undo: create index agents_marketplace_listing_id_index on agents (marketplace_listing_id) (only if up() did it)
         // issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:agents:agents_marketplace_listing_id_index',
             fn () => $this->indexNamed('agents', 'agents_marketplace_listing_id_index'),
-            fn () => Schema::table('agents', function (Blueprint $table) {
-                $table->dropIndex('agents_marketplace_listing_id_index');
-            }));
+            fn () => $this->dropIndex('agents', 'agents_marketplace_listing_id_index', false));
 
         // undo: create index agents_created_by_user_id_index on agents (created_by_user_id) (only if up() did it)
         // issue #9 [seed-5a]: agents.created_by_user_id is not indexed
         // found by: database-migration-analysis.md §5
         $this->revertFix('create_index:agents:agents_created_by_user_id_index',
             fn () => $this->indexNamed('agents', 'agents_created_by_user_id_index'),
-            fn () => Schema::table('agents', function (Blueprint $table) {
-                $table->dropIndex('agents_created_by_user_id_index');
-            }));
+            fn () => $this->dropIndex('agents', 'agents_created_by_user_id_index', false));
 
         // undo: create index teams_team_lead_id_index on teams (team_lead_id) (supports a foreign key) (only if up() did it)
         // issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('create_index:teams:teams_team_lead_id_index',
             fn () => $this->indexNamed('teams', 'teams_team_lead_id_index'),
-            fn () => Schema::table('teams', function (Blueprint $table) {
-                $table->dropIndex('teams_team_lead_id_index');
-            }));
+            fn () => $this->dropIndex('teams', 'teams_team_lead_id_index', false));
 
         // undo: create index projects_project_manager_id_index on projects (project_manager_id) (supports a foreign key) (only if up() did it)
         // issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('create_index:projects:projects_project_manager_id_index',
             fn () => $this->indexNamed('projects', 'projects_project_manager_id_index'),
-            fn () => Schema::table('projects', function (Blueprint $table) {
-                $table->dropIndex('projects_project_manager_id_index');
-            }));
+            fn () => $this->dropIndex('projects', 'projects_project_manager_id_index', false));
 
         // undo: create index departments_department_head_id_index on departments (department_head_id) (supports a foreign key) (only if up() did it)
         // issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('create_index:departments:departments_department_head_id_index',
             fn () => $this->indexNamed('departments', 'departments_department_head_id_index'),
-            fn () => Schema::table('departments', function (Blueprint $table) {
-                $table->dropIndex('departments_department_head_id_index');
-            }));
+            fn () => $this->dropIndex('departments', 'departments_department_head_id_index', false));
 
         // undo: create index branches_branch_manager_id_index on branches (branch_manager_id) (supports a foreign key) (only if up() did it)
         // issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
         // found by: database-migration-analysis.md §4
         $this->revertFix('create_index:branches:branches_branch_manager_id_index',
             fn () => $this->indexNamed('branches', 'branches_branch_manager_id_index'),
-            fn () => Schema::table('branches', function (Blueprint $table) {
-                $table->dropIndex('branches_branch_manager_id_index');
-            }));
+            fn () => $this->dropIndex('branches', 'branches_branch_manager_id_index', false));
 
         // undo: create index hitl_approvals_execution_id_index on hitl_approvals (execution_id) (supports a foreign key) (only if up() did it)
         // issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
         // found by: database-migration-analysis.md §2
         $this->revertFix('create_index:hitl_approvals:hitl_approvals_execution_id_index',
             fn () => $this->indexNamed('hitl_approvals', 'hitl_approvals_execution_id_index'),
-            fn () => Schema::table('hitl_approvals', function (Blueprint $table) {
-                $table->dropIndex('hitl_approvals_execution_id_index');
-            }));
+            fn () => $this->dropIndex('hitl_approvals', 'hitl_approvals_execution_id_index', false));
 
         // undo: add column team_members.updated_at timestamp NULL (only if up() did it)
         // issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
@@ -703,6 +600,232 @@ return new class extends Migration
         }
         $this->db()->table('fixgen_ledger')
             ->where('migration', self::MIGRATION)->where('step', $step)->delete();
+    }
+
+    /** Online mode applies where it means something: PostgreSQL and MySQL/MariaDB. */
+    private function online(): bool
+    {
+        return self::ONLINE && in_array($this->driver(), ['pgsql', 'mysql'], true);
+    }
+
+    /** Online: fail fast on a lock wait instead of queueing writers; the session's own limits come back after. */
+    private function withLimits(callable $body): void
+    {
+        if (! $this->online()) {
+            $body();
+
+            return;
+        }
+        $db = $this->db();
+        if ($this->driver() === 'pgsql') {
+            $saved = $db->selectOne("select current_setting('lock_timeout') as l, current_setting('statement_timeout') as s");
+            $db->statement("set lock_timeout = '".self::LOCK_TIMEOUT_MS."ms'");
+            $db->statement("set statement_timeout = '".self::STATEMENT_TIMEOUT_MS."ms'");
+            try {
+                $body();
+            } finally {
+                $db->select('select set_config(?, ?, false), set_config(?, ?, false)', ['lock_timeout', $saved->l, 'statement_timeout', $saved->s]);
+            }
+
+            return;
+        }
+        $saved = $db->selectOne('select @@session.lock_wait_timeout as l, @@session.innodb_lock_wait_timeout as i');
+        $seconds = max(1, (int) ceil(self::LOCK_TIMEOUT_MS / 1000));
+        $db->statement('set session lock_wait_timeout = '.$seconds);
+        $db->statement('set session innodb_lock_wait_timeout = '.$seconds);
+        try {
+            $body();
+        } finally {
+            $db->statement('set session lock_wait_timeout = '.(int) $saved->l);
+            $db->statement('set session innodb_lock_wait_timeout = '.(int) $saved->i);
+        }
+    }
+
+    /** Online PostgreSQL: no statement_timeout for long statements that let writes through. */
+    private function unlimited(callable $body)
+    {
+        if (! ($this->online() && $this->driver() === 'pgsql')) {
+            return $body();
+        }
+        $this->db()->statement('set statement_timeout = 0');
+        try {
+            return $body();
+        } finally {
+            $this->db()->statement("set statement_timeout = '".self::STATEMENT_TIMEOUT_MS."ms'");
+        }
+    }
+
+    /** MySQL online clause: InnoDB refuses rather than lock writes. */
+    private function inPlace(): string
+    {
+        return $this->online() && $this->driver() === 'mysql' ? ', algorithm=inplace, lock=none' : '';
+    }
+
+    /** PostgreSQL: an index of that name an interrupted concurrent build (or drop) left unusable. */
+    private function indexInvalid(string $table, string $name): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+
+        return (bool) $this->db()->selectOne(
+            "select exists (select 1 from pg_index i where i.indrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and i.indexrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and not (i.indisvalid and i.indisready)) as e",
+            [$this->prefixed($table), $name])->e;
+    }
+
+    /** The index is there under its name and usable. */
+    private function indexReady(string $table, string $name): bool
+    {
+        return $this->indexNamed($table, $name) && ! $this->indexInvalid($table, $name);
+    }
+
+    private function createIndex(string $table, string $name, array $columns, bool $unique): void
+    {
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        $kind = $unique ? 'unique index' : 'index';
+        if ($this->online() && $this->driver() === 'pgsql') {
+            $this->unlimited(function () use ($db, $grammar, $table, $name, $columns, $kind): void {
+                if ($this->indexInvalid($table, $name)) {
+                    $db->statement('drop index concurrently if exists '.$grammar->wrap($name));
+                }
+                $db->statement("create $kind concurrently if not exists ".$grammar->wrap($name).' on '
+                    .$grammar->wrapTable($table).' ('.$grammar->columnize($columns).')');
+            });
+
+            return;
+        }
+        if ($this->online()) {
+            $db->statement('alter table '.$grammar->wrapTable($table)." add $kind ".$grammar->wrap($name)
+                .' ('.$grammar->columnize($columns).')'.$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name, $columns, $unique) {
+            $unique ? $blueprint->unique($columns, $name) : $blueprint->index($columns, $name);
+        });
+    }
+
+    private function dropIndex(string $table, string $name, bool $unique): void
+    {
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        if ($this->online() && $this->driver() === 'pgsql') {
+            $this->unlimited(function () use ($db, $grammar, $name): void {
+                $db->statement('drop index concurrently if exists '.$grammar->wrap($name));
+            });
+
+            return;
+        }
+        if ($this->online()) {
+            $db->statement('alter table '.$grammar->wrapTable($table).' drop index '.$grammar->wrap($name).$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name, $unique) {
+            $unique ? $blueprint->dropUnique($name) : $blueprint->dropIndex($name);
+        });
+    }
+
+    /** PostgreSQL online: the constraint exists but was never validated (added NOT VALID). */
+    private function foreignKeyNotValid(string $table, string $name): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+
+        return (bool) $this->db()->selectOne(
+            "select exists (select 1 from pg_constraint k where k.conrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and k.conname = ? and not k.convalidated) as e",
+            [$this->prefixed($table), $name])->e;
+    }
+
+    private function foreignKeyReady(string $table, string $name): bool
+    {
+        return $this->foreignKeyNamed($table, $name) && ! ($this->online() && $this->foreignKeyNotValid($table, $name));
+    }
+
+    private function addForeignKey(string $table, string $name, array $columns, string $refTable, array $refColumns,
+        string $onDelete, string $onUpdate): void
+    {
+        if ($this->driver() === 'sqlite') {
+            $this->addSqliteForeignKey($table, $this->sqliteForeignKeyClause($name, $columns, $refTable, $refColumns, $onDelete, $onUpdate));
+
+            return;
+        }
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        if (! $this->online()) {
+            Schema::table($table, function (Blueprint $blueprint) use ($name, $columns, $refTable, $refColumns, $onDelete, $onUpdate) {
+                $blueprint->foreign($columns, $name)->references($refColumns)->on($refTable)->onDelete($onDelete)->onUpdate($onUpdate);
+            });
+
+            return;
+        }
+        $add = 'alter table '.$grammar->wrapTable($table).' add constraint '.$grammar->wrap($name)
+            .' foreign key ('.$grammar->columnize($columns).') references '.$grammar->wrapTable($refTable)
+            .' ('.$grammar->columnize($refColumns).') on delete '.$onDelete.' on update '.$onUpdate;
+        if ($this->driver() === 'pgsql') {
+            if (! $this->foreignKeyNamed($table, $name)) {
+                $db->statement($add.' not valid'); // a brief lock, no scan
+            }
+            $this->unlimited(function () use ($db, $grammar, $table, $name): void {
+                // scans the table under a lock that lets writes through
+                $db->statement('alter table '.$grammar->wrapTable($table).' validate constraint '.$grammar->wrap($name));
+            });
+
+            return;
+        }
+        // InnoDB adds a foreign key in place only with foreign_key_checks off, which skips the existing rows:
+        // the preflight checked them, and the same check runs again after, for rows written in between
+        $db->statement('set session foreign_key_checks = 0');
+        try {
+            $db->statement($add.$this->inPlace());
+        } finally {
+            $db->statement('set session foreign_key_checks = 1');
+        }
+        $orphans = $this->orphans($table, $columns, $refTable, $refColumns);
+        $count = $orphans->count();
+        if ($count > 0) {
+            throw new RuntimeException("fixgen: $count orphan row(s) in $table (".implode(', ', $columns).") have no matching row in $refTable ("
+                .implode(', ', $refColumns)."); they were written while foreign key $name was being added; fix or delete them and run the "
+                .'migration again (or roll it back to remove the foreign key); list them with: '.$orphans->toSql());
+        }
+    }
+
+    private function dropForeignKey(string $table, string $name, string $sqliteClause): void
+    {
+        if ($this->driver() === 'sqlite') {
+            $this->dropSqliteForeignKey($table, $sqliteClause);
+
+            return;
+        }
+        if ($this->online()) {
+            $grammar = $this->db()->getSchemaGrammar();
+            $drop = $this->driver() === 'pgsql' ? ' drop constraint if exists ' : ' drop foreign key ';
+            $this->db()->statement('alter table '.$grammar->wrapTable($table).$drop.$grammar->wrap($name).$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name) {
+            $blueprint->dropForeign($name);
+        });
+    }
+
+    /** Rows of $table whose (non-null) $columns match no row of $refTable. */
+    private function orphans(string $table, array $columns, string $refTable, array $refColumns): \Illuminate\Database\Query\Builder
+    {
+        $orphans = $this->db()->table($table.' as c');
+        foreach ($columns as $column) {
+            $orphans->whereNotNull('c.'.$column);
+        }
+        $orphans->whereNotExists(function ($query) use ($refTable, $refColumns, $columns) {
+            $query->selectRaw('1')->from($refTable.' as p');
+            foreach ($refColumns as $i => $refColumn) {
+                $query->whereColumn('p.'.$refColumn, 'c.'.$columns[$i]);
+            }
+        });
+
+        return $orphans;
     }
 
     private function recorded(string $step): bool
@@ -1016,14 +1139,17 @@ SQL, [$t]);
 
     private function requireIndexName(array &$problems, string $table, string $name, array $columns, bool $unique): void
     {
-        if (Schema::hasTable($table) && $this->indexNameTaken($table, $name) && ! $this->hasIndex($table, $columns, $unique, false, $name)) {
+        // an unusable index of that very name is what an interrupted online run leaves: rebuilt, not a clash
+        if (Schema::hasTable($table) && $this->indexNameTaken($table, $name) && ! $this->hasIndex($table, $columns, $unique, false, $name)
+            && ! $this->indexInvalid($table, $name)) {
             $problems[] = "cannot create index $name on $table: another object already has that name";
         }
     }
 
     private function requireIndexDefinition(array &$problems, string $table, string $name, array $columns, bool $unique): void
     {
-        if (Schema::hasTable($table) && $this->indexNamed($table, $name) && ! $this->hasIndex($table, $columns, $unique, true, $name)) {
+        if (Schema::hasTable($table) && $this->indexNamed($table, $name) && ! $this->hasIndex($table, $columns, $unique, true, $name)
+            && ! $this->indexInvalid($table, $name)) {
             $problems[] = "index $name on $table does not have the definition the spec gives (".implode(', ', $columns)
                 .($unique ? ', unique' : '')."): its rollback could not recreate it exactly";
         }
@@ -1061,17 +1187,10 @@ SQL, [$t]);
                 }
             }
         }
-        $orphans = $this->db()->table($table.' as c');
-        foreach ($current as $column) {
-            $orphans->whereNotNull('c.'.$column);
-        }
-        $orphans->whereNotExists(function ($query) use ($refTable, $refColumns, $current) {
-            $query->selectRaw('1')->from($refTable.' as p');
-            foreach ($refColumns as $i => $refColumn) {
-                $query->whereColumn('p.'.$refColumn, 'c.'.$current[$i]);
-            }
+        $orphans = $this->orphans($table, $current, $refTable, $refColumns);
+        $count = $this->unlimited(function () use ($orphans) {
+            return $orphans->count(); // reads the whole table, without blocking writers
         });
-        $count = $orphans->count();
         if ($count > 0) {
             $problems[] = "$count orphan row(s) in $table (".implode(', ', $current).") have no matching row in $refTable ("
                 .implode(', ', $refColumns).'); list them with: '.$orphans->toSql();
@@ -1088,7 +1207,8 @@ SQL, [$t]);
     private function renameColumn(string $table, string $from, string $to): void
     {
         $grammar = $this->db()->getSchemaGrammar();
-        $this->db()->statement('alter table '.$grammar->wrapTable($table).' rename column '.$grammar->wrap($from).' to '.$grammar->wrap($to));
+        $this->db()->statement('alter table '.$grammar->wrapTable($table).' rename column '.$grammar->wrap($from).' to '.$grammar->wrap($to)
+            .$this->inPlace());
     }
 
     /** dropColumn needs doctrine/dbal on SQLite before Laravel 9; SQLite 3.35+ drops natively. */
@@ -1097,6 +1217,12 @@ SQL, [$t]);
         if ($this->driver() === 'sqlite') {
             $grammar = $this->db()->getSchemaGrammar();
             $this->db()->statement('alter table '.$grammar->wrapTable($table).' drop column '.$grammar->wrap($column));
+
+            return;
+        }
+        if ($this->online() && $this->driver() === 'mysql') {
+            $grammar = $this->db()->getSchemaGrammar();
+            $this->db()->statement('alter table '.$grammar->wrapTable($table).' drop column '.$grammar->wrap($column).$this->inPlace());
 
             return;
         }

@@ -12,13 +12,40 @@ use Illuminate\Support\Facades\Schema;
  * by hand: every change is guarded by a catalog check. up() records each change it
  * makes in the table fixgen_ledger; down() undoes only those, so objects that existed
  * before up() ran are left alone. Needs no doctrine/dbal (Laravel 8.37 to 12).
+ *
+ * Online mode: on PostgreSQL indexes are built CONCURRENTLY and foreign keys added NOT VALID,
+ * then validated; on MySQL/MariaDB changes run with ALGORITHM=INPLACE, LOCK=NONE. There is
+ * no surrounding transaction (CONCURRENTLY cannot run in one): every step is safe to repeat
+ * after an interruption. Lock waits give up after 5s.
  */
 return new class extends Migration
 {
     /** The ledger key of this migration's changes. */
     private const MIGRATION = '2025_11_19_120000_reserved_words_and_types';
 
+    /** Build indexes and add foreign keys without blocking writes (PostgreSQL, MySQL/MariaDB). */
+    private const ONLINE = true;
+    private const LOCK_TIMEOUT_MS = 5000;
+    private const STATEMENT_TIMEOUT_MS = 30000;
+
+    /** CREATE INDEX CONCURRENTLY cannot run inside a transaction; each step is guarded instead. */
+    public $withinTransaction = false;
+
     public function up(): void
+    {
+        $this->withLimits(function (): void {
+            $this->fix();
+        });
+    }
+
+    public function down(): void
+    {
+        $this->withLimits(function (): void {
+            $this->undo();
+        });
+    }
+
+    private function fix(): void
     {
         $this->preflight();
         $this->ensureLedger();
@@ -338,88 +365,60 @@ return new class extends Migration
         // issue #3
         $this->applyFix('create_index:group:group_desc_index', 'group_desc_index',
             fn () => $this->hasIndex('group', ['desc'], false),
-            fn () => $this->indexNamed('group', 'group_desc_index'),
-            fn () => Schema::table('group', function (Blueprint $table) {
-                $table->index(['desc'], 'group_desc_index');
-            }));
+            fn () => $this->indexReady('group', 'group_desc_index'),
+            fn () => $this->createIndex('group', 'group_desc_index', ['desc'], false));
 
         // create index order_user_id_group_id_index on order (user_id, group_id)
         // issue #4
         $this->applyFix('create_index:order:order_user_id_group_id_index', 'order_user_id_group_id_index',
             fn () => $this->hasIndex('order', ['user_id', 'group_id'], false),
-            fn () => $this->indexNamed('order', 'order_user_id_group_id_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->index(['user_id', 'group_id'], 'order_user_id_group_id_index');
-            }));
+            fn () => $this->indexReady('order', 'order_user_id_group_id_index'),
+            fn () => $this->createIndex('order', 'order_user_id_group_id_index', ['user_id', 'group_id'], false));
 
         // create index order_select_index on order (select)
         // issue #5
         $this->applyFix('create_index:order:order_select_index', 'order_select_index',
             fn () => $this->hasIndex('order', ['select'], false),
-            fn () => $this->indexNamed('order', 'order_select_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->index(['select'], 'order_select_index');
-            }));
+            fn () => $this->indexReady('order', 'order_select_index'),
+            fn () => $this->createIndex('order', 'order_select_index', ['select'], false));
 
         // create index order_group_id_index on order (group_id) (supports a foreign key)
         // issue #7
         $this->applyFix('create_index:order:order_group_id_index', 'order_group_id_index',
             fn () => $this->hasIndex('order', ['group_id'], false),
-            fn () => $this->indexNamed('order', 'order_group_id_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->index(['group_id'], 'order_group_id_index');
-            }));
+            fn () => $this->indexReady('order', 'order_group_id_index'),
+            fn () => $this->createIndex('order', 'order_group_id_index', ['group_id'], false));
 
         // create index group_owner_id_index on group (owner_id) (supports a foreign key)
         // issue #8
         $this->applyFix('create_index:group:group_owner_id_index', 'group_owner_id_index',
             fn () => $this->hasIndex('group', ['owner_id'], false),
-            fn () => $this->indexNamed('group', 'group_owner_id_index'),
-            fn () => Schema::table('group', function (Blueprint $table) {
-                $table->index(['owner_id'], 'group_owner_id_index');
-            }));
+            fn () => $this->indexReady('group', 'group_owner_id_index'),
+            fn () => $this->createIndex('group', 'group_owner_id_index', ['owner_id'], false));
 
         // add foreign key order_user_id_foreign on order (user_id) -> user (id) on delete CASCADE on update NO ACTION
         // issue #6
         $this->applyFix('add_foreign_key:order:order_user_id_foreign', 'order_user_id_foreign',
             fn () => $this->hasForeignKey('order', ['user_id'], 'user', ['id']),
-            fn () => $this->foreignKeyNamed('order', 'order_user_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('order', $this->sqliteForeignKeyClause('order_user_id_foreign', ['user_id'], 'user', ['id'], 'cascade', 'no action'))
-                : Schema::table('order', function (Blueprint $table) {
-                    $table->foreign(['user_id'], 'order_user_id_foreign')
-                    ->references(['id'])->on('user')
-                    ->onDelete('cascade')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('order', 'order_user_id_foreign'),
+            fn () => $this->addForeignKey('order', 'order_user_id_foreign', ['user_id'], 'user', ['id'], 'cascade', 'no action'));
 
         // add foreign key order_group_id_foreign on order (group_id) -> group (id) on delete SET NULL on update NO ACTION
         // issue #7
         $this->applyFix('add_foreign_key:order:order_group_id_foreign', 'order_group_id_foreign',
             fn () => $this->hasForeignKey('order', ['group_id'], 'group', ['id']),
-            fn () => $this->foreignKeyNamed('order', 'order_group_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('order', $this->sqliteForeignKeyClause('order_group_id_foreign', ['group_id'], 'group', ['id'], 'set null', 'no action'))
-                : Schema::table('order', function (Blueprint $table) {
-                    $table->foreign(['group_id'], 'order_group_id_foreign')
-                    ->references(['id'])->on('group')
-                    ->onDelete('set null')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('order', 'order_group_id_foreign'),
+            fn () => $this->addForeignKey('order', 'order_group_id_foreign', ['group_id'], 'group', ['id'], 'set null', 'no action'));
 
         // add foreign key group_owner_id_foreign on group (owner_id) -> user (id) on delete NO ACTION on update NO ACTION
         // issue #8
         $this->applyFix('add_foreign_key:group:group_owner_id_foreign', 'group_owner_id_foreign',
             fn () => $this->hasForeignKey('group', ['owner_id'], 'user', ['id']),
-            fn () => $this->foreignKeyNamed('group', 'group_owner_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->addSqliteForeignKey('group', $this->sqliteForeignKeyClause('group_owner_id_foreign', ['owner_id'], 'user', ['id'], 'no action', 'no action'))
-                : Schema::table('group', function (Blueprint $table) {
-                    $table->foreign(['owner_id'], 'group_owner_id_foreign')
-                    ->references(['id'])->on('user')
-                    ->onDelete('no action')->onUpdate('no action');
-                }));
+            fn () => $this->foreignKeyReady('group', 'group_owner_id_foreign'),
+            fn () => $this->addForeignKey('group', 'group_owner_id_foreign', ['owner_id'], 'user', ['id'], 'no action', 'no action'));
     }
 
-    public function down(): void
+    private function undo(): void
     {
         $this->ensureLedger();
 
@@ -427,71 +426,49 @@ return new class extends Migration
         // issue #8
         $this->revertFix('add_foreign_key:group:group_owner_id_foreign',
             fn () => $this->foreignKeyNamed('group', 'group_owner_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('group', $this->sqliteForeignKeyClause('group_owner_id_foreign', ['owner_id'], 'user', ['id'], 'no action', 'no action'))
-                : Schema::table('group', function (Blueprint $table) {
-                    $table->dropForeign('group_owner_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('group', 'group_owner_id_foreign', $this->sqliteForeignKeyClause('group_owner_id_foreign', ['owner_id'], 'user', ['id'], 'no action', 'no action')));
 
         // undo: add foreign key order_group_id_foreign on order (group_id) -> group (id) on delete SET NULL on update NO ACTION (only if up() did it)
         // issue #7
         $this->revertFix('add_foreign_key:order:order_group_id_foreign',
             fn () => $this->foreignKeyNamed('order', 'order_group_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('order', $this->sqliteForeignKeyClause('order_group_id_foreign', ['group_id'], 'group', ['id'], 'set null', 'no action'))
-                : Schema::table('order', function (Blueprint $table) {
-                    $table->dropForeign('order_group_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('order', 'order_group_id_foreign', $this->sqliteForeignKeyClause('order_group_id_foreign', ['group_id'], 'group', ['id'], 'set null', 'no action')));
 
         // undo: add foreign key order_user_id_foreign on order (user_id) -> user (id) on delete CASCADE on update NO ACTION (only if up() did it)
         // issue #6
         $this->revertFix('add_foreign_key:order:order_user_id_foreign',
             fn () => $this->foreignKeyNamed('order', 'order_user_id_foreign'),
-            fn () => $this->driver() === 'sqlite'
-                ? $this->dropSqliteForeignKey('order', $this->sqliteForeignKeyClause('order_user_id_foreign', ['user_id'], 'user', ['id'], 'cascade', 'no action'))
-                : Schema::table('order', function (Blueprint $table) {
-                    $table->dropForeign('order_user_id_foreign');
-                }));
+            fn () => $this->dropForeignKey('order', 'order_user_id_foreign', $this->sqliteForeignKeyClause('order_user_id_foreign', ['user_id'], 'user', ['id'], 'cascade', 'no action')));
 
         // undo: create index group_owner_id_index on group (owner_id) (supports a foreign key) (only if up() did it)
         // issue #8
         $this->revertFix('create_index:group:group_owner_id_index',
             fn () => $this->indexNamed('group', 'group_owner_id_index'),
-            fn () => Schema::table('group', function (Blueprint $table) {
-                $table->dropIndex('group_owner_id_index');
-            }));
+            fn () => $this->dropIndex('group', 'group_owner_id_index', false));
 
         // undo: create index order_group_id_index on order (group_id) (supports a foreign key) (only if up() did it)
         // issue #7
         $this->revertFix('create_index:order:order_group_id_index',
             fn () => $this->indexNamed('order', 'order_group_id_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->dropIndex('order_group_id_index');
-            }));
+            fn () => $this->dropIndex('order', 'order_group_id_index', false));
 
         // undo: create index order_select_index on order (select) (only if up() did it)
         // issue #5
         $this->revertFix('create_index:order:order_select_index',
             fn () => $this->indexNamed('order', 'order_select_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->dropIndex('order_select_index');
-            }));
+            fn () => $this->dropIndex('order', 'order_select_index', false));
 
         // undo: create index order_user_id_group_id_index on order (user_id, group_id) (only if up() did it)
         // issue #4
         $this->revertFix('create_index:order:order_user_id_group_id_index',
             fn () => $this->indexNamed('order', 'order_user_id_group_id_index'),
-            fn () => Schema::table('order', function (Blueprint $table) {
-                $table->dropIndex('order_user_id_group_id_index');
-            }));
+            fn () => $this->dropIndex('order', 'order_user_id_group_id_index', false));
 
         // undo: create index group_desc_index on group (desc) (only if up() did it)
         // issue #3
         $this->revertFix('create_index:group:group_desc_index',
             fn () => $this->indexNamed('group', 'group_desc_index'),
-            fn () => Schema::table('group', function (Blueprint $table) {
-                $table->dropIndex('group_desc_index');
-            }));
+            fn () => $this->dropIndex('group', 'group_desc_index', false));
 
         // undo: add column user.c_binary binary NULL (only if up() did it)
         // issue #40
@@ -763,6 +740,232 @@ return new class extends Migration
         }
         $this->db()->table('fixgen_ledger')
             ->where('migration', self::MIGRATION)->where('step', $step)->delete();
+    }
+
+    /** Online mode applies where it means something: PostgreSQL and MySQL/MariaDB. */
+    private function online(): bool
+    {
+        return self::ONLINE && in_array($this->driver(), ['pgsql', 'mysql'], true);
+    }
+
+    /** Online: fail fast on a lock wait instead of queueing writers; the session's own limits come back after. */
+    private function withLimits(callable $body): void
+    {
+        if (! $this->online()) {
+            $body();
+
+            return;
+        }
+        $db = $this->db();
+        if ($this->driver() === 'pgsql') {
+            $saved = $db->selectOne("select current_setting('lock_timeout') as l, current_setting('statement_timeout') as s");
+            $db->statement("set lock_timeout = '".self::LOCK_TIMEOUT_MS."ms'");
+            $db->statement("set statement_timeout = '".self::STATEMENT_TIMEOUT_MS."ms'");
+            try {
+                $body();
+            } finally {
+                $db->select('select set_config(?, ?, false), set_config(?, ?, false)', ['lock_timeout', $saved->l, 'statement_timeout', $saved->s]);
+            }
+
+            return;
+        }
+        $saved = $db->selectOne('select @@session.lock_wait_timeout as l, @@session.innodb_lock_wait_timeout as i');
+        $seconds = max(1, (int) ceil(self::LOCK_TIMEOUT_MS / 1000));
+        $db->statement('set session lock_wait_timeout = '.$seconds);
+        $db->statement('set session innodb_lock_wait_timeout = '.$seconds);
+        try {
+            $body();
+        } finally {
+            $db->statement('set session lock_wait_timeout = '.(int) $saved->l);
+            $db->statement('set session innodb_lock_wait_timeout = '.(int) $saved->i);
+        }
+    }
+
+    /** Online PostgreSQL: no statement_timeout for long statements that let writes through. */
+    private function unlimited(callable $body)
+    {
+        if (! ($this->online() && $this->driver() === 'pgsql')) {
+            return $body();
+        }
+        $this->db()->statement('set statement_timeout = 0');
+        try {
+            return $body();
+        } finally {
+            $this->db()->statement("set statement_timeout = '".self::STATEMENT_TIMEOUT_MS."ms'");
+        }
+    }
+
+    /** MySQL online clause: InnoDB refuses rather than lock writes. */
+    private function inPlace(): string
+    {
+        return $this->online() && $this->driver() === 'mysql' ? ', algorithm=inplace, lock=none' : '';
+    }
+
+    /** PostgreSQL: an index of that name an interrupted concurrent build (or drop) left unusable. */
+    private function indexInvalid(string $table, string $name): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+
+        return (bool) $this->db()->selectOne(
+            "select exists (select 1 from pg_index i where i.indrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and i.indexrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and not (i.indisvalid and i.indisready)) as e",
+            [$this->prefixed($table), $name])->e;
+    }
+
+    /** The index is there under its name and usable. */
+    private function indexReady(string $table, string $name): bool
+    {
+        return $this->indexNamed($table, $name) && ! $this->indexInvalid($table, $name);
+    }
+
+    private function createIndex(string $table, string $name, array $columns, bool $unique): void
+    {
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        $kind = $unique ? 'unique index' : 'index';
+        if ($this->online() && $this->driver() === 'pgsql') {
+            $this->unlimited(function () use ($db, $grammar, $table, $name, $columns, $kind): void {
+                if ($this->indexInvalid($table, $name)) {
+                    $db->statement('drop index concurrently if exists '.$grammar->wrap($name));
+                }
+                $db->statement("create $kind concurrently if not exists ".$grammar->wrap($name).' on '
+                    .$grammar->wrapTable($table).' ('.$grammar->columnize($columns).')');
+            });
+
+            return;
+        }
+        if ($this->online()) {
+            $db->statement('alter table '.$grammar->wrapTable($table)." add $kind ".$grammar->wrap($name)
+                .' ('.$grammar->columnize($columns).')'.$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name, $columns, $unique) {
+            $unique ? $blueprint->unique($columns, $name) : $blueprint->index($columns, $name);
+        });
+    }
+
+    private function dropIndex(string $table, string $name, bool $unique): void
+    {
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        if ($this->online() && $this->driver() === 'pgsql') {
+            $this->unlimited(function () use ($db, $grammar, $name): void {
+                $db->statement('drop index concurrently if exists '.$grammar->wrap($name));
+            });
+
+            return;
+        }
+        if ($this->online()) {
+            $db->statement('alter table '.$grammar->wrapTable($table).' drop index '.$grammar->wrap($name).$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name, $unique) {
+            $unique ? $blueprint->dropUnique($name) : $blueprint->dropIndex($name);
+        });
+    }
+
+    /** PostgreSQL online: the constraint exists but was never validated (added NOT VALID). */
+    private function foreignKeyNotValid(string $table, string $name): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+
+        return (bool) $this->db()->selectOne(
+            "select exists (select 1 from pg_constraint k where k.conrelid = to_regclass(format('%I.%I', current_schema(), ?::text)) and k.conname = ? and not k.convalidated) as e",
+            [$this->prefixed($table), $name])->e;
+    }
+
+    private function foreignKeyReady(string $table, string $name): bool
+    {
+        return $this->foreignKeyNamed($table, $name) && ! ($this->online() && $this->foreignKeyNotValid($table, $name));
+    }
+
+    private function addForeignKey(string $table, string $name, array $columns, string $refTable, array $refColumns,
+        string $onDelete, string $onUpdate): void
+    {
+        if ($this->driver() === 'sqlite') {
+            $this->addSqliteForeignKey($table, $this->sqliteForeignKeyClause($name, $columns, $refTable, $refColumns, $onDelete, $onUpdate));
+
+            return;
+        }
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        if (! $this->online()) {
+            Schema::table($table, function (Blueprint $blueprint) use ($name, $columns, $refTable, $refColumns, $onDelete, $onUpdate) {
+                $blueprint->foreign($columns, $name)->references($refColumns)->on($refTable)->onDelete($onDelete)->onUpdate($onUpdate);
+            });
+
+            return;
+        }
+        $add = 'alter table '.$grammar->wrapTable($table).' add constraint '.$grammar->wrap($name)
+            .' foreign key ('.$grammar->columnize($columns).') references '.$grammar->wrapTable($refTable)
+            .' ('.$grammar->columnize($refColumns).') on delete '.$onDelete.' on update '.$onUpdate;
+        if ($this->driver() === 'pgsql') {
+            if (! $this->foreignKeyNamed($table, $name)) {
+                $db->statement($add.' not valid'); // a brief lock, no scan
+            }
+            $this->unlimited(function () use ($db, $grammar, $table, $name): void {
+                // scans the table under a lock that lets writes through
+                $db->statement('alter table '.$grammar->wrapTable($table).' validate constraint '.$grammar->wrap($name));
+            });
+
+            return;
+        }
+        // InnoDB adds a foreign key in place only with foreign_key_checks off, which skips the existing rows:
+        // the preflight checked them, and the same check runs again after, for rows written in between
+        $db->statement('set session foreign_key_checks = 0');
+        try {
+            $db->statement($add.$this->inPlace());
+        } finally {
+            $db->statement('set session foreign_key_checks = 1');
+        }
+        $orphans = $this->orphans($table, $columns, $refTable, $refColumns);
+        $count = $orphans->count();
+        if ($count > 0) {
+            throw new RuntimeException("fixgen: $count orphan row(s) in $table (".implode(', ', $columns).") have no matching row in $refTable ("
+                .implode(', ', $refColumns)."); they were written while foreign key $name was being added; fix or delete them and run the "
+                .'migration again (or roll it back to remove the foreign key); list them with: '.$orphans->toSql());
+        }
+    }
+
+    private function dropForeignKey(string $table, string $name, string $sqliteClause): void
+    {
+        if ($this->driver() === 'sqlite') {
+            $this->dropSqliteForeignKey($table, $sqliteClause);
+
+            return;
+        }
+        if ($this->online()) {
+            $grammar = $this->db()->getSchemaGrammar();
+            $drop = $this->driver() === 'pgsql' ? ' drop constraint if exists ' : ' drop foreign key ';
+            $this->db()->statement('alter table '.$grammar->wrapTable($table).$drop.$grammar->wrap($name).$this->inPlace());
+
+            return;
+        }
+        Schema::table($table, function (Blueprint $blueprint) use ($name) {
+            $blueprint->dropForeign($name);
+        });
+    }
+
+    /** Rows of $table whose (non-null) $columns match no row of $refTable. */
+    private function orphans(string $table, array $columns, string $refTable, array $refColumns): \Illuminate\Database\Query\Builder
+    {
+        $orphans = $this->db()->table($table.' as c');
+        foreach ($columns as $column) {
+            $orphans->whereNotNull('c.'.$column);
+        }
+        $orphans->whereNotExists(function ($query) use ($refTable, $refColumns, $columns) {
+            $query->selectRaw('1')->from($refTable.' as p');
+            foreach ($refColumns as $i => $refColumn) {
+                $query->whereColumn('p.'.$refColumn, 'c.'.$columns[$i]);
+            }
+        });
+
+        return $orphans;
     }
 
     private function recorded(string $step): bool
@@ -1076,14 +1279,17 @@ SQL, [$t]);
 
     private function requireIndexName(array &$problems, string $table, string $name, array $columns, bool $unique): void
     {
-        if (Schema::hasTable($table) && $this->indexNameTaken($table, $name) && ! $this->hasIndex($table, $columns, $unique, false, $name)) {
+        // an unusable index of that very name is what an interrupted online run leaves: rebuilt, not a clash
+        if (Schema::hasTable($table) && $this->indexNameTaken($table, $name) && ! $this->hasIndex($table, $columns, $unique, false, $name)
+            && ! $this->indexInvalid($table, $name)) {
             $problems[] = "cannot create index $name on $table: another object already has that name";
         }
     }
 
     private function requireIndexDefinition(array &$problems, string $table, string $name, array $columns, bool $unique): void
     {
-        if (Schema::hasTable($table) && $this->indexNamed($table, $name) && ! $this->hasIndex($table, $columns, $unique, true, $name)) {
+        if (Schema::hasTable($table) && $this->indexNamed($table, $name) && ! $this->hasIndex($table, $columns, $unique, true, $name)
+            && ! $this->indexInvalid($table, $name)) {
             $problems[] = "index $name on $table does not have the definition the spec gives (".implode(', ', $columns)
                 .($unique ? ', unique' : '')."): its rollback could not recreate it exactly";
         }
@@ -1121,17 +1327,10 @@ SQL, [$t]);
                 }
             }
         }
-        $orphans = $this->db()->table($table.' as c');
-        foreach ($current as $column) {
-            $orphans->whereNotNull('c.'.$column);
-        }
-        $orphans->whereNotExists(function ($query) use ($refTable, $refColumns, $current) {
-            $query->selectRaw('1')->from($refTable.' as p');
-            foreach ($refColumns as $i => $refColumn) {
-                $query->whereColumn('p.'.$refColumn, 'c.'.$current[$i]);
-            }
+        $orphans = $this->orphans($table, $current, $refTable, $refColumns);
+        $count = $this->unlimited(function () use ($orphans) {
+            return $orphans->count(); // reads the whole table, without blocking writers
         });
-        $count = $orphans->count();
         if ($count > 0) {
             $problems[] = "$count orphan row(s) in $table (".implode(', ', $current).") have no matching row in $refTable ("
                 .implode(', ', $refColumns).'); list them with: '.$orphans->toSql();
@@ -1148,7 +1347,8 @@ SQL, [$t]);
     private function renameColumn(string $table, string $from, string $to): void
     {
         $grammar = $this->db()->getSchemaGrammar();
-        $this->db()->statement('alter table '.$grammar->wrapTable($table).' rename column '.$grammar->wrap($from).' to '.$grammar->wrap($to));
+        $this->db()->statement('alter table '.$grammar->wrapTable($table).' rename column '.$grammar->wrap($from).' to '.$grammar->wrap($to)
+            .$this->inPlace());
     }
 
     /** dropColumn needs doctrine/dbal on SQLite before Laravel 9; SQLite 3.35+ drops natively. */
@@ -1157,6 +1357,12 @@ SQL, [$t]);
         if ($this->driver() === 'sqlite') {
             $grammar = $this->db()->getSchemaGrammar();
             $this->db()->statement('alter table '.$grammar->wrapTable($table).' drop column '.$grammar->wrap($column));
+
+            return;
+        }
+        if ($this->online() && $this->driver() === 'mysql') {
+            $grammar = $this->db()->getSchemaGrammar();
+            $this->db()->statement('alter table '.$grammar->wrapTable($table).' drop column '.$grammar->wrap($column).$this->inPlace());
 
             return;
         }

@@ -1,0 +1,155 @@
+"""Online mode in the Laravel target, through real Laravel 8.83 on PostgreSQL and MariaDB.
+
+The migration runs without a transaction ($withinTransaction = false), so interruptions are
+made real: a concurrent unique build that fails over duplicates, a crash between adding a
+foreign key NOT VALID and validating it (a copy of the migration with a throw at that point),
+a lock held by another session, rows written between the preflight and an in-place MySQL
+foreign key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from dbs import Database
+from laravel_helpers import emit_laravel, php_lint, run_fails, run_laravel
+from roundtrip import ledger_rows, load_seed
+
+from fixgen.render.context import LEDGER
+
+POSTS = [
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)",
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(100) NOT NULL)",
+    "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')",
+    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 1, 'one')",
+]
+UNIQUE_SLUG = {"kind": "missing_index", "table": "posts", "columns": ["slug"], "unique": True}
+POSTS_FK = {"kind": "missing_foreign_key", "table": "posts", "columns": ["user_id"], "references": "users.id"}
+FK_NAME = "posts_user_id_foreign"
+
+
+def spec(*issues: dict) -> dict:
+    return {"version": 1, "name": "online", "issues": list(issues)}
+
+
+def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: bool = False) -> Path:
+    """A copy of the migration (same file name, own folder) with PHP code next to a runtime line."""
+    text = migration.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, anchor
+    text = text.replace(anchor, f"{code}\n        {anchor}" if before else f"{anchor}\n        {code}")
+    target = tmp_path / "patched" / migration.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    php_lint(target)
+    return target
+
+
+def pg_index(db: Database, name: str) -> tuple[bool, bool] | None:
+    rows = db.query("SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = :n", {"n": name})
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def test_online_migration_runs_outside_a_transaction(tmp_path: Path) -> None:
+    text = emit_laravel(spec(UNIQUE_SLUG), tmp_path).read_text(encoding="utf-8")
+    assert "public $withinTransaction = false;" in text
+    assert "private const LOCK_TIMEOUT_MS = 5000;" in text
+
+
+def test_pg_failed_concurrent_unique_build_is_rebuilt(pg_db: Database, tmp_path: Path) -> None:
+    db = pg_db
+    db.execute(POSTS)
+    s0 = db.schema_snapshot()
+    migration = emit_laravel(spec(UNIQUE_SLUG), tmp_path)
+    err = run_fails(db, migration, "up")
+    assert "could not create unique index" in err, err
+    assert pg_index(db, "posts_slug_unique") == (False, True)  # what the interrupted build left
+    db.execute("DELETE FROM posts WHERE id = 3")
+    run_laravel(db, migration, "up")
+    assert pg_index(db, "posts_slug_unique") == (True, True)
+    run_laravel(db, migration, "up")
+    run_laravel(db, migration, "down")
+    assert pg_index(db, "posts_slug_unique") is None
+    s_down = db.schema_snapshot()
+    assert LEDGER not in s_down
+    assert s_down == s0
+
+
+def test_pg_foreign_key_left_not_valid_by_a_crash_is_validated(pg_db: Database, tmp_path: Path) -> None:
+    db = pg_db
+    db.execute([*POSTS, "DELETE FROM posts WHERE id = 3"])
+    s0 = db.schema_snapshot()
+    migration = emit_laravel(spec(POSTS_FK), tmp_path)
+    crashing = patched(migration, tmp_path, "$db->statement($add.' not valid'); // a brief lock, no scan",
+                       "throw new RuntimeException('simulated crash');")
+    assert "simulated crash" in run_fails(db, crashing, "up")
+    validated = f"SELECT convalidated FROM pg_constraint WHERE conname = '{FK_NAME}'"
+    assert db.query(validated) == [(False,)]
+    run_laravel(db, migration, "up")
+    assert db.query(validated) == [(True,)]
+    run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == s0
+
+
+def test_pg_lock_timeout_fails_fast_then_a_rerun_finishes(pg_db: Database, tmp_path: Path) -> None:
+    db = pg_db
+    load_seed(db)
+    s0 = db.schema_snapshot()
+    rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
+    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "300ms")
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # ACCESS SHARE until rollback
+            err = run_fails(db, migration, "up")
+            assert "lock timeout" in err, err
+            holder.rollback()
+    finally:
+        engine.dispose()
+    run_laravel(db, migration, "up")
+    assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
+    run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == s0
+
+
+def test_mysql_orphans_written_before_the_in_place_foreign_key_stop_the_run(mysql_db: Database, tmp_path: Path) -> None:
+    db = mysql_db
+    db.execute([*POSTS, "DELETE FROM posts WHERE id = 3"])
+    s0 = db.schema_snapshot()
+    migration = emit_laravel(spec(POSTS_FK), tmp_path)
+    # a writer's row lands after the preflight, before the ALTER (which skips existing rows)
+    racing = patched(migration, tmp_path, "$db->statement($add.$this->inPlace());",
+                     "$db->statement(\"insert into posts (id, user_id, slug) values (9, 99, 'x')\");", before=True)
+    err = run_fails(db, racing, "up")
+    assert "1 orphan row(s) in posts (user_id) have no matching row in users (id)" in err, err
+    assert f"were written while foreign key {FK_NAME} was being added" in err, err
+    assert [f["name"] for f in db.schema_snapshot()["posts"]["foreign_keys"]] == [FK_NAME]
+    assert len(ledger_rows(db)) == 2  # the foreign key and the index the plan adds to serve it
+    db.execute("DELETE FROM posts WHERE id = 9")
+    run_laravel(db, migration, "up")
+    run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == s0
+
+
+def test_mysql_lock_wait_timeout_fails_fast_then_a_rerun_finishes(mysql_db: Database, tmp_path: Path) -> None:
+    """An open transaction that read the table holds a metadata lock the rename needs: with
+    lock_wait_timeout from --lock-timeout the step gives up instead of queueing writers."""
+    db = mysql_db
+    load_seed(db)
+    s0 = db.schema_snapshot()
+    rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
+    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "1s")
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # metadata lock until rollback
+            err = run_fails(db, migration, "up")
+            assert "Lock wait timeout exceeded" in err, err
+            holder.rollback()
+    finally:
+        engine.dispose()
+    run_laravel(db, migration, "up")
+    assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
+    run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == s0
