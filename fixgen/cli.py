@@ -219,8 +219,11 @@ def schema() -> None:
 FORMAT_HELP = "yaml or json (a spec v1 for `fixgen emit`), or table (for people; detect only)."
 
 
-def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zero: bool, allow_table: bool) -> None:
-    """Print or write the spec, then exit like a linter: 0 nothing to fix, 1 issues found."""
+def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zero: bool, allow_table: bool,
+                     notes=()) -> None:
+    """Print or write the spec, then exit like a linter: 0 nothing to fix, 1 issues found.
+
+    `notes`: rows for `--format table` that are no issues (detect --laravel-app's warnings)."""
     from fixgen.findings import dedupe, to_spec, to_table
     from fixgen.writer import write_file
 
@@ -231,7 +234,8 @@ def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zer
         from fixgen.findings import check_complete
 
         check_complete(findings)
-        text = to_table(findings) if findings else "no issues found\n"
+        rows = [*findings, *notes]
+        text = to_table(rows) if rows else "no issues found\n"
     elif fmt in ("yaml", "json"):
         text = to_spec(findings, fmt)
     else:
@@ -333,6 +337,9 @@ def detect(
         "--schema", help="Schema to inspect (default: the connection's own, e.g. public).")] = None,
     ref: RefOpt = None,
     exit_zero: ExitZeroOpt = False,
+    laravel_app: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--laravel-app", help="A Laravel app's root (the folder that holds app/): add what its Eloquent models "
+                              "need from the database; $fillable entries that are not columns are warnings.")] = None,
 ) -> None:
     """Find missing foreign keys and indexes, redundant indexes and half-timestamped pivots in a live database."""
     from fixgen.dbschema import load_schema, parse_ref_hints
@@ -340,9 +347,23 @@ def detect(
 
     try:
         hints = parse_ref_hints(ref or [])
+        models = None
+        if laravel_app is not None:
+            from fixgen.laravel_app.detect import read_app
+
+            models = read_app(laravel_app)  # a bad app dir is reported before connecting
         schema = load_schema(url, db_schema)
         findings = detect_findings(schema, hints)
-        _finish_findings(findings, output_format, out, force, exit_zero, allow_table=True)
+        warnings = []
+        if models is not None:
+            from fixgen.laravel_app.detect import combine
+
+            findings, warnings = combine(models, schema, findings)
+            if output_format != "table":  # stdout is the spec: warnings go to stderr
+                for w in warnings:
+                    typer.echo(f"warning: {w.text()}", err=True)
+        _finish_findings(findings, output_format, out, force, exit_zero, allow_table=True,
+                         notes=[w.row() for w in warnings] if output_format == "table" else [])
     except FixgenError as e:
         _fail(e)
 

@@ -1,18 +1,79 @@
-"""Compare an app's models with a live schema (for a later `fixgen detect --laravel-app`).
+"""Compare an app's models with a live schema: `fixgen detect URL --laravel-app PATH`.
 
 The model is taken as the intent: a relation key the database lacks is a missing or
 renamed column; `->withTimestamps()` on a pivot without created_at/updated_at asks for
 missing_timestamps. `$fillable` entries that are not columns fit no spec kind (the fix may
-be in the code): they come back as warnings, not findings.
+be in the code): they come back as warnings, not findings. So does a relation key with no
+old name in sight: a missing_column needs a type, which the code does not say.
+
+`combine` merges these with the database's own findings into one spec: a database finding
+that names a column the app renames is rewritten to the new name (a spec names columns as
+they are after the fix), and a fix asked for twice is kept once.
 """
 
 from __future__ import annotations
 
-from fixgen.dbschema import Schema, Table
-from fixgen.findings import Finding
-from fixgen.laravel_app.models import App, Key, Model, Relation
+from dataclasses import dataclass
+from pathlib import Path
 
-SOURCE = "fixgen detect --laravel-app: "
+from fixgen.dbschema import Schema, Table
+from fixgen.errors import FixgenError, Problem
+from fixgen.findings import Finding, dedupe
+from fixgen.laravel_app.models import App, Key, Model, Relation, load_app
+
+SOURCE = "laravel app: "  # + "file:line Model::relation", the code that asks for the fix
+
+
+@dataclass(frozen=True)
+class AppWarning:
+    """Something in the app's code that disagrees with the database but is no spec fix."""
+
+    origin: str  # "file:line", relative to the app root
+    table: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+    def row(self) -> Finding:
+        """The warning as a `--format table` row (KIND `warning`); never part of a spec."""
+        return Finding("warning", {"table": self.table}, SOURCE + self.origin, self.message)
+
+
+def read_app(root: str | Path) -> App:
+    """The app's models; every PHP file must parse (a model left out could hide or invent a finding)."""
+    root = Path(root)
+    if not root.is_dir():  # load_app's own messages name `fixgen models`' --app
+        raise FixgenError(f"--laravel-app {root}: no such directory")
+    if not (root / "app").is_dir():
+        raise FixgenError(f"--laravel-app {root}: not a Laravel app (no app/ directory)")
+    app = load_app(root)
+    if app.problems:
+        raise FixgenError([*app.problems, Problem("nothing detected: detect --laravel-app reads every PHP file of the app")])
+    return app
+
+
+def combine(app: App, schema: Schema, db_findings: list[Finding]) -> tuple[list[Finding], list[AppWarning]]:
+    """Database findings plus the app's, as one de-duplicated spec's worth, and the app's warnings.
+
+    Order: by table, then kind, then columns (as `fixgen detect`); of two findings asking for the
+    same fix the database's comes first, then the app's in file order.
+    """
+    warnings: list[AppWarning] = []
+    found: list[Finding] = []
+    for f in model_findings(app, schema):
+        if f.gaps:  # a missing_column whose type nobody knows
+            warnings.append(AppWarning(f.origin or "", f.fields["table"], f"{f.message}: add the column "
+                                       "(a missing_column issue with its type) or fix the key in the code"))
+        else:
+            found.append(f)
+    renames = {(f.fields["table"], f.fields["from"]): f.fields["to"] for f in found if f.kind == "rename_column"}
+    merged = dedupe([_renamed(f, renames) for f in db_findings] + found)
+    merged.sort(key=_order)
+    created = _created_columns(merged)
+    warnings += [w for w in _fillable(app, schema) if (w.table, w.column) not in created]
+    warnings.sort(key=lambda w: _origin_order(w.origin))
+    return merged, warnings
 
 
 def model_findings(app: App, schema: Schema) -> list[Finding]:
@@ -29,7 +90,7 @@ def model_findings(app: App, schema: Schema) -> list[Finding]:
                 missing = [c for c in ("created_at", "updated_at") if pivot is not None and c not in pivot.columns]
                 if missing:
                     out.append(Finding(
-                        "missing_timestamps", {"table": rel.pivot_table}, SOURCE + "pivot-timestamps",
+                        "missing_timestamps", {"table": rel.pivot_table}, _source(model, rel),
                         f"{model.name}::{rel.name} uses ->withTimestamps() but pivot {rel.pivot_table} has no "
                         f"{' or '.join(missing)}", origin=f"{model.file}:{rel.line}"))
     return out
@@ -37,6 +98,15 @@ def model_findings(app: App, schema: Schema) -> list[Finding]:
 
 def fillable_warnings(app: App, schema: Schema) -> list[str]:
     """`file:line: Model::$fillable names 'x', which table t does not have` for each such entry."""
+    return [w.text() for w in _fillable(app, schema)]
+
+
+@dataclass(frozen=True)
+class _FillableWarning(AppWarning):
+    column: str = ""
+
+
+def _fillable(app: App, schema: Schema) -> list[_FillableWarning]:
     out = []
     for model in sorted(app.models.values(), key=lambda m: (m.file, m.line)):
         table = schema.table(model.table)
@@ -44,9 +114,61 @@ def fillable_warnings(app: App, schema: Schema) -> list[str]:
             continue
         for entry in model.properties:
             if entry.property == "fillable" and entry.value not in table.columns:
-                out.append(f"{model.file}:{entry.line}: {model.name}::$fillable names '{entry.value}', "
-                           f"which table {model.table} does not have")
+                out.append(_FillableWarning(
+                    f"{model.file}:{entry.line}", model.table,
+                    f"{model.name}::$fillable names '{entry.value}', which table {model.table} does not have", entry.value))
     return out
+
+
+def _renamed(f: Finding, renames: dict[tuple[str, str], str]) -> Finding:
+    """A database finding with the columns the app renames under their new names (the spec's rule)."""
+    done: list[str] = []
+
+    def new_name(table: str, column: str) -> str:
+        new = renames.get((table, column))
+        if new is None:
+            return column
+        done.append(f"{table}.{new}")
+        return new
+
+    table = f.fields.get("table", "")
+    fields = dict(f.fields)
+    if isinstance(fields.get("columns"), list):
+        fields["columns"] = [new_name(table, c) for c in fields["columns"]]
+    if isinstance(fields.get("column"), str):
+        fields["column"] = new_name(table, fields["column"])
+    ref = fields.get("references")
+    if isinstance(ref, str) and "." in ref:
+        ref_table, _, ref_column = ref.partition(".")
+        fields["references"] = f"{ref_table}.{new_name(ref_table, ref_column)}"
+    if not done:
+        return f
+    return Finding(f.kind, fields, f.source, f"{f.message} (here {', '.join(done)}: the app's name for it)",
+                   f.origin, dict(f.gaps), dict(f.hints))
+
+
+def _created_columns(findings: list[Finding]) -> set[tuple[str, str]]:
+    """(table, column) that the fixes create: a $fillable entry naming one is no longer a warning."""
+    out: set[tuple[str, str]] = set()
+    for f in findings:
+        t = f.fields["table"]
+        if f.kind == "rename_column":
+            out.add((t, f.fields["to"]))
+        elif f.kind == "missing_column":
+            out.add((t, f.fields["column"]))
+        elif f.kind == "missing_timestamps":
+            out |= {(t, "created_at"), (t, "updated_at")}
+    return out
+
+
+def _order(f: Finding) -> tuple:
+    cols = f.fields.get("columns") or [f.fields.get("column") or f.fields.get("from") or ""]
+    return (f.fields["table"], f.kind, list(cols), f.fields.get("name") or "")
+
+
+def _origin_order(origin: str) -> tuple[str, int]:
+    file, _, line = origin.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (origin, 0)
 
 
 def _missing_key(app: App, schema: Schema, model: Model, rel: Relation, key: Key) -> Finding | None:
@@ -58,10 +180,14 @@ def _missing_key(app: App, schema: Schema, model: Model, rel: Relation, key: Key
     what = f"{model.name}::{rel.name} ({rel.type}) {how} {key.param} {key.table}.{key.column}, which the database lacks"
     old = _renamed_from(app, table, key.column)
     if old is not None:
-        return Finding("rename_column", {"table": table.name, "from": old, "to": key.column}, SOURCE + "model-column",
+        return Finding("rename_column", {"table": table.name, "from": old, "to": key.column}, _source(model, rel),
                        f"{what}; {table.name}.{old} looks like its old name", origin=origin)
-    return Finding("missing_column", {"table": table.name, "column": key.column}, SOURCE + "model-column", what,
+    return Finding("missing_column", {"table": table.name, "column": key.column}, _source(model, rel), what,
                    origin=origin, gaps={"type": f"the type of {table.name}.{key.column} (rename an existing column?)"})
+
+
+def _source(model: Model, rel: Relation) -> str:
+    return f"{SOURCE}{model.file}:{rel.line} {model.name}::{rel.name}"
 
 
 def _renamed_from(app: App, table: Table, column: str) -> str | None:
