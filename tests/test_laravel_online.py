@@ -153,3 +153,31 @@ def test_mysql_lock_wait_timeout_fails_fast_then_a_rerun_finishes(mysql_db: Data
     assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
     run_laravel(db, migration, "down")
     assert db.schema_snapshot() == s0
+
+
+def test_mysql_index_that_replaces_an_implicit_foreign_key_index_rolls_back_exactly(mysql_db: Database,
+                                                                                     tmp_path: Path) -> None:
+    """InnoDB drops its own index for a foreign key once up()'s index leads with the key's
+    columns; down() gives it back (named as InnoDB names it) before dropping up()'s index."""
+    db = mysql_db
+    db.execute([
+        "CREATE TABLE tenants (id INT PRIMARY KEY)",
+        "CREATE TABLE users (id INT PRIMARY KEY, tenant_id INT, email VARCHAR(100), "
+        "CONSTRAINT fk_users_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id))",
+        "CREATE TABLE members (id INT PRIMARY KEY, tenant_id INT, team_id INT, FOREIGN KEY (tenant_id) REFERENCES tenants (id))",
+    ])
+    s0 = db.schema_snapshot()
+    for flags in ((), ("--no-online",)):
+        migration = emit_laravel(spec({"kind": "missing_index", "table": "users", "columns": ["tenant_id", "email"],
+                                       "unique": True},
+                                      {"kind": "missing_index", "table": "members", "columns": ["tenant_id", "team_id"]}),
+                                 tmp_path / f"m{len(flags)}", *flags)
+        run_laravel(db, migration, "up")
+        s1 = db.schema_snapshot()
+        if not flags:  # first round: InnoDB dropped its implicit indexes
+            assert [i["name"] for i in s1["users"]["indexes"]] == ["users_tenant_id_email_unique"]
+            assert [i["name"] for i in s1["members"]["indexes"]] == ["members_tenant_id_team_id_index"]
+        # second round: the indexes down gave back are ordinary ones, which InnoDB keeps (MySQL's
+        # catalog cannot tell an implicit index from one made by hand: same name, same columns)
+        run_laravel(db, migration, "down")
+        assert db.schema_snapshot() == s0, flags

@@ -961,3 +961,32 @@ def test_mysql_redundant_index_needed_by_a_foreign_key_is_refused_before_any_cha
     out = run_fails(db, mig.up)
     assert "agents_tenant_id_dup" in out, out
     assert_schema(db.schema_snapshot(), s0, f"up must stop before any change; it said:\n{out}")
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-online",)], ids=["online", "plain"])
+def test_mysql_index_that_replaces_an_implicit_foreign_key_index_rolls_back_exactly(
+        mysql_db: Database, tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """InnoDB drops the index it made for a foreign key once a new index leads with the key's
+    columns; down must give it back (named as InnoDB names it) before dropping the new one,
+    or fail with error 1553 and leave the key unindexed."""
+    db = mysql_db
+    db.execute([
+        "CREATE TABLE tenants (id INT PRIMARY KEY)",
+        "CREATE TABLE users (id INT PRIMARY KEY, tenant_id INT, email VARCHAR(100), "
+        "CONSTRAINT fk_users_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id))",
+        "CREATE TABLE members (id INT PRIMARY KEY, tenant_id INT, team_id INT, FOREIGN KEY (tenant_id) REFERENCES tenants (id))",
+    ])
+    s0 = db.schema_snapshot()
+    assert [i["name"] for i in s0["users"]["indexes"]] == ["fk_users_tenant"]
+    assert [i["name"] for i in s0["members"]["indexes"]] == ["tenant_id"]  # no constraint name: named after the column
+    spec = [{"kind": "missing_index", "table": "users", "columns": ["tenant_id", "email"], "unique": True},
+            {"kind": "missing_index", "table": "members", "columns": ["tenant_id", "team_id"]}]
+    mig = emit(spec, "mysql", tmp_path, *flags)
+    db.run_sql_file(mig.up)
+    s1 = db.schema_snapshot()
+    assert [i["name"] for i in s1["users"]["indexes"]] == ["uq_users_tenant_id_email"]  # InnoDB dropped its own
+    assert [i["name"] for i in s1["members"]["indexes"]] == ["ix_members_tenant_id_team_id"]
+    db.run_sql_file(mig.down)
+    assert_schema(db.schema_snapshot(), s0, "after down")
+    db.run_sql_file(mig.down)  # again: nothing to do
+    assert_schema(db.schema_snapshot(), s0, "after a second down")

@@ -245,10 +245,42 @@ class MySQLRenderer(SqlRenderer):
         return [record, *perform]
 
     def down_op(self, op: Op) -> list[str]:
+        restore = self.restore_fk_indexes(op) if isinstance(op, CreateIndex) else []
         return [
+            *restore,
             *self.run_if(f"{self.ledger_has(op)} AND {self.undoable(op)}", self.undo_statement(op)),
             self.ledger_delete(op),
         ]
+
+    def restore_fk_indexes(self, op: CreateIndex) -> list[str]:
+        """Give back the index InnoDB dropped when up created this one.
+
+        InnoDB creates an index for a foreign key that has none, and silently drops it once
+        another index leads with the key's columns, such as the one up created. Dropping that
+        one in down would fail (error 1553) and leave the key unindexed: first recreate the
+        implicit index, named as InnoDB names it (the constraint's name, or the first column's
+        when the constraint was not named: `<table>_ibfk_<n>`).
+        """
+        t = self.lit(op.table)
+        joined = self.lit("`".join(op.columns) + "`")
+        pick = (
+            f"(SELECT CONCAT('ALTER TABLE {self.q(op.table).replace(chr(39), chr(39) * 2)} ADD INDEX `', "
+            "REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', "
+            f"f.qcols, ')'{', ' + self.lit(self.online_clause()) if self.ctx.online else ''}) FROM (SELECT k.CONSTRAINT_NAME, "
+            "GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, "
+            "GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') "
+            "AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col "
+            f"FROM {IS}.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {t} "
+            "AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f "
+            f"WHERE LEFT({joined}, CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM "
+            "(SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM "
+            f"{IS}.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {t} "
+            f"AND s.INDEX_NAME <> {self.lit(op.name)} GROUP BY s.INDEX_NAME) i "
+            "WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1)"
+        )
+        cond = f"{self.ledger_has(op)} AND {self.undoable(op)}"
+        # one foreign key per statement: each prefix of the index's columns can serve at most one more
+        return [f"SET @fixgen_sql = IF({cond}, IFNULL({pick}, 'DO 0'), 'DO 0');\n{EXEC}"] * len(op.columns)
 
     def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
         unique = "UNIQUE " if op.unique else ""

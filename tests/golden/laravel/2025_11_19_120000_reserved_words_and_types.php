@@ -850,6 +850,9 @@ return new class extends Migration
     {
         $db = $this->db();
         $grammar = $db->getSchemaGrammar();
+        if ($this->driver() === 'mysql') {
+            $this->restoreForeignKeyIndexes($table, $name);
+        }
         if ($this->online() && $this->driver() === 'pgsql') {
             $this->unlimited(function () use ($db, $grammar, $name): void {
                 $db->statement('drop index concurrently if exists '.$grammar->wrap($name));
@@ -865,6 +868,39 @@ return new class extends Migration
         Schema::table($table, function (Blueprint $blueprint) use ($name, $unique) {
             $unique ? $blueprint->dropUnique($name) : $blueprint->dropIndex($name);
         });
+    }
+
+    /**
+     * InnoDB creates an index for a foreign key that has none and silently drops it once another
+     * index leads with the key's columns (such as one up() created). Before that index goes, give
+     * the key its index back, named as InnoDB names it: after the constraint, or after the first
+     * column when the constraint was not named (<table>_ibfk_<n>).
+     */
+    private function restoreForeignKeyIndexes(string $table, string $name): void
+    {
+        $indexes = $this->indexes($table);
+        if (! isset($indexes[$name])) {
+            return;
+        }
+        $grammar = $this->db()->getSchemaGrammar();
+        foreach ($this->foreignKeys($table) as $fk) {
+            $columns = $fk['columns'];
+            if (! $this->sameList(array_slice($indexes[$name]['columns'], 0, count($columns)), $columns)) {
+                continue;
+            }
+            $served = false;
+            foreach ($indexes as $other => $info) {
+                if ($other !== $name && $this->sameList(array_slice($info['columns'], 0, count($columns)), $columns)) {
+                    $served = true;
+                }
+            }
+            if (! $served) {
+                $implicit = preg_match('/_ibfk_[0-9]+$/', $fk['name']) ? $columns[0] : $fk['name'];
+                $this->db()->statement('alter table '.$grammar->wrapTable($table).' add index '.$grammar->wrap($implicit)
+                    .' ('.$grammar->columnize($columns).')'.$this->inPlace());
+                $indexes = $this->indexes($table);
+            }
+        }
     }
 
     /** PostgreSQL online: the constraint exists but was never validated (added NOT VALID). */
