@@ -79,6 +79,17 @@ def test_sql(dialect: str, mode: str, tmp_path: Path, update_golden: bool) -> No
     _compare(actual, GOLDEN / "sql" / (dialect if mode == "online" else f"{dialect}-plain"), update_golden)
 
 
+@pytest.mark.parametrize("mode", ["online", "plain"])
+def test_alembic(mode: str, tmp_path: Path, update_golden: bool) -> None:
+    """golden/alembic (online, the default) is also checked by tests/test_alembic_target.py."""
+    out = tmp_path / "out"
+    flags = ["--no-online"] if mode == "plain" else []
+    _cli("emit", str(SEED), "--target", "alembic", "--timestamp", TS, "--out", str(out), *flags)
+    actual = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert len(actual) == 1, sorted(actual)
+    _compare(actual, GOLDEN / ("alembic" if mode == "online" else "alembic-plain"), update_golden)
+
+
 def test_plan(update_golden: bool) -> None:
     stdout, _ = _cli("plan", str(SEED))
     _compare({"seed-fixes.txt": stdout.encode("utf-8")}, GOLDEN / "plan", update_golden)

@@ -124,10 +124,11 @@ def test_emit_sql_from_the_wheel(venv: Path, workdir: Path) -> None:
     # ... and guarded: every change behind a catalog check, recorded in the ledger
     assert 'CREATE TABLE IF NOT EXISTS "fixgen_ledger"' in out
     assert "DO $fixgen$" in out
-    assert 'CREATE INDEX "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");' in out
+    # online by default: a concurrent build behind a psql \if on a catalog check, with bounded lock waits
+    assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");' in out
     assert "CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv" in out  # the guard's catalog lookup
-    assert "IF NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id']" in out
-    assert out.count("BEGIN;") == 2 and out.count("COMMIT;") == 2  # up and down, one transaction each
+    assert "WHERE NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id']" in out
+    assert "\\if :fixgen_do" in out and "SET lock_timeout = '5s';" in out
     assert sorted(p.name for p in workdir.iterdir()) == ["examples"], "emit without --out wrote files"
 
 

@@ -3,11 +3,19 @@
 Guards use `sa.inspect(op.get_bind())`, so they work on every backend and on Alembic
 versions without `if_not_exists`; SQLite foreign keys go through op.batch_alter_table
 with foreign keys switched off around the rebuild.
+
+Online mode (ctx.online, the default) is decided at generation but applied at run time by
+the connection's dialect: on PostgreSQL the steps run in Alembic's autocommit_block (no
+surrounding transaction: CONCURRENTLY needs that), on MySQL/MariaDB the ALTERs carry
+ALGORITHM=INPLACE, LOCK=NONE; SQLite is the same either way. The runtime helpers that
+differ (`_create_index`, `_add_column`, ...) live in the template; --no-online renders the
+revision exactly as before online mode existed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from dataclasses import dataclass
 
 from fixgen.coltypes import ColumnType
@@ -73,11 +81,15 @@ class AlembicRenderer:
         up = [PyBlock([op.describe(), *issue_comments(op.issues)], self.up_code(op)) for op in self.plan.ops]
         down = [PyBlock([f"undo: {op.describe()} (only if upgrade() did it)", *issue_comments(op.issues)],
                         self.down_code(op)) for op in reversed(self.plan.ops)]
+        if self.ctx.online:  # the steps run inside `with _online_session():`
+            for block in (*up, *down):
+                block.code = textwrap.indent(block.code, IND)
         return render("alembic/revision.py.j2", ctx=self.ctx, py=py, revision=self.revision,
                       down_revision=self.down_revision, migration_id=f"{self.revision}_{self.ctx.name}",
                       message=one_line(self.ctx.name.replace("_", " ")),
                       create_date=self.ctx.created.strftime("%Y-%m-%d %H:%M:%S%z"),
-                      up_blocks=up, down_blocks=down, preflight=self.preflight())
+                      up_blocks=up, down_blocks=down, preflight=self.preflight(),
+                      lock_wait_seconds=max(1, -(-self.ctx.lock_timeout_ms // 1000)))  # MySQL: whole seconds, rounded up
 
     def preflight(self) -> list[str]:
         return [f"_require_{name}(problems, {', '.join(py(a) for a in args)})" for name, args in preflight_checks(self.plan)]
@@ -92,10 +104,19 @@ class AlembicRenderer:
         return f"{i}_revert(\n{i}    {py(op.key)},\n{i}    undoable=lambda: {undoable},\n{i}    undo=lambda: {undo},\n{i})"
 
     def _create_index(self, op: CreateIndex | DropIndex) -> str:
+        if self.ctx.online:  # CONCURRENTLY / ALGORITHM=INPLACE, LOCK=NONE, chosen at run time
+            return f"_create_index({py(op.name)}, {py(op.table)}, {py(list(op.columns))}, unique={op.unique})"
         return f"op.create_index({py(op.name)}, {py(op.table)}, {py(list(op.columns))}, unique={op.unique})"
 
     def _drop_index(self, op: CreateIndex | DropIndex) -> str:
+        if self.ctx.online:
+            return f"_drop_index({py(op.name)}, {py(op.table)})"
         return f"op.drop_index({py(op.name)}, table_name={py(op.table)})"
+
+    def _valid_index_named(self, op: CreateIndex | DropIndex) -> str:
+        """Online, an index of that name may be the INVALID leftover of an interrupted concurrent build."""
+        fn = "_valid_index_named" if self.ctx.online else "_index_named"
+        return f"{fn}({py(op.table)}, {py(op.name)})"
 
     def up_code(self, op: Op) -> str:
         t = py(op.table)
@@ -108,10 +129,11 @@ class AlembicRenderer:
             col = f"sa.Column({py(op.column)}, {sa_type(op.type)}, nullable={op.nullable}"
             if op.has_default:
                 col += f", server_default={server_default(op.default)}"
-            return self._apply(op, has, has, f"op.add_column({t}, {col}))")
+            add = "_add_column" if self.ctx.online else "op.add_column"
+            return self._apply(op, has, has, f"{add}({t}, {col}))")
         if isinstance(op, CreateIndex):
             return self._apply(op, f"_has_index({t}, {py(list(op.columns))}, {op.unique})",
-                               f"_index_named({t}, {py(op.name)})", self._create_index(op))
+                               self._valid_index_named(op), self._create_index(op))
         if isinstance(op, DropIndex):
             gone = f"not _index_named({t}, {py(op.name)})"
             return self._apply(op, gone, gone, self._drop_index(op))
@@ -119,9 +141,13 @@ class AlembicRenderer:
             perform = (f"_add_foreign_key(\n{IND}        {py(op.name)}, {t}, {py(op.ref_table)}, "
                        f"{py(list(op.columns))}, {py(list(op.ref_columns))},\n{IND}        "
                        f"ondelete={py(ACTIONS[op.on_delete])}, onupdate={py(ACTIONS[op.on_update])},\n{IND}    )")
-            return self._apply(op, f"_has_foreign_key({t}, {py(list(op.columns))}, {py(op.ref_table)}, "
-                                   f"{py(list(op.ref_columns))})",
-                               f"_foreign_key_named({t}, {py(op.name)})", perform)
+            present = f"_has_foreign_key({t}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))})"
+            if not self.ctx.online:
+                return self._apply(op, present, f"_foreign_key_named({t}, {py(op.name)})", perform)
+            # done = named and validated (PostgreSQL adds it NOT VALID first); MySQL: rows written meanwhile
+            args = f"{py(op.name)}, {t}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}"
+            recheck = f"{IND}_recheck_foreign_key(\n{IND}    {py(op.key)},\n{IND}    {args},\n{IND})"
+            return self._apply(op, present, f"_foreign_key_valid({t}, {py(op.name)})", perform) + "\n" + recheck
         raise AssertionError(op)
 
     def down_code(self, op: Op) -> str:
@@ -130,11 +156,12 @@ class AlembicRenderer:
             return self._revert(op, f"not _has_column({t}, {py(op.old)}) and _has_column({t}, {py(op.new)})",
                                 f"_rename_column({t}, {py(op.new)}, {py(op.old)})")
         if isinstance(op, AddColumn):
-            return self._revert(op, f"_has_column({t}, {py(op.column)})", f"op.drop_column({t}, {py(op.column)})")
-        if isinstance(op, CreateIndex):
-            return self._revert(op, f"_index_named({t}, {py(op.name)})", self._drop_index(op))
-        if isinstance(op, DropIndex):
-            return self._revert(op, f"not _index_named({t}, {py(op.name)})", self._create_index(op))
+            drop = "_drop_column" if self.ctx.online else "op.drop_column"
+            return self._revert(op, f"_has_column({t}, {py(op.column)})", f"{drop}({t}, {py(op.column)})")
+        if isinstance(op, CreateIndex):  # online: an invalid leftover of ours is dropped too
+            return self._revert(op, f"_index_named({t}, {py(op.name)})", f"_drop_created_index({py(op.name)}, {t})")
+        if isinstance(op, DropIndex):  # online: recreated unless a usable index of that name is back
+            return self._revert(op, f"not {self._valid_index_named(op)}", self._create_index(op))
         if isinstance(op, AddForeignKey):
             undo = (f"_drop_foreign_key(\n{IND}        {py(op.name)}, {t}, {py(list(op.columns))}, "
                     f"{py(op.ref_table)}, {py(list(op.ref_columns))},\n{IND}        "

@@ -10,7 +10,21 @@ an inspection of the live schema. upgrade() records each change it makes in the 
 fixgen_ledger; downgrade() undoes only those, so objects that existed before are left
 alone. Offline mode (alembic upgrade --sql) cannot inspect a database: it stops with a
 message; use `fixgen emit --target sql --dialect ...` for guarded SQL scripts instead.
+
+Online mode (fixgen emit --online, the default): changes do not block writes for more than
+a moment. PostgreSQL: the steps run outside a transaction (Alembic's autocommit_block,
+which first commits the revisions this `alembic upgrade` ran before this one), indexes
+are built and dropped CONCURRENTLY, foreign keys are added NOT VALID and then validated;
+lock_timeout = 5s, statement_timeout = 30s (lifted around concurrent
+builds, validations and the preflight's scans only). Each step commits on its own
+and is safe to repeat: after a failure, fix the cause and run the upgrade again (an
+interrupted index build leaves an INVALID index, which is dropped and rebuilt). MySQL/
+MariaDB: ALTER TABLE ... ALGORITHM=INPLACE, LOCK=NONE (refused rather than locking),
+lock waits of at most 5 s, foreign keys added with foreign_key_checks off and the
+rows checked again afterwards. SQLite: no difference.
 """
+import contextlib
+import re
 from typing import Sequence, Union
 
 from alembic import op
@@ -25,602 +39,629 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # The ledger key of this revision's changes.
 MIGRATION = '3c423432a08a_fix_migration_inconsistencies'
+# Online mode: wait at most this long for a lock; no write-blocking statement may run longer.
+LOCK_TIMEOUT = '5s'  # PostgreSQL
+STATEMENT_TIMEOUT = '30s'  # PostgreSQL; "0s" = no limit
+LOCK_WAIT_SECONDS = 5  # MySQL/MariaDB lock_wait_timeout and innodb_lock_wait_timeout
 
 
 def upgrade() -> None:
     """Upgrade schema: apply each fix that is not already present."""
     _require_online()
-    _preflight()
-    _ensure_ledger()
+    with _online_session():
+        with _no_statement_timeout():  # the orphan counts read whole tables (without blocking writers)
+            _preflight()
+        _ensure_ledger()
 
-    # rename column webhooks.created_by_user_id to user_id
-    # issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
-    # found by: database-migration-analysis.md §1, §7
-    _apply(
-        'rename_column:webhooks:created_by_user_id:user_id', 'created_by_user_id:user_id',
-        present=lambda: not _has_column('webhooks', 'created_by_user_id'),
-        done=lambda: not _has_column('webhooks', 'created_by_user_id') and _has_column('webhooks', 'user_id'),
-        perform=lambda: _rename_column('webhooks', 'created_by_user_id', 'user_id'),
-    )
+        # rename column webhooks.created_by_user_id to user_id
+        # issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
+        # found by: database-migration-analysis.md §1, §7
+        _apply(
+            'rename_column:webhooks:created_by_user_id:user_id', 'created_by_user_id:user_id',
+            present=lambda: not _has_column('webhooks', 'created_by_user_id'),
+            done=lambda: not _has_column('webhooks', 'created_by_user_id') and _has_column('webhooks', 'user_id'),
+            perform=lambda: _rename_column('webhooks', 'created_by_user_id', 'user_id'),
+        )
 
-    # rename column api_keys.created_by_user_id to user_id
-    # issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
-    # found by: database-migration-analysis.md §1, §7
-    _apply(
-        'rename_column:api_keys:created_by_user_id:user_id', 'created_by_user_id:user_id',
-        present=lambda: not _has_column('api_keys', 'created_by_user_id'),
-        done=lambda: not _has_column('api_keys', 'created_by_user_id') and _has_column('api_keys', 'user_id'),
-        perform=lambda: _rename_column('api_keys', 'created_by_user_id', 'user_id'),
-    )
+        # rename column api_keys.created_by_user_id to user_id
+        # issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
+        # found by: database-migration-analysis.md §1, §7
+        _apply(
+            'rename_column:api_keys:created_by_user_id:user_id', 'created_by_user_id:user_id',
+            present=lambda: not _has_column('api_keys', 'created_by_user_id'),
+            done=lambda: not _has_column('api_keys', 'created_by_user_id') and _has_column('api_keys', 'user_id'),
+            perform=lambda: _rename_column('api_keys', 'created_by_user_id', 'user_id'),
+        )
 
-    # add column team_members.created_at timestamp NULL
-    # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
-    # found by: database-migration-analysis.md §3
-    _apply(
-        'add_column:team_members:created_at', 'created_at',
-        present=lambda: _has_column('team_members', 'created_at'),
-        done=lambda: _has_column('team_members', 'created_at'),
-        perform=lambda: op.add_column('team_members', sa.Column('created_at', sa.DateTime(), nullable=True)),
-    )
+        # add column team_members.created_at timestamp NULL
+        # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
+        # found by: database-migration-analysis.md §3
+        _apply(
+            'add_column:team_members:created_at', 'created_at',
+            present=lambda: _has_column('team_members', 'created_at'),
+            done=lambda: _has_column('team_members', 'created_at'),
+            perform=lambda: _add_column('team_members', sa.Column('created_at', sa.DateTime(), nullable=True)),
+        )
 
-    # add column team_members.updated_at timestamp NULL
-    # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
-    # found by: database-migration-analysis.md §3
-    _apply(
-        'add_column:team_members:updated_at', 'updated_at',
-        present=lambda: _has_column('team_members', 'updated_at'),
-        done=lambda: _has_column('team_members', 'updated_at'),
-        perform=lambda: op.add_column('team_members', sa.Column('updated_at', sa.DateTime(), nullable=True)),
-    )
+        # add column team_members.updated_at timestamp NULL
+        # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
+        # found by: database-migration-analysis.md §3
+        _apply(
+            'add_column:team_members:updated_at', 'updated_at',
+            present=lambda: _has_column('team_members', 'updated_at'),
+            done=lambda: _has_column('team_members', 'updated_at'),
+            perform=lambda: _add_column('team_members', sa.Column('updated_at', sa.DateTime(), nullable=True)),
+        )
 
-    # create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)
-    # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
-    # found by: database-migration-analysis.md §2
-    _apply(
-        'create_index:hitl_approvals:ix_hitl_approvals_execution_id', 'ix_hitl_approvals_execution_id',
-        present=lambda: _has_index('hitl_approvals', ['execution_id'], False),
-        done=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_execution_id'),
-        perform=lambda: op.create_index('ix_hitl_approvals_execution_id', 'hitl_approvals', ['execution_id'], unique=False),
-    )
+        # create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)
+        # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
+        # found by: database-migration-analysis.md §2
+        _apply(
+            'create_index:hitl_approvals:ix_hitl_approvals_execution_id', 'ix_hitl_approvals_execution_id',
+            present=lambda: _has_index('hitl_approvals', ['execution_id'], False),
+            done=lambda: _valid_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id'),
+            perform=lambda: _create_index('ix_hitl_approvals_execution_id', 'hitl_approvals', ['execution_id'], unique=False),
+        )
 
-    # create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)
-    # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'create_index:branches:ix_branches_branch_manager_id', 'ix_branches_branch_manager_id',
-        present=lambda: _has_index('branches', ['branch_manager_id'], False),
-        done=lambda: _index_named('branches', 'ix_branches_branch_manager_id'),
-        perform=lambda: op.create_index('ix_branches_branch_manager_id', 'branches', ['branch_manager_id'], unique=False),
-    )
+        # create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)
+        # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'create_index:branches:ix_branches_branch_manager_id', 'ix_branches_branch_manager_id',
+            present=lambda: _has_index('branches', ['branch_manager_id'], False),
+            done=lambda: _valid_index_named('branches', 'ix_branches_branch_manager_id'),
+            perform=lambda: _create_index('ix_branches_branch_manager_id', 'branches', ['branch_manager_id'], unique=False),
+        )
 
-    # create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)
-    # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'create_index:departments:ix_departments_department_head_id', 'ix_departments_department_head_id',
-        present=lambda: _has_index('departments', ['department_head_id'], False),
-        done=lambda: _index_named('departments', 'ix_departments_department_head_id'),
-        perform=lambda: op.create_index('ix_departments_department_head_id', 'departments', ['department_head_id'], unique=False),
-    )
+        # create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)
+        # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'create_index:departments:ix_departments_department_head_id', 'ix_departments_department_head_id',
+            present=lambda: _has_index('departments', ['department_head_id'], False),
+            done=lambda: _valid_index_named('departments', 'ix_departments_department_head_id'),
+            perform=lambda: _create_index('ix_departments_department_head_id', 'departments', ['department_head_id'], unique=False),
+        )
 
-    # create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)
-    # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'create_index:projects:ix_projects_project_manager_id', 'ix_projects_project_manager_id',
-        present=lambda: _has_index('projects', ['project_manager_id'], False),
-        done=lambda: _index_named('projects', 'ix_projects_project_manager_id'),
-        perform=lambda: op.create_index('ix_projects_project_manager_id', 'projects', ['project_manager_id'], unique=False),
-    )
+        # create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)
+        # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'create_index:projects:ix_projects_project_manager_id', 'ix_projects_project_manager_id',
+            present=lambda: _has_index('projects', ['project_manager_id'], False),
+            done=lambda: _valid_index_named('projects', 'ix_projects_project_manager_id'),
+            perform=lambda: _create_index('ix_projects_project_manager_id', 'projects', ['project_manager_id'], unique=False),
+        )
 
-    # create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)
-    # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'create_index:teams:ix_teams_team_lead_id', 'ix_teams_team_lead_id',
-        present=lambda: _has_index('teams', ['team_lead_id'], False),
-        done=lambda: _index_named('teams', 'ix_teams_team_lead_id'),
-        perform=lambda: op.create_index('ix_teams_team_lead_id', 'teams', ['team_lead_id'], unique=False),
-    )
+        # create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)
+        # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'create_index:teams:ix_teams_team_lead_id', 'ix_teams_team_lead_id',
+            present=lambda: _has_index('teams', ['team_lead_id'], False),
+            done=lambda: _valid_index_named('teams', 'ix_teams_team_lead_id'),
+            perform=lambda: _create_index('ix_teams_team_lead_id', 'teams', ['team_lead_id'], unique=False),
+        )
 
-    # create index ix_agents_created_by_user_id on agents (created_by_user_id)
-    # issue #9 [seed-5a]: agents.created_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:agents:ix_agents_created_by_user_id', 'ix_agents_created_by_user_id',
-        present=lambda: _has_index('agents', ['created_by_user_id'], False),
-        done=lambda: _index_named('agents', 'ix_agents_created_by_user_id'),
-        perform=lambda: op.create_index('ix_agents_created_by_user_id', 'agents', ['created_by_user_id'], unique=False),
-    )
+        # create index ix_agents_created_by_user_id on agents (created_by_user_id)
+        # issue #9 [seed-5a]: agents.created_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:agents:ix_agents_created_by_user_id', 'ix_agents_created_by_user_id',
+            present=lambda: _has_index('agents', ['created_by_user_id'], False),
+            done=lambda: _valid_index_named('agents', 'ix_agents_created_by_user_id'),
+            perform=lambda: _create_index('ix_agents_created_by_user_id', 'agents', ['created_by_user_id'], unique=False),
+        )
 
-    # create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)
-    # issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:agents:ix_agents_marketplace_listing_id', 'ix_agents_marketplace_listing_id',
-        present=lambda: _has_index('agents', ['marketplace_listing_id'], False),
-        done=lambda: _index_named('agents', 'ix_agents_marketplace_listing_id'),
-        perform=lambda: op.create_index('ix_agents_marketplace_listing_id', 'agents', ['marketplace_listing_id'], unique=False),
-    )
+        # create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)
+        # issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:agents:ix_agents_marketplace_listing_id', 'ix_agents_marketplace_listing_id',
+            present=lambda: _has_index('agents', ['marketplace_listing_id'], False),
+            done=lambda: _valid_index_named('agents', 'ix_agents_marketplace_listing_id'),
+            perform=lambda: _create_index('ix_agents_marketplace_listing_id', 'agents', ['marketplace_listing_id'], unique=False),
+        )
 
-    # create index ix_workflows_created_by_user_id on workflows (created_by_user_id)
-    # issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflows:ix_workflows_created_by_user_id', 'ix_workflows_created_by_user_id',
-        present=lambda: _has_index('workflows', ['created_by_user_id'], False),
-        done=lambda: _index_named('workflows', 'ix_workflows_created_by_user_id'),
-        perform=lambda: op.create_index('ix_workflows_created_by_user_id', 'workflows', ['created_by_user_id'], unique=False),
-    )
+        # create index ix_workflows_created_by_user_id on workflows (created_by_user_id)
+        # issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflows:ix_workflows_created_by_user_id', 'ix_workflows_created_by_user_id',
+            present=lambda: _has_index('workflows', ['created_by_user_id'], False),
+            done=lambda: _valid_index_named('workflows', 'ix_workflows_created_by_user_id'),
+            perform=lambda: _create_index('ix_workflows_created_by_user_id', 'workflows', ['created_by_user_id'], unique=False),
+        )
 
-    # create index ix_workflows_organization_id on workflows (organization_id)
-    # issue #12 [seed-5d]: workflows.organization_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflows:ix_workflows_organization_id', 'ix_workflows_organization_id',
-        present=lambda: _has_index('workflows', ['organization_id'], False),
-        done=lambda: _index_named('workflows', 'ix_workflows_organization_id'),
-        perform=lambda: op.create_index('ix_workflows_organization_id', 'workflows', ['organization_id'], unique=False),
-    )
+        # create index ix_workflows_organization_id on workflows (organization_id)
+        # issue #12 [seed-5d]: workflows.organization_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflows:ix_workflows_organization_id', 'ix_workflows_organization_id',
+            present=lambda: _has_index('workflows', ['organization_id'], False),
+            done=lambda: _valid_index_named('workflows', 'ix_workflows_organization_id'),
+            perform=lambda: _create_index('ix_workflows_organization_id', 'workflows', ['organization_id'], unique=False),
+        )
 
-    # create index ix_workflows_department_id on workflows (department_id)
-    # issue #13 [seed-5e]: workflows.department_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflows:ix_workflows_department_id', 'ix_workflows_department_id',
-        present=lambda: _has_index('workflows', ['department_id'], False),
-        done=lambda: _index_named('workflows', 'ix_workflows_department_id'),
-        perform=lambda: op.create_index('ix_workflows_department_id', 'workflows', ['department_id'], unique=False),
-    )
+        # create index ix_workflows_department_id on workflows (department_id)
+        # issue #13 [seed-5e]: workflows.department_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflows:ix_workflows_department_id', 'ix_workflows_department_id',
+            present=lambda: _has_index('workflows', ['department_id'], False),
+            done=lambda: _valid_index_named('workflows', 'ix_workflows_department_id'),
+            perform=lambda: _create_index('ix_workflows_department_id', 'workflows', ['department_id'], unique=False),
+        )
 
-    # create index ix_workflows_project_id on workflows (project_id)
-    # issue #14 [seed-5f]: workflows.project_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflows:ix_workflows_project_id', 'ix_workflows_project_id',
-        present=lambda: _has_index('workflows', ['project_id'], False),
-        done=lambda: _index_named('workflows', 'ix_workflows_project_id'),
-        perform=lambda: op.create_index('ix_workflows_project_id', 'workflows', ['project_id'], unique=False),
-    )
+        # create index ix_workflows_project_id on workflows (project_id)
+        # issue #14 [seed-5f]: workflows.project_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflows:ix_workflows_project_id', 'ix_workflows_project_id',
+            present=lambda: _has_index('workflows', ['project_id'], False),
+            done=lambda: _valid_index_named('workflows', 'ix_workflows_project_id'),
+            perform=lambda: _create_index('ix_workflows_project_id', 'workflows', ['project_id'], unique=False),
+        )
 
-    # create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)
-    # issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflow_executions:ix_workflow_executions_workflow_id', 'ix_workflow_executions_workflow_id',
-        present=lambda: _has_index('workflow_executions', ['workflow_id'], False),
-        done=lambda: _index_named('workflow_executions', 'ix_workflow_executions_workflow_id'),
-        perform=lambda: op.create_index('ix_workflow_executions_workflow_id', 'workflow_executions', ['workflow_id'], unique=False),
-    )
+        # create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)
+        # issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflow_executions:ix_workflow_executions_workflow_id', 'ix_workflow_executions_workflow_id',
+            present=lambda: _has_index('workflow_executions', ['workflow_id'], False),
+            done=lambda: _valid_index_named('workflow_executions', 'ix_workflow_executions_workflow_id'),
+            perform=lambda: _create_index('ix_workflow_executions_workflow_id', 'workflow_executions', ['workflow_id'], unique=False),
+        )
 
-    # create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)
-    # issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', 'ix_workflow_executions_triggered_by_user_id',
-        present=lambda: _has_index('workflow_executions', ['triggered_by_user_id'], False),
-        done=lambda: _index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id'),
-        perform=lambda: op.create_index('ix_workflow_executions_triggered_by_user_id', 'workflow_executions', ['triggered_by_user_id'], unique=False),
-    )
+        # create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)
+        # issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', 'ix_workflow_executions_triggered_by_user_id',
+            present=lambda: _has_index('workflow_executions', ['triggered_by_user_id'], False),
+            done=lambda: _valid_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id'),
+            perform=lambda: _create_index('ix_workflow_executions_triggered_by_user_id', 'workflow_executions', ['triggered_by_user_id'], unique=False),
+        )
 
-    # create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)
-    # issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:workflow_executions:ix_workflow_executions_tenant_id', 'ix_workflow_executions_tenant_id',
-        present=lambda: _has_index('workflow_executions', ['tenant_id'], False),
-        done=lambda: _index_named('workflow_executions', 'ix_workflow_executions_tenant_id'),
-        perform=lambda: op.create_index('ix_workflow_executions_tenant_id', 'workflow_executions', ['tenant_id'], unique=False),
-    )
+        # create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)
+        # issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:workflow_executions:ix_workflow_executions_tenant_id', 'ix_workflow_executions_tenant_id',
+            present=lambda: _has_index('workflow_executions', ['tenant_id'], False),
+            done=lambda: _valid_index_named('workflow_executions', 'ix_workflow_executions_tenant_id'),
+            perform=lambda: _create_index('ix_workflow_executions_tenant_id', 'workflow_executions', ['tenant_id'], unique=False),
+        )
 
-    # create index ix_webhooks_tenant_id on webhooks (tenant_id)
-    # issue #18 [seed-5j]: webhooks.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:webhooks:ix_webhooks_tenant_id', 'ix_webhooks_tenant_id',
-        present=lambda: _has_index('webhooks', ['tenant_id'], False),
-        done=lambda: _index_named('webhooks', 'ix_webhooks_tenant_id'),
-        perform=lambda: op.create_index('ix_webhooks_tenant_id', 'webhooks', ['tenant_id'], unique=False),
-    )
+        # create index ix_webhooks_tenant_id on webhooks (tenant_id)
+        # issue #18 [seed-5j]: webhooks.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:webhooks:ix_webhooks_tenant_id', 'ix_webhooks_tenant_id',
+            present=lambda: _has_index('webhooks', ['tenant_id'], False),
+            done=lambda: _valid_index_named('webhooks', 'ix_webhooks_tenant_id'),
+            perform=lambda: _create_index('ix_webhooks_tenant_id', 'webhooks', ['tenant_id'], unique=False),
+        )
 
-    # create index ix_webhooks_user_id on webhooks (user_id)
-    # issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:webhooks:ix_webhooks_user_id', 'ix_webhooks_user_id',
-        present=lambda: _has_index('webhooks', ['user_id'], False),
-        done=lambda: _index_named('webhooks', 'ix_webhooks_user_id'),
-        perform=lambda: op.create_index('ix_webhooks_user_id', 'webhooks', ['user_id'], unique=False),
-    )
+        # create index ix_webhooks_user_id on webhooks (user_id)
+        # issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:webhooks:ix_webhooks_user_id', 'ix_webhooks_user_id',
+            present=lambda: _has_index('webhooks', ['user_id'], False),
+            done=lambda: _valid_index_named('webhooks', 'ix_webhooks_user_id'),
+            perform=lambda: _create_index('ix_webhooks_user_id', 'webhooks', ['user_id'], unique=False),
+        )
 
-    # create index ix_api_keys_tenant_id on api_keys (tenant_id)
-    # issue #20 [seed-5l]: api_keys.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:api_keys:ix_api_keys_tenant_id', 'ix_api_keys_tenant_id',
-        present=lambda: _has_index('api_keys', ['tenant_id'], False),
-        done=lambda: _index_named('api_keys', 'ix_api_keys_tenant_id'),
-        perform=lambda: op.create_index('ix_api_keys_tenant_id', 'api_keys', ['tenant_id'], unique=False),
-    )
+        # create index ix_api_keys_tenant_id on api_keys (tenant_id)
+        # issue #20 [seed-5l]: api_keys.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:api_keys:ix_api_keys_tenant_id', 'ix_api_keys_tenant_id',
+            present=lambda: _has_index('api_keys', ['tenant_id'], False),
+            done=lambda: _valid_index_named('api_keys', 'ix_api_keys_tenant_id'),
+            perform=lambda: _create_index('ix_api_keys_tenant_id', 'api_keys', ['tenant_id'], unique=False),
+        )
 
-    # create index ix_api_keys_user_id on api_keys (user_id)
-    # issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
-    # found by: database-migration-analysis.md §5
-    _apply(
-        'create_index:api_keys:ix_api_keys_user_id', 'ix_api_keys_user_id',
-        present=lambda: _has_index('api_keys', ['user_id'], False),
-        done=lambda: _index_named('api_keys', 'ix_api_keys_user_id'),
-        perform=lambda: op.create_index('ix_api_keys_user_id', 'api_keys', ['user_id'], unique=False),
-    )
+        # create index ix_api_keys_user_id on api_keys (user_id)
+        # issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
+        # found by: database-migration-analysis.md §5
+        _apply(
+            'create_index:api_keys:ix_api_keys_user_id', 'ix_api_keys_user_id',
+            present=lambda: _has_index('api_keys', ['user_id'], False),
+            done=lambda: _valid_index_named('api_keys', 'ix_api_keys_user_id'),
+            perform=lambda: _create_index('ix_api_keys_user_id', 'api_keys', ['user_id'], unique=False),
+        )
 
-    # create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)
-    # issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
-    # found by: database-migration-analysis.md §6
-    _apply(
-        'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', 'ix_agent_executions_tenant_id_agent_id_status',
-        present=lambda: _has_index('agent_executions', ['tenant_id', 'agent_id', 'status'], False),
-        done=lambda: _index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status'),
-        perform=lambda: op.create_index('ix_agent_executions_tenant_id_agent_id_status', 'agent_executions', ['tenant_id', 'agent_id', 'status'], unique=False),
-    )
+        # create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)
+        # issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
+        # found by: database-migration-analysis.md §6
+        _apply(
+            'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', 'ix_agent_executions_tenant_id_agent_id_status',
+            present=lambda: _has_index('agent_executions', ['tenant_id', 'agent_id', 'status'], False),
+            done=lambda: _valid_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status'),
+            perform=lambda: _create_index('ix_agent_executions_tenant_id_agent_id_status', 'agent_executions', ['tenant_id', 'agent_id', 'status'], unique=False),
+        )
 
-    # create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)
-    # issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
-    # found by: database-migration-analysis.md §6
-    _apply(
-        'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id',
-        present=lambda: _has_index('hitl_approvals', ['tenant_id', 'status', 'assigned_to_user_id'], False),
-        done=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
-        perform=lambda: op.create_index('ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'hitl_approvals', ['tenant_id', 'status', 'assigned_to_user_id'], unique=False),
-    )
+        # create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)
+        # issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
+        # found by: database-migration-analysis.md §6
+        _apply(
+            'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id',
+            present=lambda: _has_index('hitl_approvals', ['tenant_id', 'status', 'assigned_to_user_id'], False),
+            done=lambda: _valid_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
+            perform=lambda: _create_index('ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'hitl_approvals', ['tenant_id', 'status', 'assigned_to_user_id'], unique=False),
+        )
 
-    # add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
-    # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
-    # found by: database-migration-analysis.md §2
-    _apply(
-        'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', 'fk_hitl_approvals_execution_id_agent_executions',
-        present=lambda: _has_foreign_key('hitl_approvals', ['execution_id'], 'agent_executions', ['id']),
-        done=lambda: _foreign_key_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions'),
-        perform=lambda: _add_foreign_key(
-            'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', 'agent_executions', ['execution_id'], ['id'],
-            ondelete='CASCADE', onupdate='NO ACTION',
-        ),
-    )
+        # add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
+        # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
+        # found by: database-migration-analysis.md §2
+        _apply(
+            'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', 'fk_hitl_approvals_execution_id_agent_executions',
+            present=lambda: _has_foreign_key('hitl_approvals', ['execution_id'], 'agent_executions', ['id']),
+            done=lambda: _foreign_key_valid('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions'),
+            perform=lambda: _add_foreign_key(
+                'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', 'agent_executions', ['execution_id'], ['id'],
+                ondelete='CASCADE', onupdate='NO ACTION',
+            ),
+        )
+        _recheck_foreign_key(
+            'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions',
+            'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', ['execution_id'], 'agent_executions', ['id'],
+        )
 
-    # add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION
-    # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'add_foreign_key:branches:fk_branches_branch_manager_id_users', 'fk_branches_branch_manager_id_users',
-        present=lambda: _has_foreign_key('branches', ['branch_manager_id'], 'users', ['id']),
-        done=lambda: _foreign_key_named('branches', 'fk_branches_branch_manager_id_users'),
-        perform=lambda: _add_foreign_key(
-            'fk_branches_branch_manager_id_users', 'branches', 'users', ['branch_manager_id'], ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION
+        # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'add_foreign_key:branches:fk_branches_branch_manager_id_users', 'fk_branches_branch_manager_id_users',
+            present=lambda: _has_foreign_key('branches', ['branch_manager_id'], 'users', ['id']),
+            done=lambda: _foreign_key_valid('branches', 'fk_branches_branch_manager_id_users'),
+            perform=lambda: _add_foreign_key(
+                'fk_branches_branch_manager_id_users', 'branches', 'users', ['branch_manager_id'], ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
+        _recheck_foreign_key(
+            'add_foreign_key:branches:fk_branches_branch_manager_id_users',
+            'fk_branches_branch_manager_id_users', 'branches', ['branch_manager_id'], 'users', ['id'],
+        )
 
-    # add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION
-    # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'add_foreign_key:departments:fk_departments_department_head_id_users', 'fk_departments_department_head_id_users',
-        present=lambda: _has_foreign_key('departments', ['department_head_id'], 'users', ['id']),
-        done=lambda: _foreign_key_named('departments', 'fk_departments_department_head_id_users'),
-        perform=lambda: _add_foreign_key(
-            'fk_departments_department_head_id_users', 'departments', 'users', ['department_head_id'], ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION
+        # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'add_foreign_key:departments:fk_departments_department_head_id_users', 'fk_departments_department_head_id_users',
+            present=lambda: _has_foreign_key('departments', ['department_head_id'], 'users', ['id']),
+            done=lambda: _foreign_key_valid('departments', 'fk_departments_department_head_id_users'),
+            perform=lambda: _add_foreign_key(
+                'fk_departments_department_head_id_users', 'departments', 'users', ['department_head_id'], ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
+        _recheck_foreign_key(
+            'add_foreign_key:departments:fk_departments_department_head_id_users',
+            'fk_departments_department_head_id_users', 'departments', ['department_head_id'], 'users', ['id'],
+        )
 
-    # add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION
-    # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'add_foreign_key:projects:fk_projects_project_manager_id_users', 'fk_projects_project_manager_id_users',
-        present=lambda: _has_foreign_key('projects', ['project_manager_id'], 'users', ['id']),
-        done=lambda: _foreign_key_named('projects', 'fk_projects_project_manager_id_users'),
-        perform=lambda: _add_foreign_key(
-            'fk_projects_project_manager_id_users', 'projects', 'users', ['project_manager_id'], ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION
+        # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'add_foreign_key:projects:fk_projects_project_manager_id_users', 'fk_projects_project_manager_id_users',
+            present=lambda: _has_foreign_key('projects', ['project_manager_id'], 'users', ['id']),
+            done=lambda: _foreign_key_valid('projects', 'fk_projects_project_manager_id_users'),
+            perform=lambda: _add_foreign_key(
+                'fk_projects_project_manager_id_users', 'projects', 'users', ['project_manager_id'], ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
+        _recheck_foreign_key(
+            'add_foreign_key:projects:fk_projects_project_manager_id_users',
+            'fk_projects_project_manager_id_users', 'projects', ['project_manager_id'], 'users', ['id'],
+        )
 
-    # add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION
-    # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _apply(
-        'add_foreign_key:teams:fk_teams_team_lead_id_users', 'fk_teams_team_lead_id_users',
-        present=lambda: _has_foreign_key('teams', ['team_lead_id'], 'users', ['id']),
-        done=lambda: _foreign_key_named('teams', 'fk_teams_team_lead_id_users'),
-        perform=lambda: _add_foreign_key(
-            'fk_teams_team_lead_id_users', 'teams', 'users', ['team_lead_id'], ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION
+        # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _apply(
+            'add_foreign_key:teams:fk_teams_team_lead_id_users', 'fk_teams_team_lead_id_users',
+            present=lambda: _has_foreign_key('teams', ['team_lead_id'], 'users', ['id']),
+            done=lambda: _foreign_key_valid('teams', 'fk_teams_team_lead_id_users'),
+            perform=lambda: _add_foreign_key(
+                'fk_teams_team_lead_id_users', 'teams', 'users', ['team_lead_id'], ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
+        _recheck_foreign_key(
+            'add_foreign_key:teams:fk_teams_team_lead_id_users',
+            'fk_teams_team_lead_id_users', 'teams', ['team_lead_id'], 'users', ['id'],
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema: undo only what upgrade() recorded."""
     _require_online()
-    _ensure_ledger()
+    with _online_session():
+        _ensure_ledger()
 
-    # undo: add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
-    # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'add_foreign_key:teams:fk_teams_team_lead_id_users',
-        undoable=lambda: _foreign_key_named('teams', 'fk_teams_team_lead_id_users'),
-        undo=lambda: _drop_foreign_key(
-            'fk_teams_team_lead_id_users', 'teams', ['team_lead_id'], 'users', ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # undo: add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
+        # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'add_foreign_key:teams:fk_teams_team_lead_id_users',
+            undoable=lambda: _foreign_key_named('teams', 'fk_teams_team_lead_id_users'),
+            undo=lambda: _drop_foreign_key(
+                'fk_teams_team_lead_id_users', 'teams', ['team_lead_id'], 'users', ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
 
-    # undo: add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
-    # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'add_foreign_key:projects:fk_projects_project_manager_id_users',
-        undoable=lambda: _foreign_key_named('projects', 'fk_projects_project_manager_id_users'),
-        undo=lambda: _drop_foreign_key(
-            'fk_projects_project_manager_id_users', 'projects', ['project_manager_id'], 'users', ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # undo: add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
+        # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'add_foreign_key:projects:fk_projects_project_manager_id_users',
+            undoable=lambda: _foreign_key_named('projects', 'fk_projects_project_manager_id_users'),
+            undo=lambda: _drop_foreign_key(
+                'fk_projects_project_manager_id_users', 'projects', ['project_manager_id'], 'users', ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
 
-    # undo: add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
-    # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'add_foreign_key:departments:fk_departments_department_head_id_users',
-        undoable=lambda: _foreign_key_named('departments', 'fk_departments_department_head_id_users'),
-        undo=lambda: _drop_foreign_key(
-            'fk_departments_department_head_id_users', 'departments', ['department_head_id'], 'users', ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # undo: add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
+        # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'add_foreign_key:departments:fk_departments_department_head_id_users',
+            undoable=lambda: _foreign_key_named('departments', 'fk_departments_department_head_id_users'),
+            undo=lambda: _drop_foreign_key(
+                'fk_departments_department_head_id_users', 'departments', ['department_head_id'], 'users', ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
 
-    # undo: add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
-    # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'add_foreign_key:branches:fk_branches_branch_manager_id_users',
-        undoable=lambda: _foreign_key_named('branches', 'fk_branches_branch_manager_id_users'),
-        undo=lambda: _drop_foreign_key(
-            'fk_branches_branch_manager_id_users', 'branches', ['branch_manager_id'], 'users', ['id'],
-            ondelete='SET NULL', onupdate='NO ACTION',
-        ),
-    )
+        # undo: add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if upgrade() did it)
+        # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'add_foreign_key:branches:fk_branches_branch_manager_id_users',
+            undoable=lambda: _foreign_key_named('branches', 'fk_branches_branch_manager_id_users'),
+            undo=lambda: _drop_foreign_key(
+                'fk_branches_branch_manager_id_users', 'branches', ['branch_manager_id'], 'users', ['id'],
+                ondelete='SET NULL', onupdate='NO ACTION',
+            ),
+        )
 
-    # undo: add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if upgrade() did it)
-    # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
-    # found by: database-migration-analysis.md §2
-    _revert(
-        'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions',
-        undoable=lambda: _foreign_key_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions'),
-        undo=lambda: _drop_foreign_key(
-            'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', ['execution_id'], 'agent_executions', ['id'],
-            ondelete='CASCADE', onupdate='NO ACTION',
-        ),
-    )
+        # undo: add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if upgrade() did it)
+        # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
+        # found by: database-migration-analysis.md §2
+        _revert(
+            'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions',
+            undoable=lambda: _foreign_key_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions'),
+            undo=lambda: _drop_foreign_key(
+                'fk_hitl_approvals_execution_id_agent_executions', 'hitl_approvals', ['execution_id'], 'agent_executions', ['id'],
+                ondelete='CASCADE', onupdate='NO ACTION',
+            ),
+        )
 
-    # undo: create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if upgrade() did it)
-    # issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
-    # found by: database-migration-analysis.md §6
-    _revert(
-        'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id',
-        undoable=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
-        undo=lambda: op.drop_index('ix_hitl_approvals_tenant_id_status_assigned_to_user_id', table_name='hitl_approvals'),
-    )
+        # undo: create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if upgrade() did it)
+        # issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
+        # found by: database-migration-analysis.md §6
+        _revert(
+            'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id',
+            undoable=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
+            undo=lambda: _drop_created_index('ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'hitl_approvals'),
+        )
 
-    # undo: create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status) (only if upgrade() did it)
-    # issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
-    # found by: database-migration-analysis.md §6
-    _revert(
-        'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status',
-        undoable=lambda: _index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status'),
-        undo=lambda: op.drop_index('ix_agent_executions_tenant_id_agent_id_status', table_name='agent_executions'),
-    )
+        # undo: create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status) (only if upgrade() did it)
+        # issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
+        # found by: database-migration-analysis.md §6
+        _revert(
+            'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status',
+            undoable=lambda: _index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status'),
+            undo=lambda: _drop_created_index('ix_agent_executions_tenant_id_agent_id_status', 'agent_executions'),
+        )
 
-    # undo: create index ix_api_keys_user_id on api_keys (user_id) (only if upgrade() did it)
-    # issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:api_keys:ix_api_keys_user_id',
-        undoable=lambda: _index_named('api_keys', 'ix_api_keys_user_id'),
-        undo=lambda: op.drop_index('ix_api_keys_user_id', table_name='api_keys'),
-    )
+        # undo: create index ix_api_keys_user_id on api_keys (user_id) (only if upgrade() did it)
+        # issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:api_keys:ix_api_keys_user_id',
+            undoable=lambda: _index_named('api_keys', 'ix_api_keys_user_id'),
+            undo=lambda: _drop_created_index('ix_api_keys_user_id', 'api_keys'),
+        )
 
-    # undo: create index ix_api_keys_tenant_id on api_keys (tenant_id) (only if upgrade() did it)
-    # issue #20 [seed-5l]: api_keys.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:api_keys:ix_api_keys_tenant_id',
-        undoable=lambda: _index_named('api_keys', 'ix_api_keys_tenant_id'),
-        undo=lambda: op.drop_index('ix_api_keys_tenant_id', table_name='api_keys'),
-    )
+        # undo: create index ix_api_keys_tenant_id on api_keys (tenant_id) (only if upgrade() did it)
+        # issue #20 [seed-5l]: api_keys.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:api_keys:ix_api_keys_tenant_id',
+            undoable=lambda: _index_named('api_keys', 'ix_api_keys_tenant_id'),
+            undo=lambda: _drop_created_index('ix_api_keys_tenant_id', 'api_keys'),
+        )
 
-    # undo: create index ix_webhooks_user_id on webhooks (user_id) (only if upgrade() did it)
-    # issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:webhooks:ix_webhooks_user_id',
-        undoable=lambda: _index_named('webhooks', 'ix_webhooks_user_id'),
-        undo=lambda: op.drop_index('ix_webhooks_user_id', table_name='webhooks'),
-    )
+        # undo: create index ix_webhooks_user_id on webhooks (user_id) (only if upgrade() did it)
+        # issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:webhooks:ix_webhooks_user_id',
+            undoable=lambda: _index_named('webhooks', 'ix_webhooks_user_id'),
+            undo=lambda: _drop_created_index('ix_webhooks_user_id', 'webhooks'),
+        )
 
-    # undo: create index ix_webhooks_tenant_id on webhooks (tenant_id) (only if upgrade() did it)
-    # issue #18 [seed-5j]: webhooks.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:webhooks:ix_webhooks_tenant_id',
-        undoable=lambda: _index_named('webhooks', 'ix_webhooks_tenant_id'),
-        undo=lambda: op.drop_index('ix_webhooks_tenant_id', table_name='webhooks'),
-    )
+        # undo: create index ix_webhooks_tenant_id on webhooks (tenant_id) (only if upgrade() did it)
+        # issue #18 [seed-5j]: webhooks.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:webhooks:ix_webhooks_tenant_id',
+            undoable=lambda: _index_named('webhooks', 'ix_webhooks_tenant_id'),
+            undo=lambda: _drop_created_index('ix_webhooks_tenant_id', 'webhooks'),
+        )
 
-    # undo: create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id) (only if upgrade() did it)
-    # issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflow_executions:ix_workflow_executions_tenant_id',
-        undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_tenant_id'),
-        undo=lambda: op.drop_index('ix_workflow_executions_tenant_id', table_name='workflow_executions'),
-    )
+        # undo: create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id) (only if upgrade() did it)
+        # issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflow_executions:ix_workflow_executions_tenant_id',
+            undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_tenant_id'),
+            undo=lambda: _drop_created_index('ix_workflow_executions_tenant_id', 'workflow_executions'),
+        )
 
-    # undo: create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id) (only if upgrade() did it)
-    # issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id',
-        undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id'),
-        undo=lambda: op.drop_index('ix_workflow_executions_triggered_by_user_id', table_name='workflow_executions'),
-    )
+        # undo: create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id) (only if upgrade() did it)
+        # issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id',
+            undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id'),
+            undo=lambda: _drop_created_index('ix_workflow_executions_triggered_by_user_id', 'workflow_executions'),
+        )
 
-    # undo: create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id) (only if upgrade() did it)
-    # issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflow_executions:ix_workflow_executions_workflow_id',
-        undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_workflow_id'),
-        undo=lambda: op.drop_index('ix_workflow_executions_workflow_id', table_name='workflow_executions'),
-    )
+        # undo: create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id) (only if upgrade() did it)
+        # issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflow_executions:ix_workflow_executions_workflow_id',
+            undoable=lambda: _index_named('workflow_executions', 'ix_workflow_executions_workflow_id'),
+            undo=lambda: _drop_created_index('ix_workflow_executions_workflow_id', 'workflow_executions'),
+        )
 
-    # undo: create index ix_workflows_project_id on workflows (project_id) (only if upgrade() did it)
-    # issue #14 [seed-5f]: workflows.project_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflows:ix_workflows_project_id',
-        undoable=lambda: _index_named('workflows', 'ix_workflows_project_id'),
-        undo=lambda: op.drop_index('ix_workflows_project_id', table_name='workflows'),
-    )
+        # undo: create index ix_workflows_project_id on workflows (project_id) (only if upgrade() did it)
+        # issue #14 [seed-5f]: workflows.project_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflows:ix_workflows_project_id',
+            undoable=lambda: _index_named('workflows', 'ix_workflows_project_id'),
+            undo=lambda: _drop_created_index('ix_workflows_project_id', 'workflows'),
+        )
 
-    # undo: create index ix_workflows_department_id on workflows (department_id) (only if upgrade() did it)
-    # issue #13 [seed-5e]: workflows.department_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflows:ix_workflows_department_id',
-        undoable=lambda: _index_named('workflows', 'ix_workflows_department_id'),
-        undo=lambda: op.drop_index('ix_workflows_department_id', table_name='workflows'),
-    )
+        # undo: create index ix_workflows_department_id on workflows (department_id) (only if upgrade() did it)
+        # issue #13 [seed-5e]: workflows.department_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflows:ix_workflows_department_id',
+            undoable=lambda: _index_named('workflows', 'ix_workflows_department_id'),
+            undo=lambda: _drop_created_index('ix_workflows_department_id', 'workflows'),
+        )
 
-    # undo: create index ix_workflows_organization_id on workflows (organization_id) (only if upgrade() did it)
-    # issue #12 [seed-5d]: workflows.organization_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflows:ix_workflows_organization_id',
-        undoable=lambda: _index_named('workflows', 'ix_workflows_organization_id'),
-        undo=lambda: op.drop_index('ix_workflows_organization_id', table_name='workflows'),
-    )
+        # undo: create index ix_workflows_organization_id on workflows (organization_id) (only if upgrade() did it)
+        # issue #12 [seed-5d]: workflows.organization_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflows:ix_workflows_organization_id',
+            undoable=lambda: _index_named('workflows', 'ix_workflows_organization_id'),
+            undo=lambda: _drop_created_index('ix_workflows_organization_id', 'workflows'),
+        )
 
-    # undo: create index ix_workflows_created_by_user_id on workflows (created_by_user_id) (only if upgrade() did it)
-    # issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:workflows:ix_workflows_created_by_user_id',
-        undoable=lambda: _index_named('workflows', 'ix_workflows_created_by_user_id'),
-        undo=lambda: op.drop_index('ix_workflows_created_by_user_id', table_name='workflows'),
-    )
+        # undo: create index ix_workflows_created_by_user_id on workflows (created_by_user_id) (only if upgrade() did it)
+        # issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:workflows:ix_workflows_created_by_user_id',
+            undoable=lambda: _index_named('workflows', 'ix_workflows_created_by_user_id'),
+            undo=lambda: _drop_created_index('ix_workflows_created_by_user_id', 'workflows'),
+        )
 
-    # undo: create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id) (only if upgrade() did it)
-    # issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:agents:ix_agents_marketplace_listing_id',
-        undoable=lambda: _index_named('agents', 'ix_agents_marketplace_listing_id'),
-        undo=lambda: op.drop_index('ix_agents_marketplace_listing_id', table_name='agents'),
-    )
+        # undo: create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id) (only if upgrade() did it)
+        # issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:agents:ix_agents_marketplace_listing_id',
+            undoable=lambda: _index_named('agents', 'ix_agents_marketplace_listing_id'),
+            undo=lambda: _drop_created_index('ix_agents_marketplace_listing_id', 'agents'),
+        )
 
-    # undo: create index ix_agents_created_by_user_id on agents (created_by_user_id) (only if upgrade() did it)
-    # issue #9 [seed-5a]: agents.created_by_user_id is not indexed
-    # found by: database-migration-analysis.md §5
-    _revert(
-        'create_index:agents:ix_agents_created_by_user_id',
-        undoable=lambda: _index_named('agents', 'ix_agents_created_by_user_id'),
-        undo=lambda: op.drop_index('ix_agents_created_by_user_id', table_name='agents'),
-    )
+        # undo: create index ix_agents_created_by_user_id on agents (created_by_user_id) (only if upgrade() did it)
+        # issue #9 [seed-5a]: agents.created_by_user_id is not indexed
+        # found by: database-migration-analysis.md §5
+        _revert(
+            'create_index:agents:ix_agents_created_by_user_id',
+            undoable=lambda: _index_named('agents', 'ix_agents_created_by_user_id'),
+            undo=lambda: _drop_created_index('ix_agents_created_by_user_id', 'agents'),
+        )
 
-    # undo: create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key) (only if upgrade() did it)
-    # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'create_index:teams:ix_teams_team_lead_id',
-        undoable=lambda: _index_named('teams', 'ix_teams_team_lead_id'),
-        undo=lambda: op.drop_index('ix_teams_team_lead_id', table_name='teams'),
-    )
+        # undo: create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key) (only if upgrade() did it)
+        # issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'create_index:teams:ix_teams_team_lead_id',
+            undoable=lambda: _index_named('teams', 'ix_teams_team_lead_id'),
+            undo=lambda: _drop_created_index('ix_teams_team_lead_id', 'teams'),
+        )
 
-    # undo: create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key) (only if upgrade() did it)
-    # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'create_index:projects:ix_projects_project_manager_id',
-        undoable=lambda: _index_named('projects', 'ix_projects_project_manager_id'),
-        undo=lambda: op.drop_index('ix_projects_project_manager_id', table_name='projects'),
-    )
+        # undo: create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key) (only if upgrade() did it)
+        # issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'create_index:projects:ix_projects_project_manager_id',
+            undoable=lambda: _index_named('projects', 'ix_projects_project_manager_id'),
+            undo=lambda: _drop_created_index('ix_projects_project_manager_id', 'projects'),
+        )
 
-    # undo: create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key) (only if upgrade() did it)
-    # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'create_index:departments:ix_departments_department_head_id',
-        undoable=lambda: _index_named('departments', 'ix_departments_department_head_id'),
-        undo=lambda: op.drop_index('ix_departments_department_head_id', table_name='departments'),
-    )
+        # undo: create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key) (only if upgrade() did it)
+        # issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'create_index:departments:ix_departments_department_head_id',
+            undoable=lambda: _index_named('departments', 'ix_departments_department_head_id'),
+            undo=lambda: _drop_created_index('ix_departments_department_head_id', 'departments'),
+        )
 
-    # undo: create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key) (only if upgrade() did it)
-    # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
-    # found by: database-migration-analysis.md §4
-    _revert(
-        'create_index:branches:ix_branches_branch_manager_id',
-        undoable=lambda: _index_named('branches', 'ix_branches_branch_manager_id'),
-        undo=lambda: op.drop_index('ix_branches_branch_manager_id', table_name='branches'),
-    )
+        # undo: create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key) (only if upgrade() did it)
+        # issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
+        # found by: database-migration-analysis.md §4
+        _revert(
+            'create_index:branches:ix_branches_branch_manager_id',
+            undoable=lambda: _index_named('branches', 'ix_branches_branch_manager_id'),
+            undo=lambda: _drop_created_index('ix_branches_branch_manager_id', 'branches'),
+        )
 
-    # undo: create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key) (only if upgrade() did it)
-    # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
-    # found by: database-migration-analysis.md §2
-    _revert(
-        'create_index:hitl_approvals:ix_hitl_approvals_execution_id',
-        undoable=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_execution_id'),
-        undo=lambda: op.drop_index('ix_hitl_approvals_execution_id', table_name='hitl_approvals'),
-    )
+        # undo: create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key) (only if upgrade() did it)
+        # issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
+        # found by: database-migration-analysis.md §2
+        _revert(
+            'create_index:hitl_approvals:ix_hitl_approvals_execution_id',
+            undoable=lambda: _index_named('hitl_approvals', 'ix_hitl_approvals_execution_id'),
+            undo=lambda: _drop_created_index('ix_hitl_approvals_execution_id', 'hitl_approvals'),
+        )
 
-    # undo: add column team_members.updated_at timestamp NULL (only if upgrade() did it)
-    # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
-    # found by: database-migration-analysis.md §3
-    _revert(
-        'add_column:team_members:updated_at',
-        undoable=lambda: _has_column('team_members', 'updated_at'),
-        undo=lambda: op.drop_column('team_members', 'updated_at'),
-    )
+        # undo: add column team_members.updated_at timestamp NULL (only if upgrade() did it)
+        # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
+        # found by: database-migration-analysis.md §3
+        _revert(
+            'add_column:team_members:updated_at',
+            undoable=lambda: _has_column('team_members', 'updated_at'),
+            undo=lambda: _drop_column('team_members', 'updated_at'),
+        )
 
-    # undo: add column team_members.created_at timestamp NULL (only if upgrade() did it)
-    # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
-    # found by: database-migration-analysis.md §3
-    _revert(
-        'add_column:team_members:created_at',
-        undoable=lambda: _has_column('team_members', 'created_at'),
-        undo=lambda: op.drop_column('team_members', 'created_at'),
-    )
+        # undo: add column team_members.created_at timestamp NULL (only if upgrade() did it)
+        # issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
+        # found by: database-migration-analysis.md §3
+        _revert(
+            'add_column:team_members:created_at',
+            undoable=lambda: _has_column('team_members', 'created_at'),
+            undo=lambda: _drop_column('team_members', 'created_at'),
+        )
 
-    # undo: rename column api_keys.created_by_user_id to user_id (only if upgrade() did it)
-    # issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
-    # found by: database-migration-analysis.md §1, §7
-    _revert(
-        'rename_column:api_keys:created_by_user_id:user_id',
-        undoable=lambda: not _has_column('api_keys', 'created_by_user_id') and _has_column('api_keys', 'user_id'),
-        undo=lambda: _rename_column('api_keys', 'user_id', 'created_by_user_id'),
-    )
+        # undo: rename column api_keys.created_by_user_id to user_id (only if upgrade() did it)
+        # issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
+        # found by: database-migration-analysis.md §1, §7
+        _revert(
+            'rename_column:api_keys:created_by_user_id:user_id',
+            undoable=lambda: not _has_column('api_keys', 'created_by_user_id') and _has_column('api_keys', 'user_id'),
+            undo=lambda: _rename_column('api_keys', 'user_id', 'created_by_user_id'),
+        )
 
-    # undo: rename column webhooks.created_by_user_id to user_id (only if upgrade() did it)
-    # issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
-    # found by: database-migration-analysis.md §1, §7
-    _revert(
-        'rename_column:webhooks:created_by_user_id:user_id',
-        undoable=lambda: not _has_column('webhooks', 'created_by_user_id') and _has_column('webhooks', 'user_id'),
-        undo=lambda: _rename_column('webhooks', 'user_id', 'created_by_user_id'),
-    )
+        # undo: rename column webhooks.created_by_user_id to user_id (only if upgrade() did it)
+        # issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
+        # found by: database-migration-analysis.md §1, §7
+        _revert(
+            'rename_column:webhooks:created_by_user_id:user_id',
+            undoable=lambda: not _has_column('webhooks', 'created_by_user_id') and _has_column('webhooks', 'user_id'),
+            undo=lambda: _rename_column('webhooks', 'user_id', 'created_by_user_id'),
+        )
 
-    _drop_ledger_if_empty()
+        _drop_ledger_if_empty()
 
 
 def _preflight() -> None:
@@ -876,12 +917,16 @@ def _require_renamable(problems: list, table: str, old: str, new: str) -> None:
 
 
 def _require_index_name(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if _has_table(table) and _index_name_taken(table, name) and not _has_index(table, columns, unique, name=name):
+    # an invalid index of that name on that table is what an interrupted build of ours leaves: rebuilt, not a clash
+    if _has_table(table) and _index_name_taken(table, name) and not _has_index(table, columns, unique, name=name) \
+            and not _index_invalid(table, name):
         problems.append(f"cannot create index {name} on {table}: another object already has that name")
 
 
 def _require_index_definition(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if _has_table(table) and _index_named(table, name) and not _has_index(table, columns, unique, exact=True, name=name):
+    # an invalid index of that name is what an interrupted recreate of ours (downgrade) leaves
+    if _has_table(table) and _index_named(table, name) and not _has_index(table, columns, unique, exact=True, name=name) \
+            and not _index_invalid(table, name):
         problems.append(f"index {name} on {table} does not have the definition the spec gives "
                         f"({', '.join(columns)}{', unique' if unique else ''}): its rollback could not recreate it exactly")
 
@@ -902,16 +947,37 @@ def _require_foreign_key_fits(problems: list, table: str, name: str, columns: li
         for c in current:
             if _not_null(table, c):
                 problems.append(f"foreign key {name} uses SET NULL but {table}.{c} is NOT NULL")
-    child = sa.table(table, *(sa.column(c) for c in current)).alias("c")
-    parent = sa.table(ref_table, *(sa.column(c) for c in ref_columns)).alias("p")
-    match = sa.and_(*(parent.c[r] == child.c[c] for c, r in zip(current, ref_columns)))
-    where = sa.and_(*(child.c[c].isnot(None) for c in current), ~sa.exists().where(match))
-    count = op.get_bind().execute(sa.select(sa.func.count()).select_from(child).where(where)).scalar()
+    count, sql = _orphans(table, current, ref_table, ref_columns)
     if count:
-        listing = sa.select(sa.text("*")).select_from(child).where(where)
-        sql = str(listing.compile(dialect=op.get_bind().dialect, compile_kwargs={"literal_binds": True}))
         problems.append(f"{count} orphan row(s) in {table} ({', '.join(current)}) have no matching row in {ref_table} "
                         f"({', '.join(ref_columns)}); list them with: {' '.join(sql.split())}")
+
+
+def _drop_created_index(name: str, table: str) -> None:
+    """Undo of an index up created; on MySQL first give a foreign key back the index InnoDB dropped for it."""
+    _restore_fk_indexes(table, name)
+    _drop_index(name, table)
+
+
+def _restore_fk_indexes(table: str, name: str) -> None:
+    """InnoDB makes an index for a foreign key that has none and silently drops it once another index
+    leads with the key's columns (such as one up created). Recreate it, named as InnoDB names it: after
+    the constraint, or after the first column when the constraint was not named (<table>_ibfk_<n>)."""
+    if _dialect() not in ("mysql", "mariadb"):
+        return
+    indexes = {ix["name"]: list(ix["column_names"]) for ix in _inspect().get_indexes(table)}
+    if name not in indexes:
+        return
+    for fk in _inspect().get_foreign_keys(table):
+        columns = list(fk["constrained_columns"])
+        if not _same_list(indexes[name][: len(columns)], columns):
+            continue
+        if any(other != name and _same_list(cols[: len(columns)], columns) for other, cols in indexes.items()):
+            continue
+        implicit = columns[0] if re.search(r"_ibfk_[0-9]+$", fk["name"] or "") else fk["name"]
+        op.execute(f"ALTER TABLE {_quote(table)} ADD INDEX {_quote(implicit)} ({', '.join(_quote(c) for c in columns)})"
+                   f"{_online_clause()}")
+        indexes[implicit] = columns
 
 
 def _quote(name: str) -> str:
@@ -920,7 +986,7 @@ def _quote(name: str) -> str:
 
 def _rename_column(table: str, old: str, new: str) -> None:
     """Native RENAME COLUMN (PostgreSQL, MySQL 8, MariaDB 10.5.2+, SQLite 3.25+): MySQL's CHANGE would need the type."""
-    op.execute(f"ALTER TABLE {_quote(table)} RENAME COLUMN {_quote(old)} TO {_quote(new)}")
+    op.execute(f"ALTER TABLE {_quote(table)} RENAME COLUMN {_quote(old)} TO {_quote(new)}{_online_clause()}")
 
 
 def _sqlite_fk_clause(name: str, columns: list, ref_table: str, ref_columns: list, ondelete: str, onupdate: str) -> str:
@@ -991,8 +1057,24 @@ def _add_foreign_key(name: str, table: str, ref_table: str, columns: list, ref_c
             return sql[:end] + ", " + clause + sql[end:]
 
         _sqlite_rebuild(table, add)
+    elif _dialect() == "postgresql":
+        # NOT VALID: a brief lock and no scan; VALIDATE then scans under a lock that lets writes through
+        if not _foreign_key_named(table, name):
+            op.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} "
+                       f"{_references(columns, ref_table, ref_columns)} ON DELETE {ondelete} ON UPDATE {onupdate} NOT VALID")
+        with _no_statement_timeout():
+            op.execute(f"ALTER TABLE {_quote(table)} VALIDATE CONSTRAINT {_quote(name)}")
     else:
-        op.create_foreign_key(name, table, ref_table, columns, ref_columns, ondelete=ondelete, onupdate=onupdate)
+        # InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks off,
+        # which skips checking the existing rows: the preflight checked them before, _recheck_foreign_key after
+        bind = op.get_bind()
+        checks = bind.exec_driver_sql("SELECT @@SESSION.foreign_key_checks").scalar()
+        bind.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        try:
+            op.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} "
+                       f"{_references(columns, ref_table, ref_columns)} ON DELETE {ondelete} ON UPDATE {onupdate}{_online_clause()}")
+        finally:
+            bind.exec_driver_sql(f"SET SESSION foreign_key_checks = {int(checks)}")
 
 
 def _drop_foreign_key(name: str, table: str, columns: list, ref_table: str, ref_columns: list,
@@ -1007,5 +1089,169 @@ def _drop_foreign_key(name: str, table: str, columns: list, ref_table: str, ref_
             return sql.replace(clause, "", 1)
 
         _sqlite_rebuild(table, remove)
+    elif _dialect() in ("mysql", "mariadb"):
+        op.execute(f"ALTER TABLE {_quote(table)} DROP FOREIGN KEY {_quote(name)}{_online_clause()}")
     else:
         op.drop_constraint(name, table, type_="foreignkey")
+
+
+# ----------------------------------------------------------------------
+# online mode (see the module docstring)
+# ----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _online_session():
+    """Session settings for the whole upgrade()/downgrade(), restored afterwards: a framework runs
+    later revisions on the same connection."""
+    dialect = _dialect()
+    if dialect == "postgresql":
+        with contextlib.ExitStack() as stack:
+            try:  # CONCURRENTLY cannot run in a transaction; every step below commits on its own
+                stack.enter_context(op.get_context().autocommit_block())
+            except AssertionError:  # Alembic cannot end a transaction env.py began itself
+                raise CommandError(
+                    f"fixgen revision {revision} runs outside a transaction on PostgreSQL (online mode), which "
+                    "Alembic's autocommit_block allows only when Alembic began the transaction: in env.py use "
+                    "engine.connect() (not engine.begin()) and run nothing on the connection before "
+                    "context.begin_transaction(); or generate the revision with `fixgen emit --no-online`"
+                ) from None
+            before = op.get_bind().execute(sa.text(
+                "select current_setting('lock_timeout'), current_setting('statement_timeout')")).one()
+            _pg_set("lock_timeout", LOCK_TIMEOUT)
+            _pg_set("statement_timeout", STATEMENT_TIMEOUT)
+            try:
+                yield
+            finally:
+                _pg_set("lock_timeout", before[0])
+                _pg_set("statement_timeout", before[1])
+    elif dialect in ("mysql", "mariadb"):
+        bind = op.get_bind()
+        before = bind.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout").one()
+        bind.exec_driver_sql(f"SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}")
+        bind.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}")
+        try:
+            yield
+        finally:
+            bind.exec_driver_sql(f"SET SESSION lock_wait_timeout = {int(before[0])}")
+            bind.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {int(before[1])}")
+    else:
+        yield
+
+
+def _pg_set(setting: str, value: str) -> None:
+    op.get_bind().execute(sa.text("select set_config(:k, :v, false)"), {"k": setting, "v": value})
+
+
+@contextlib.contextmanager
+def _no_statement_timeout():
+    """PostgreSQL: lift statement_timeout around long statements that let writes through."""
+    if _dialect() != "postgresql":
+        yield
+        return
+    _pg_set("statement_timeout", "0")
+    try:
+        yield
+    finally:
+        _pg_set("statement_timeout", STATEMENT_TIMEOUT)
+
+
+def _online_clause() -> str:
+    """MySQL/MariaDB: InnoDB refuses (an error) rather than silently locking writes."""
+    return ", ALGORITHM=INPLACE, LOCK=NONE" if _dialect() in ("mysql", "mariadb") else ""
+
+
+def _index_invalid(table: str, name: str) -> bool:
+    """PostgreSQL: an index of that name on the table that an interrupted concurrent build (or drop) left unusable."""
+    if _dialect() != "postgresql":
+        return False
+    return bool(op.get_bind().execute(sa.text(
+        "select count(*) from pg_index i where i.indrelid = to_regclass(format('%I.%I', current_schema(), cast(:t as text))) "
+        "and i.indexrelid = to_regclass(format('%I.%I', current_schema(), cast(:n as text))) "
+        "and not (i.indisvalid and i.indisready)"), {"t": table, "n": name}).scalar())
+
+
+def _valid_index_named(table: str, name: str) -> bool:
+    return _index_named(table, name) and not _index_invalid(table, name)
+
+
+def _create_index(name: str, table: str, columns: list, unique: bool) -> None:
+    cols = ", ".join(_quote(c) for c in columns)
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    if _dialect() == "postgresql":
+        if _index_invalid(table, name):  # IF NOT EXISTS would take the leftover for the index
+            _drop_index(name, table)
+        with _no_statement_timeout():
+            op.execute(f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {_quote(name)} ON {_quote(table)} ({cols})")
+    elif _dialect() in ("mysql", "mariadb"):
+        op.execute(f"ALTER TABLE {_quote(table)} ADD {kind} {_quote(name)} ({cols}){_online_clause()}")
+    else:
+        op.create_index(name, table, columns, unique=unique)
+
+
+def _drop_index(name: str, table: str) -> None:
+    if _dialect() == "postgresql":
+        with _no_statement_timeout():
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_quote(name)}")
+    elif _dialect() in ("mysql", "mariadb"):
+        op.execute(f"ALTER TABLE {_quote(table)} DROP INDEX {_quote(name)}{_online_clause()}")
+    else:
+        op.drop_index(name, table_name=table)
+
+
+def _add_column(table: str, column: sa.Column) -> None:
+    if _dialect() in ("mysql", "mariadb"):  # op.add_column cannot take ALGORITHM/LOCK
+        sa.Table(table, sa.MetaData(), column)
+        spec = sa.schema.CreateColumn(column).compile(dialect=op.get_bind().dialect)
+        op.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {spec}{_online_clause()}")
+    else:
+        op.add_column(table, column)
+
+
+def _drop_column(table: str, column: str) -> None:
+    if _dialect() in ("mysql", "mariadb"):
+        op.execute(f"ALTER TABLE {_quote(table)} DROP COLUMN {_quote(column)}{_online_clause()}")
+    else:
+        op.drop_column(table, column)
+
+
+def _references(columns: list, ref_table: str, ref_columns: list) -> str:
+    return (f"FOREIGN KEY ({', '.join(_quote(c) for c in columns)}) "
+            f"REFERENCES {_quote(ref_table)} ({', '.join(_quote(c) for c in ref_columns)})")
+
+
+def _foreign_key_valid(table: str, name: str) -> bool:
+    """Named, and on PostgreSQL validated (a run interrupted after ADD ... NOT VALID leaves it unvalidated)."""
+    if not _foreign_key_named(table, name):
+        return False
+    if _dialect() != "postgresql":
+        return True
+    return not op.get_bind().execute(sa.text(
+        "select count(*) from pg_constraint k where k.conrelid = to_regclass(format('%I.%I', current_schema(), "
+        "cast(:t as text))) and k.conname = :n and not k.convalidated"), {"t": table, "n": name}).scalar()
+
+
+def _orphans(table: str, columns: list, ref_table: str, ref_columns: list) -> tuple[int, str]:
+    """Rows of table whose (non-null) columns match no row of ref_table: their count and a query listing them."""
+    child = sa.table(table, *(sa.column(c) for c in columns)).alias("c")
+    parent = sa.table(ref_table, *(sa.column(c) for c in ref_columns)).alias("p")
+    match = sa.and_(*(parent.c[r] == child.c[c] for c, r in zip(columns, ref_columns)))
+    where = sa.and_(*(child.c[c].isnot(None) for c in columns), ~sa.exists().where(match))
+    count = op.get_bind().execute(sa.select(sa.func.count()).select_from(child).where(where)).scalar()
+    listing = sa.select(sa.text("*")).select_from(child).where(where)
+    sql = str(listing.compile(dialect=op.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    return count, " ".join(sql.split())
+
+
+def _recheck_foreign_key(step: str, name: str, table: str, columns: list, ref_table: str, ref_columns: list) -> None:
+    """MySQL/MariaDB: rows written between the preflight and the ALTER (foreign_key_checks was off) are
+    not checked by InnoDB; check them again, for a foreign key this revision added."""
+    if _dialect() not in ("mysql", "mariadb") or not _recorded(step):
+        return
+    count, sql = _orphans(table, columns, ref_table, ref_columns)
+    if count:
+        raise CommandError(
+            f"fixgen: {count} orphan row(s) in {table} ({', '.join(columns)}): no matching row in {ref_table} "
+            f"({', '.join(ref_columns)}); they were written while foreign key {name} was being added; fix or delete "
+            f"them and run the upgrade again (or remove the foreign key: alembic stamp {revision}, then alembic "
+            f"downgrade -1); list them with: {sql}"
+        )
