@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 from dbs import Database, _finish, _row_key
 from typer.testing import CliRunner
@@ -435,3 +437,32 @@ def index_by_hand(table: str, cols: tuple[str, ...], now: list[str], mode: str, 
     if mode == "other_wider":
         return [f"CREATE INDEX {other('idx')} ON {table} ({', '.join(now)}, id)"]
     return []
+
+
+# --------------------------------------------------------------------------- online-mode fixtures
+
+# posts.slug holds a duplicate ('one', so a unique build over it fails half-way); posts.user_id
+# has neither an index nor a foreign key
+POSTS = [
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)",
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(100) NOT NULL)",
+    "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')",
+    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 1, 'one')",
+]
+UNIQUE_SLUG = {"kind": "missing_index", "table": "posts", "columns": ["slug"], "unique": True}
+POSTS_FK = {"kind": "missing_foreign_key", "table": "posts", "columns": ["user_id"], "references": "users.id"}
+
+
+@contextmanager
+def lock_held(db: Database, sql: str) -> Iterator[None]:
+    """Another session runs `sql` in a transaction it keeps open (with the locks it took) until the block ends."""
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.text(sql))
+            try:
+                yield
+            finally:
+                holder.rollback()
+    finally:
+        engine.dispose()

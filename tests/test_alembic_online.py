@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from dbs import Database
-from roundtrip import LEDGER, assert_schema, ledger_rows, load_seed
+from roundtrip import LEDGER, POSTS, POSTS_FK, UNIQUE_SLUG, assert_schema, ledger_rows, load_seed, lock_held
 from test_alembic_target import Project, after_alembic, emit_alembic, module_values, project, version_rows
 
 try:
@@ -29,14 +29,6 @@ try:
 except ImportError:  # pragma: no cover - test_alembic_target skips (or fails under CI) first
     pytest.skip("alembic is not installed", allow_module_level=True)
 
-POSTS = [
-    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)",
-    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(100) NOT NULL)",
-    "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')",
-    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 1, 'one')",
-]
-UNIQUE_SLUG = {"kind": "missing_index", "table": "posts", "columns": ["slug"], "unique": True}
-POSTS_FK = {"kind": "missing_foreign_key", "table": "posts", "columns": ["user_id"], "references": "users.id"}
 FK_NAME = "fk_posts_user_id_users"
 SEED_RENAME = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
 SEED_INDEX = {"kind": "missing_index", "table": "api_keys", "columns": ["tenant_id", "name"]}
@@ -206,17 +198,11 @@ def test_pg_lock_timeout_makes_a_blocked_step_fail_fast(pg_db: Database, tmp_pat
     proj = project(tmp_path, db)
     rev = module_values(emit_alembic(spec(SEED_RENAME, SEED_INDEX), proj.versions, "--lock-timeout", "300ms"))["revision"]
     later = add_later_revision(proj, "postgresql", rev)
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as holder:
-            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # ACCESS SHARE until the transaction ends
-            start = time.monotonic()
-            with pytest.raises(sa.exc.OperationalError) as info:
-                proj.upgrade("head")
-            elapsed = time.monotonic() - start
-            holder.rollback()
-    finally:
-        engine.dispose()
+    with lock_held(db, "SELECT count(*) FROM webhooks"):  # ACCESS SHARE until the transaction ends
+        start = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError) as info:
+            proj.upgrade("head")
+        elapsed = time.monotonic() - start
     assert "canceling statement due to lock timeout" in str(info.value), info.value
     assert elapsed < 4, f"waited {elapsed:.1f} s for the lock"  # 300ms, not the 5s default
     assert version_rows(db) == []
@@ -386,17 +372,11 @@ def test_mysql_lock_wait_timeout_fails_fast_and_is_restored(mysql_db: Database, 
     proj = project(tmp_path, db)
     rev = module_values(emit_alembic(spec(SEED_RENAME, SEED_INDEX), proj.versions, "--lock-timeout", "1s"))["revision"]
     later = add_later_revision(proj, "mysql", rev)
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as holder:
-            holder.execute(sa.text("SELECT COUNT(*) FROM webhooks"))  # metadata lock until the transaction ends
-            start = time.monotonic()
-            with pytest.raises(sa.exc.OperationalError) as info:
-                proj.upgrade("head")
-            elapsed = time.monotonic() - start
-            holder.rollback()
-    finally:
-        engine.dispose()
+    with lock_held(db, "SELECT COUNT(*) FROM webhooks"):  # metadata lock until the transaction ends
+        start = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError) as info:
+            proj.upgrade("head")
+        elapsed = time.monotonic() - start
     assert "Lock wait timeout exceeded" in str(info.value), info.value
     assert elapsed < 8, f"waited {elapsed:.1f} s for the lock"
     assert not any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])

@@ -11,21 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from dbs import Database
 from laravel_helpers import emit_laravel, php_lint, run_fails, run_laravel
-from roundtrip import ledger_rows, load_seed
+from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held
 
 from fixgen.render.context import LEDGER
 
-POSTS = [
-    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)",
-    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(100) NOT NULL)",
-    "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')",
-    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 1, 'one')",
-]
-UNIQUE_SLUG = {"kind": "missing_index", "table": "posts", "columns": ["slug"], "unique": True}
-POSTS_FK = {"kind": "missing_foreign_key", "table": "posts", "columns": ["user_id"], "references": "users.id"}
 FK_NAME = "posts_user_id_foreign"
 
 
@@ -98,15 +89,9 @@ def test_pg_lock_timeout_fails_fast_then_a_rerun_finishes(pg_db: Database, tmp_p
     s0 = db.schema_snapshot()
     rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
     migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "300ms")
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as holder:
-            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # ACCESS SHARE until rollback
-            err = run_fails(db, migration, "up")
-            assert "lock timeout" in err, err
-            holder.rollback()
-    finally:
-        engine.dispose()
+    with lock_held(db, "SELECT count(*) FROM webhooks"):  # ACCESS SHARE until rollback
+        err = run_fails(db, migration, "up")
+        assert "lock timeout" in err, err
     run_laravel(db, migration, "up")
     assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
     run_laravel(db, migration, "down")
@@ -140,15 +125,9 @@ def test_mysql_lock_wait_timeout_fails_fast_then_a_rerun_finishes(mysql_db: Data
     s0 = db.schema_snapshot()
     rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
     migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "1s")
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as holder:
-            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # metadata lock until rollback
-            err = run_fails(db, migration, "up")
-            assert "Lock wait timeout exceeded" in err, err
-            holder.rollback()
-    finally:
-        engine.dispose()
+    with lock_held(db, "SELECT count(*) FROM webhooks"):  # metadata lock until rollback
+        err = run_fails(db, migration, "up")
+        assert "Lock wait timeout exceeded" in err, err
     run_laravel(db, migration, "up")
     assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
     run_laravel(db, migration, "down")

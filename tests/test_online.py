@@ -18,20 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from dbs import Database, SqlRunError, in_ci
-from roundtrip import TS, fixgen_emit, ledger_rows, load_seed, write_spec
+from roundtrip import POSTS, POSTS_FK, TS, UNIQUE_SLUG, fixgen_emit, ledger_rows, load_seed, lock_held, write_spec
 
 from fixgen.render.context import LEDGER
-
-POSTS = [
-    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)",
-    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(100) NOT NULL)",
-    "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')",
-    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 1, 'one')",
-]
-UNIQUE_SLUG = {"kind": "missing_index", "table": "posts", "columns": ["slug"], "unique": True}
-POSTS_FK = {"kind": "missing_foreign_key", "table": "posts", "columns": ["user_id"], "references": "users.id"}
 
 
 def emit(tmp_path: Path, dialect: str, issues: list[dict], *flags: str) -> tuple[Path, Path]:
@@ -137,15 +127,9 @@ def test_pg_lock_timeout_makes_a_blocked_step_fail_fast(pg_db: Database, tmp_pat
     rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
     index = {"kind": "missing_index", "table": "api_keys", "columns": ["tenant_id", "name"]}
     up, down = emit(tmp_path, "postgresql", [rename, index], "--lock-timeout", "300ms")
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as holder:
-            holder.execute(sa.text("SELECT count(*) FROM webhooks"))  # ACCESS SHARE until the transaction ends
-            out = run_fails(db, up)
-            assert "canceling statement due to lock timeout" in out, out
-            holder.rollback()
-    finally:
-        engine.dispose()
+    with lock_held(db, "SELECT count(*) FROM webhooks"):  # ACCESS SHARE until the transaction ends
+        out = run_fails(db, up)
+        assert "canceling statement due to lock timeout" in out, out
     assert db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'webhooks' "
                     "AND column_name = 'user_id'") == [(0,)]
     db.run_sql_file(up)
