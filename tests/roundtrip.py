@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -466,3 +467,44 @@ def lock_held(db: Database, sql: str) -> Iterator[None]:
                 holder.rollback()
     finally:
         engine.dispose()
+
+
+@contextmanager
+def older_transaction(db: Database, seconds: float, table: str = "users") -> Iterator[None]:
+    """PostgreSQL: another session inside a transaction that read `table` and goes on for `seconds`.
+
+    Its ACCESS SHARE lock conflicts with no write, but a concurrent index build must wait for it
+    to end (as for every transaction older than the build)."""
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        engine = sa.create_engine(db.url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f"SELECT count(*) FROM {table}"))
+                started.set()
+                conn.execute(sa.text("SELECT pg_sleep(:s)"), {"s": seconds})
+                conn.commit()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(e)
+            started.set()
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait(30)
+    try:
+        yield
+    finally:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+
+
+def pg_index(db: Database, name: str) -> tuple[bool, bool] | None:
+    """PostgreSQL: (valid, unique) of the index of that name, or None."""
+    rows = db.query("SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = :n", {"n": name})
+    return (rows[0][0], rows[0][1]) if rows else None

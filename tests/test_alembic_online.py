@@ -21,7 +21,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from dbs import Database
-from roundtrip import LEDGER, POSTS, POSTS_FK, UNIQUE_SLUG, assert_schema, ledger_rows, load_seed, lock_held
+from roundtrip import (
+    LEDGER,
+    POSTS,
+    POSTS_FK,
+    UNIQUE_SLUG,
+    assert_schema,
+    ledger_rows,
+    load_seed,
+    lock_held,
+    older_transaction,
+    pg_index,
+)
 from test_alembic_target import Project, after_alembic, emit_alembic, module_values, project, version_rows
 
 try:
@@ -37,12 +48,6 @@ SEED_INDEX = {"kind": "missing_index", "table": "api_keys", "columns": ["tenant_
 def spec(*issues: dict[str, Any], name: str = "online") -> dict[str, Any]:
     return {"version": 1, "name": name, "issues": list(issues)}
 
-
-def pg_index(db: Database, name: str) -> tuple[bool, bool] | None:
-    """(valid, unique) of the index of that name, or None."""
-    rows = db.query("SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                    "WHERE c.relname = :n", {"n": name})
-    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def pg_fk_validated(db: Database, name: str) -> list[tuple]:
@@ -185,6 +190,23 @@ def test_pg_foreign_key_left_not_valid_is_validated(pg_db: Database, tmp_path: P
     assert_schema(after_alembic(db), s1, "after validating")
     proj.downgrade("base")
     assert pg_fk_validated(db, FK_NAME) == []
+    assert_schema(after_alembic(db), s0, "after downgrade")
+
+
+def test_pg_concurrent_build_waits_for_older_transactions_despite_the_lock_timeout(pg_db: Database,
+                                                                                   tmp_path: Path) -> None:
+    """The lock timeout is lifted around the concurrent build (it must wait for every older
+    transaction, which holds up no writer) and restored after it."""
+    db = pg_db
+    db.execute([*POSTS, "DELETE FROM posts WHERE id = 3", "CREATE TABLE audit (id INTEGER PRIMARY KEY)"])
+    s0 = db.schema_snapshot()
+    proj = project(tmp_path, db)
+    emit_alembic(spec(UNIQUE_SLUG, POSTS_FK), proj.versions, "--lock-timeout", "200ms")
+    with older_transaction(db, 1.5, "users"):
+        proj.upgrade("head")
+    assert pg_index(db, "uq_posts_slug") == (True, True)
+    with older_transaction(db, 1.5, "audit"):  # dropping the foreign key needs ACCESS EXCLUSIVE on users
+        proj.downgrade("base")
     assert_schema(after_alembic(db), s0, "after downgrade")
 
 

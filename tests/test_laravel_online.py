@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dbs import Database
 from laravel_helpers import emit_laravel, php_lint, run_fails, run_laravel
-from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held
+from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
 
 from fixgen.render.context import LEDGER
 
@@ -35,11 +35,6 @@ def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: boo
     php_lint(target)
     return target
 
-
-def pg_index(db: Database, name: str) -> tuple[bool, bool] | None:
-    rows = db.query("SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                    "WHERE c.relname = :n", {"n": name})
-    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def test_online_migration_runs_outside_a_transaction(tmp_path: Path) -> None:
@@ -80,6 +75,22 @@ def test_pg_foreign_key_left_not_valid_by_a_crash_is_validated(pg_db: Database, 
     run_laravel(db, migration, "up")
     assert db.query(validated) == [(True,)]
     run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == s0
+
+
+def test_pg_concurrent_build_waits_for_older_transactions_despite_the_lock_timeout(pg_db: Database,
+                                                                                   tmp_path: Path) -> None:
+    """The lock timeout is lifted around the concurrent build (it must wait for every older
+    transaction, which holds up no writer) and restored after it."""
+    db = pg_db
+    db.execute([*POSTS, "DELETE FROM posts WHERE id = 3", "CREATE TABLE audit (id INTEGER PRIMARY KEY)"])
+    s0 = db.schema_snapshot()
+    migration = emit_laravel(spec(UNIQUE_SLUG, POSTS_FK), tmp_path, "--lock-timeout", "200ms")
+    with older_transaction(db, 1.5, "users"):
+        run_laravel(db, migration, "up")
+    assert pg_index(db, "posts_slug_unique") == (True, True)
+    with older_transaction(db, 1.5, "audit"):  # dropping the foreign key needs ACCESS EXCLUSIVE on users
+        run_laravel(db, migration, "down")
     assert db.schema_snapshot() == s0
 
 

@@ -19,7 +19,19 @@ from pathlib import Path
 
 import pytest
 from dbs import Database, SqlRunError, in_ci
-from roundtrip import POSTS, POSTS_FK, TS, UNIQUE_SLUG, fixgen_emit, ledger_rows, load_seed, lock_held, write_spec
+from roundtrip import (
+    POSTS,
+    POSTS_FK,
+    TS,
+    UNIQUE_SLUG,
+    fixgen_emit,
+    ledger_rows,
+    load_seed,
+    lock_held,
+    older_transaction,
+    pg_index,
+    write_spec,
+)
 
 from fixgen.render.context import LEDGER
 
@@ -30,12 +42,6 @@ def emit(tmp_path: Path, dialect: str, issues: list[dict], *flags: str) -> tuple
     fixgen_emit(spec, "sql", out, "--dialect", dialect, *flags)
     return out / f"{TS}_online.up.sql", out / f"{TS}_online.down.sql"
 
-
-def pg_index(db: Database, name: str) -> tuple[bool, bool] | None:
-    """(valid, unique) of the index of that name, or None."""
-    rows = db.query("SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                    "WHERE c.relname = :n", {"n": name})
-    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def run_fails(db: Database, path: Path) -> str:
@@ -136,6 +142,24 @@ def test_pg_lock_timeout_makes_a_blocked_step_fail_fast(pg_db: Database, tmp_pat
     s1 = db.schema_snapshot()
     assert any(c["name"] == "user_id" for c in s1["webhooks"]["columns"])
     db.run_sql_file(down)
+    assert db.schema_snapshot() == s0
+
+
+def test_pg_concurrent_build_waits_for_older_transactions_despite_the_lock_timeout(pg_db: Database,
+                                                                                   tmp_path: Path) -> None:
+    """A concurrent build must wait for every older transaction, which holds up no writer: the lock
+    timeout is lifted around it, or any long transaction anywhere would make the build fail."""
+    db = pg_db
+    db.execute([*POSTS, "DELETE FROM posts WHERE id = 3", "CREATE TABLE audit (id INTEGER PRIMARY KEY)"])
+    s0 = db.schema_snapshot()
+    up, down = emit(tmp_path, "postgresql", [UNIQUE_SLUG, POSTS_FK], "--lock-timeout", "200ms")
+    with older_transaction(db, 1.5, "users"):  # NOT VALID takes SHARE ROW EXCLUSIVE on users: no conflict
+        db.run_sql_file(up)
+    assert pg_index(db, "uq_posts_slug") == (True, True)
+    assert db.query("SELECT convalidated FROM pg_constraint WHERE conname = 'fk_posts_user_id_users'") == [(True,)]
+    # (dropping the foreign key needs ACCESS EXCLUSIVE on users: down waits on another table)
+    with older_transaction(db, 1.5, "audit"):
+        db.run_sql_file(down)
     assert db.schema_snapshot() == s0
 
 

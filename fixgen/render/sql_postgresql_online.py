@@ -12,8 +12,8 @@ Each step is safe to repeat after an interruption at any point:
   next run;
 - `lock_timeout` makes a statement that waits for a lock fail fast instead of queueing
   every writer behind it; `statement_timeout` limits the statements that hold such
-  locks, and is lifted only around the long statements that don't block writers
-  (concurrent builds, validation, the preflight's orphan scans).
+  locks. Both are lifted only around the long statements whose locks conflict with no
+  write (concurrent builds and drops, validation, the preflight's orphan scans).
 """
 
 from __future__ import annotations
@@ -50,8 +50,15 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 "every step is safe to re-run after an interruption)")
 
     def unlimited(self, statements: list[str]) -> list[str]:
-        """Lift statement_timeout around statements that take long but let writes through."""
-        return ["SET statement_timeout = 0;", *statements, f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};"]
+        """No time limits around statements that take long but let writes through.
+
+        Their locks (SHARE UPDATE EXCLUSIVE, ACCESS SHARE) conflict with no write, so waiting for
+        them - a concurrent build waits for every older transaction - holds up no writer; with
+        lock_timeout they would fail whenever a long transaction runs somewhere.
+        """
+        return ["SET statement_timeout = 0;", "SET lock_timeout = 0;", *statements,
+                f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};",
+                f"SET lock_timeout = {self.lit(self.ctx.lock_timeout)};"]
 
     @staticmethod
     def when(cond: str, statements: list[str]) -> list[str]:

@@ -15,8 +15,8 @@ Online mode (fixgen emit --online, the default): changes do not block writes for
 a moment. PostgreSQL: the steps run outside a transaction (Alembic's autocommit_block,
 which first commits the revisions this `alembic upgrade` ran before this one), indexes
 are built and dropped CONCURRENTLY, foreign keys are added NOT VALID and then validated;
-lock_timeout = 5s, statement_timeout = 30s (lifted around concurrent
-builds, validations and the preflight's scans only). Each step commits on its own
+lock_timeout = 5s, statement_timeout = 30s (both lifted around concurrent
+builds, validations and the preflight's scans only, whose locks conflict with no write). Each step commits on its own
 and is safe to repeat: after a failure, fix the cause and run the upgrade again (an
 interrupted index build leaves an INVALID index, which is dropped and rebuilt). MySQL/
 MariaDB: ALTER TABLE ... ALGORITHM=INPLACE, LOCK=NONE (refused rather than locking),
@@ -49,7 +49,7 @@ def upgrade() -> None:
     """Upgrade schema: apply each fix that is not already present."""
     _require_online()
     with _online_session():
-        with _no_statement_timeout():  # the orphan counts read whole tables (without blocking writers)
+        with _no_time_limits():  # the orphan counts read whole tables (without blocking writers)
             _preflight()
         _ensure_ledger()
 
@@ -1062,7 +1062,7 @@ def _add_foreign_key(name: str, table: str, ref_table: str, columns: list, ref_c
         if not _foreign_key_named(table, name):
             op.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} "
                        f"{_references(columns, ref_table, ref_columns)} ON DELETE {ondelete} ON UPDATE {onupdate} NOT VALID")
-        with _no_statement_timeout():
+        with _no_time_limits():
             op.execute(f"ALTER TABLE {_quote(table)} VALIDATE CONSTRAINT {_quote(name)}")
     else:
         # InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks off,
@@ -1143,16 +1143,19 @@ def _pg_set(setting: str, value: str) -> None:
 
 
 @contextlib.contextmanager
-def _no_statement_timeout():
-    """PostgreSQL: lift statement_timeout around long statements that let writes through."""
+def _no_time_limits():
+    """PostgreSQL: no time limits around long statements whose locks conflict with no write
+    (a concurrent build waits for every older transaction; that holds up no writer)."""
     if _dialect() != "postgresql":
         yield
         return
     _pg_set("statement_timeout", "0")
+    _pg_set("lock_timeout", "0")
     try:
         yield
     finally:
         _pg_set("statement_timeout", STATEMENT_TIMEOUT)
+        _pg_set("lock_timeout", LOCK_TIMEOUT)
 
 
 def _online_clause() -> str:
@@ -1180,7 +1183,7 @@ def _create_index(name: str, table: str, columns: list, unique: bool) -> None:
     if _dialect() == "postgresql":
         if _index_invalid(table, name):  # IF NOT EXISTS would take the leftover for the index
             _drop_index(name, table)
-        with _no_statement_timeout():
+        with _no_time_limits():
             op.execute(f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {_quote(name)} ON {_quote(table)} ({cols})")
     elif _dialect() in ("mysql", "mariadb"):
         op.execute(f"ALTER TABLE {_quote(table)} ADD {kind} {_quote(name)} ({cols}){_online_clause()}")
@@ -1190,7 +1193,7 @@ def _create_index(name: str, table: str, columns: list, unique: bool) -> None:
 
 def _drop_index(name: str, table: str) -> None:
     if _dialect() == "postgresql":
-        with _no_statement_timeout():
+        with _no_time_limits():
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_quote(name)}")
     elif _dialect() in ("mysql", "mariadb"):
         op.execute(f"ALTER TABLE {_quote(table)} DROP INDEX {_quote(name)}{_online_clause()}")

@@ -183,17 +183,22 @@ return new class extends Migration
         }
     }
 
-    /** Online PostgreSQL: no statement_timeout for long statements that let writes through. */
+    /**
+     * Online PostgreSQL: no time limits around long statements whose locks conflict with no write
+     * (a concurrent build waits for every older transaction; that holds up no writer).
+     */
     private function unlimited(callable $body)
     {
         if (! ($this->online() && $this->driver() === 'pgsql')) {
             return $body();
         }
         $this->db()->statement('set statement_timeout = 0');
+        $this->db()->statement('set lock_timeout = 0');
         try {
             return $body();
         } finally {
             $this->db()->statement("set statement_timeout = '".self::STATEMENT_TIMEOUT_MS."ms'");
+            $this->db()->statement("set lock_timeout = '".self::LOCK_TIMEOUT_MS."ms'");
         }
     }
 

@@ -123,8 +123,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_hitl_approvals_tenant_id_status_assigned_to_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id';
 
@@ -134,8 +136,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agent_executions_tenant_id_agent_id_status";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status';
 
@@ -145,8 +149,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_api_keys_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id';
 
@@ -156,8 +162,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_api_keys_tenant_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id';
 
@@ -167,8 +175,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_webhooks_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id';
 
@@ -178,8 +188,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_webhooks_tenant_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id';
 
@@ -189,8 +201,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_tenant_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id';
 
@@ -200,8 +214,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_triggered_by_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id';
 
@@ -211,8 +227,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_workflow_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id';
 
@@ -222,8 +240,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_project_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id';
 
@@ -233,8 +253,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_department_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id';
 
@@ -244,8 +266,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_organization_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id';
 
@@ -255,8 +279,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_created_by_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id';
 
@@ -266,8 +292,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agents_marketplace_listing_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id';
 
@@ -277,8 +305,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agents_created_by_user_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id';
 
@@ -288,8 +318,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_teams_team_lead_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id';
 
@@ -299,8 +331,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_projects_project_manager_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id';
 
@@ -310,8 +344,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_departments_department_head_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id';
 
@@ -321,8 +357,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_branches_branch_manager_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id';
 
@@ -332,8 +370,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DROP INDEX CONCURRENTLY IF EXISTS "ix_hitl_approvals_execution_id";
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id';
 

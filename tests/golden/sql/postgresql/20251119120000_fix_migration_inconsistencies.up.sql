@@ -55,6 +55,7 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_not_valid(tbl text, con text) RETUR
 
 -- preflight: stop before changing anything if the database cannot take these fixes
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 DO $fixgen$
 DECLARE
   n bigint;
@@ -320,6 +321,7 @@ BEGIN
 END
 $fixgen$;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 
 -- the ledger: one row per change this migration made (see README, 'Exact rollback')
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
@@ -395,8 +397,10 @@ SELECT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_executi
 DROP INDEX CONCURRENTLY IF EXISTS "ix_hitl_approvals_execution_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_hitl_approvals_execution_id" ON "hitl_approvals" ("execution_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)
@@ -412,8 +416,10 @@ SELECT pg_temp.fixgen_index_invalid('branches', 'ix_branches_branch_manager_id')
 DROP INDEX CONCURRENTLY IF EXISTS "ix_branches_branch_manager_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_branches_branch_manager_id" ON "branches" ("branch_manager_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)
@@ -429,8 +435,10 @@ SELECT pg_temp.fixgen_index_invalid('departments', 'ix_departments_department_he
 DROP INDEX CONCURRENTLY IF EXISTS "ix_departments_department_head_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_departments_department_head_id" ON "departments" ("department_head_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)
@@ -446,8 +454,10 @@ SELECT pg_temp.fixgen_index_invalid('projects', 'ix_projects_project_manager_id'
 DROP INDEX CONCURRENTLY IF EXISTS "ix_projects_project_manager_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_projects_project_manager_id" ON "projects" ("project_manager_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)
@@ -463,8 +473,10 @@ SELECT pg_temp.fixgen_index_invalid('teams', 'ix_teams_team_lead_id') AS fixgen_
 DROP INDEX CONCURRENTLY IF EXISTS "ix_teams_team_lead_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_teams_team_lead_id" ON "teams" ("team_lead_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_agents_created_by_user_id on agents (created_by_user_id)
@@ -480,8 +492,10 @@ SELECT pg_temp.fixgen_index_invalid('agents', 'ix_agents_created_by_user_id') AS
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agents_created_by_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)
@@ -497,8 +511,10 @@ SELECT pg_temp.fixgen_index_invalid('agents', 'ix_agents_marketplace_listing_id'
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agents_marketplace_listing_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_agents_marketplace_listing_id" ON "agents" ("marketplace_listing_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflows_created_by_user_id on workflows (created_by_user_id)
@@ -514,8 +530,10 @@ SELECT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_created_by_user_i
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_created_by_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflows_created_by_user_id" ON "workflows" ("created_by_user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflows_organization_id on workflows (organization_id)
@@ -531,8 +549,10 @@ SELECT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_organization_id')
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_organization_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflows_organization_id" ON "workflows" ("organization_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflows_department_id on workflows (department_id)
@@ -548,8 +568,10 @@ SELECT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_department_id') A
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_department_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflows_department_id" ON "workflows" ("department_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflows_project_id on workflows (project_id)
@@ -565,8 +587,10 @@ SELECT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_project_id') AS f
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflows_project_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflows_project_id" ON "workflows" ("project_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)
@@ -582,8 +606,10 @@ SELECT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executio
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_workflow_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflow_executions_workflow_id" ON "workflow_executions" ("workflow_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)
@@ -599,8 +625,10 @@ SELECT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executio
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_triggered_by_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflow_executions_triggered_by_user_id" ON "workflow_executions" ("triggered_by_user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)
@@ -616,8 +644,10 @@ SELECT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executio
 DROP INDEX CONCURRENTLY IF EXISTS "ix_workflow_executions_tenant_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_workflow_executions_tenant_id" ON "workflow_executions" ("tenant_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_webhooks_tenant_id on webhooks (tenant_id)
@@ -633,8 +663,10 @@ SELECT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_tenant_id') AS fixg
 DROP INDEX CONCURRENTLY IF EXISTS "ix_webhooks_tenant_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_webhooks_tenant_id" ON "webhooks" ("tenant_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_webhooks_user_id on webhooks (user_id)
@@ -650,8 +682,10 @@ SELECT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_user_id') AS fixgen
 DROP INDEX CONCURRENTLY IF EXISTS "ix_webhooks_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_webhooks_user_id" ON "webhooks" ("user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_api_keys_tenant_id on api_keys (tenant_id)
@@ -667,8 +701,10 @@ SELECT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_tenant_id') AS fixg
 DROP INDEX CONCURRENTLY IF EXISTS "ix_api_keys_tenant_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_api_keys_tenant_id" ON "api_keys" ("tenant_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_api_keys_user_id on api_keys (user_id)
@@ -684,8 +720,10 @@ SELECT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_user_id') AS fixgen
 DROP INDEX CONCURRENTLY IF EXISTS "ix_api_keys_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_api_keys_user_id" ON "api_keys" ("user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)
@@ -701,8 +739,10 @@ SELECT pg_temp.fixgen_index_invalid('agent_executions', 'ix_agent_executions_ten
 DROP INDEX CONCURRENTLY IF EXISTS "ix_agent_executions_tenant_id_agent_id_status";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_agent_executions_tenant_id_agent_id_status" ON "agent_executions" ("tenant_id", "agent_id", "status");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)
@@ -718,8 +758,10 @@ SELECT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_tenant_
 DROP INDEX CONCURRENTLY IF EXISTS "ix_hitl_approvals_tenant_id_status_assigned_to_user_id";
 \endif
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_hitl_approvals_tenant_id_status_assigned_to_user_id" ON "hitl_approvals" ("tenant_id", "status", "assigned_to_user_id");
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
@@ -737,10 +779,12 @@ COMMIT;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND pg_temp.fixgen_fk_not_valid('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 BEGIN;
 ALTER TABLE "hitl_approvals" VALIDATE CONSTRAINT "fk_hitl_approvals_execution_id_agent_executions";
 COMMIT;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -758,10 +802,12 @@ COMMIT;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND pg_temp.fixgen_fk_not_valid('branches', 'fk_branches_branch_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 BEGIN;
 ALTER TABLE "branches" VALIDATE CONSTRAINT "fk_branches_branch_manager_id_users";
 COMMIT;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -779,10 +825,12 @@ COMMIT;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND pg_temp.fixgen_fk_not_valid('departments', 'fk_departments_department_head_id_users') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 BEGIN;
 ALTER TABLE "departments" VALIDATE CONSTRAINT "fk_departments_department_head_id_users";
 COMMIT;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -800,10 +848,12 @@ COMMIT;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND pg_temp.fixgen_fk_not_valid('projects', 'fk_projects_project_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 BEGIN;
 ALTER TABLE "projects" VALIDATE CONSTRAINT "fk_projects_project_manager_id_users";
 COMMIT;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
 
 -- add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION
@@ -821,8 +871,10 @@ COMMIT;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND pg_temp.fixgen_fk_not_valid('teams', 'fk_teams_team_lead_id_users') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
+SET lock_timeout = 0;
 BEGIN;
 ALTER TABLE "teams" VALIDATE CONSTRAINT "fk_teams_team_lead_id_users";
 COMMIT;
 SET statement_timeout = '30s';
+SET lock_timeout = '5s';
 \endif
