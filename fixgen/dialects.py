@@ -95,7 +95,7 @@ POSTGRESQL = Dialect(
     },
     transactional_ddl=True,
     guardable=frozenset({"create_index", "drop_index", "add_foreign_key", "drop_foreign_key",
-                         "add_column", "drop_column", "rename_column"}),
+                         "add_column", "drop_column", "rename_column", "foreign_key_actions"}),
 )
 
 MYSQL = Dialect(

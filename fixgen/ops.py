@@ -174,3 +174,37 @@ class RenameColumn(Op):
 
     def describe(self) -> str:
         return f"rename column {self.table}.{self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class ChangeForeignKeyActions(Op):
+    """Re-create an existing foreign key with other ON DELETE / ON UPDATE actions (`old_*`: what it had)."""
+
+    name: str = ""
+    columns: tuple[str, ...] = ()
+    ref_table: str = ""
+    ref_columns: tuple[str, ...] = ()
+    on_delete: str = "no_action"
+    on_update: str = "no_action"
+    old_on_delete: str = "no_action"
+    old_on_update: str = "no_action"
+
+    kind = "foreign_key_actions"
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+    def reverse(self) -> ChangeForeignKeyActions:
+        return replace(self, on_delete=self.old_on_delete, on_update=self.old_on_update,
+                       old_on_delete=self.on_delete, old_on_update=self.on_update)
+
+    def as_foreign_key(self, old: bool = False) -> AddForeignKey:
+        """The foreign key with the new actions (or, `old`, the ones it had)."""
+        return AddForeignKey(self.table, self.issues, self.name, self.columns, self.ref_table, self.ref_columns,
+                             self.old_on_delete if old else self.on_delete, self.old_on_update if old else self.on_update)
+
+    def describe(self) -> str:
+        return (f"change foreign key {self.name} on {self.table} ({_cols(self.columns)}) -> {self.ref_table} "
+                f"({_cols(self.ref_columns)}): on delete {ACTIONS[self.old_on_delete]} -> {ACTIONS[self.on_delete]}, "
+                f"on update {ACTIONS[self.old_on_update]} -> {ACTIONS[self.on_update]}")

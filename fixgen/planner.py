@@ -15,9 +15,9 @@ from fixgen.coltypes import ColumnType
 from fixgen.dialects import Dialect
 from fixgen.errors import Problem, SpecError
 from fixgen.naming import Naming
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 
-GROUPS = (RenameColumn, AddColumn, CreateIndex, DropIndex, AddForeignKey)
+GROUPS = (RenameColumn, AddColumn, CreateIndex, DropIndex, AddForeignKey, ChangeForeignKeyActions)
 TIMESTAMP = ColumnType("timestamp")
 
 
@@ -41,9 +41,9 @@ class Plan:
         out: dict[tuple[str, str], str | None] = {}
         for op in self.ops:
             refs: list[tuple[str, str]] = []
-            if isinstance(op, (CreateIndex, AddForeignKey)):
+            if isinstance(op, (CreateIndex, AddForeignKey, ChangeForeignKeyActions)):
                 refs = [(op.table, c) for c in op.columns]
-            if isinstance(op, AddForeignKey):
+            if isinstance(op, (AddForeignKey, ChangeForeignKeyActions)):
                 refs += [(op.ref_table, c) for c in op.ref_columns]
             for key in refs:
                 if key not in added and key not in out:
@@ -54,7 +54,7 @@ class Plan:
         seen: dict[str, None] = {}
         for op in self.ops:
             seen[op.table] = None
-            if isinstance(op, AddForeignKey):
+            if isinstance(op, (AddForeignKey, ChangeForeignKeyActions)):
                 seen[op.ref_table] = None
         return list(seen)
 
@@ -111,6 +111,11 @@ def _expand(issue: s.Issue, naming: Naming, dialect: Dialect, file: str | None,
     if isinstance(issue, s.RedundantIndex):
         _explicit(issue.name, dialect, issue, file, problems)
         return [DropIndex(t, meta, issue.name, issue.columns, issue.unique)]
+    if isinstance(issue, s.ForeignKeyActions):
+        _explicit(issue.name, dialect, issue, file, problems)
+        return [ChangeForeignKeyActions(t, meta, issue.name, issue.columns, issue.ref_table, issue.ref_columns,
+                                        issue.on_delete, issue.on_update, issue.current_on_delete,
+                                        issue.current_on_update)]
     raise AssertionError(issue)
 
 
@@ -126,7 +131,7 @@ def _slots(op: Op) -> list[tuple]:
         if isinstance(op, CreateIndex):
             slots.append(("index-def", op.table, op.columns, op.unique))
         return slots
-    if isinstance(op, AddForeignKey):
+    if isinstance(op, (AddForeignKey, ChangeForeignKeyActions)):
         return [("fk-name", op.table, op.name), ("fk-cols", op.table, op.columns)]
     if isinstance(op, AddColumn):
         return [("column", op.table, op.column)]
@@ -199,12 +204,12 @@ def _check_old_names(ops: list[Op], file: str | None, problems: list[Problem]) -
     old = {(op.table, op.old): op.new for op in ops if isinstance(op, RenameColumn)}
     for op in ops:
         cols: tuple[str, ...] = ()
-        if isinstance(op, (CreateIndex, DropIndex, AddForeignKey)):
+        if isinstance(op, (CreateIndex, DropIndex, AddForeignKey, ChangeForeignKeyActions)):
             cols = op.columns
         elif isinstance(op, AddColumn):
             cols = (op.column,)
         refs: list[tuple[str, str]] = [(op.table, c) for c in cols]
-        if isinstance(op, AddForeignKey):
+        if isinstance(op, (AddForeignKey, ChangeForeignKeyActions)):
             refs += [(op.ref_table, c) for c in op.ref_columns]
         for table, col in refs:
             if (table, col) in old:

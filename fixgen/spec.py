@@ -25,6 +25,7 @@ KINDS = (
     "missing_timestamps",
     "rename_column",
     "redundant_index",
+    "foreign_key_actions",
 )
 COMMON_FIELDS = {"kind": "string", "id": "string", "message": "string", "source": "string"}
 KIND_FIELDS: dict[str, dict[str, str]] = {
@@ -37,6 +38,10 @@ KIND_FIELDS: dict[str, dict[str, str]] = {
     "missing_timestamps": {"table": "name"},
     "rename_column": {"table": "name", "from": "name", "to": "name"},
     "redundant_index": {"table": "name", "name": "name", "columns": "names", "column": "name", "unique": "bool"},
+    "foreign_key_actions": {
+        "table": "name", "name": "name", "columns": "names", "column": "name", "references": "reference",
+        "on_delete": "action", "on_update": "action", "current_on_delete": "action", "current_on_update": "action",
+    },
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "missing_index": ("table",),
@@ -45,8 +50,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "missing_timestamps": ("table",),
     "rename_column": ("table", "from", "to"),
     "redundant_index": ("table", "name"),
+    "foreign_key_actions": ("table", "name", "references"),
 }
-NEEDS_COLUMNS = {"missing_index", "missing_foreign_key", "redundant_index"}
+NEEDS_COLUMNS = {"missing_index", "missing_foreign_key", "redundant_index", "foreign_key_actions"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 # on_delete/on_update accept the spec's names and the SQL spelling
 ACTION_SPELLINGS = sorted({*ACTIONS, *ACTIONS.values(), *(a.lower() for a in ACTIONS.values())})
@@ -112,6 +118,21 @@ class RedundantIndex(Issue):
     name: str = ""
     columns: tuple[str, ...] = ()
     unique: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKeyActions(Issue):
+    """An existing foreign key whose ON DELETE / ON UPDATE should change; `current_*` is what it
+    has now, so that the rollback can give it back."""
+
+    name: str = ""
+    columns: tuple[str, ...] = ()
+    ref_table: str = ""
+    ref_columns: tuple[str, ...] = ()
+    on_delete: str = "no_action"
+    on_update: str = "no_action"
+    current_on_delete: str = "no_action"
+    current_on_update: str = "no_action"
 
 
 @dataclass(frozen=True)
@@ -305,13 +326,21 @@ def _issue(item: Any, i: int, lines: dict[str, int], file: str | None, problems:
     table = v["table"]
     if kind == "missing_index":
         return MissingIndex(kind, table, meta, v["columns"], v.get("unique", False), v.get("name"))
-    if kind == "missing_foreign_key":
+    if kind in ("missing_foreign_key", "foreign_key_actions"):
         ref_table, ref_cols = v["references"]
         if ref_cols is None:
             ref_cols = ("id",) * len(v["columns"]) if len(v["columns"]) == 1 else None
         if ref_cols is None or len(ref_cols) != len(v["columns"]):
             problem(f"references must name as many columns as 'columns' ({len(v['columns'])})", "references")
             return None
+        if kind == "foreign_key_actions":
+            cur_delete, cur_update = v.get("current_on_delete", "no_action"), v.get("current_on_update", "no_action")
+            on_delete, on_update = v.get("on_delete", cur_delete), v.get("on_update", cur_update)
+            if (on_delete, on_update) == (cur_delete, cur_update):
+                problem("on_delete/on_update equal current_on_delete/current_on_update: nothing to change", "on_delete")
+                return None
+            return ForeignKeyActions(kind, table, meta, v["name"], v["columns"], ref_table, ref_cols,
+                                     on_delete, on_update, cur_delete, cur_update)
         return MissingForeignKey(kind, table, meta, v["columns"], ref_table, ref_cols,
                                  v.get("on_delete", "no_action"), v.get("on_update", "no_action"), v.get("name"))
     if kind == "missing_column":

@@ -234,6 +234,8 @@ VALID_ISSUE = {
     "missing_timestamps": {"table": "t"},
     "rename_column": {"table": "t", "from": "a", "to": "b"},
     "redundant_index": {"table": "t", "name": "ix_t_a", "columns": ["a"]},
+    "foreign_key_actions": {"table": "t", "name": "t_a_fkey", "columns": ["a"], "references": "u.id",
+                            "on_delete": "cascade"},
 }
 MISSING_FIELD_CASES = [(kind, key) for kind in KINDS for key in REQUIRED[kind]]
 
@@ -667,3 +669,19 @@ def test_impossible_timestamp_message_names_the_problem(cwd: Path) -> None:
     run = cli("emit", "ok.yaml", "--dialect", "postgresql", "--timestamp", "20251319120000")
     assert_usage_error(run, "--timestamp")
     assert "unconverted data" not in run.stderr, run.stderr
+
+
+def test_foreign_key_actions_that_change_nothing_are_refused(cwd: Path) -> None:
+    write(cwd / "same.yaml", "- kind: foreign_key_actions\n  table: t\n  name: t_a_fkey\n  column: a\n"
+                             "  references: u.id\n  on_delete: cascade\n  current_on_delete: CASCADE\n")
+    assert_usage_error(cli("validate", "same.yaml"), "error: same.yaml:6: issue #1: on_delete/on_update equal "
+                                                     "current_on_delete/current_on_update: nothing to change")
+
+
+def test_foreign_key_actions_and_a_new_foreign_key_of_one_name_contradict(cwd: Path) -> None:
+    write(cwd / "both.yaml", "- {kind: missing_foreign_key, table: t, column: a, references: u.id, name: t_a_fkey}\n"
+                             "- {kind: foreign_key_actions, table: t, name: t_a_fkey, column: a, references: u.id, "
+                             "on_delete: cascade}\n")
+    run = cli("validate", "both.yaml")
+    assert run.code == 2, run.output
+    assert "contradicts issue #1: two definitions for foreign key t_a_fkey" in run.stderr

@@ -7,7 +7,7 @@ here, from the plan.
 
 from __future__ import annotations
 
-from fixgen.ops import AddForeignKey, CreateIndex, DropIndex, RenameColumn
+from fixgen.ops import AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, RenameColumn
 from fixgen.planner import Plan
 
 # check name -> its arguments after `problems`, in order
@@ -31,4 +31,9 @@ def preflight_checks(plan: Plan) -> list[Check]:
             set_null = "set_null" in (op.on_delete, op.on_update)
             checks.append(("foreign_key_fits", (op.table, op.name, list(op.columns), op.ref_table,
                                                 list(op.ref_columns), set_null, old)))
+        elif isinstance(op, ChangeForeignKeyActions):
+            old = {c: renames[(op.table, c)] for c in op.columns if (op.table, c) in renames}
+            checks.append(("foreign_key_actions", (op.table, op.name, list(op.columns), op.ref_table,
+                                                   list(op.ref_columns), op.on_delete, op.on_update,
+                                                   op.old_on_delete, op.old_on_update, old)))
     return checks

@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import LEDGER, Context, issue_comments
 from fixgen.render.templates import render
@@ -194,7 +194,32 @@ class SqlRenderer:
                     (f"NOT {self.ref_unique(op)}",
                      f"cannot add foreign key {op.name}: {op.ref_table} ({', '.join(op.ref_columns)}) is not "
                      "a primary key or unique")]
+        if isinstance(op, ChangeForeignKeyActions):
+            return self.fk_actions_checks(op)
         return []
+
+    def fk_actions_checks(self, op: ChangeForeignKeyActions) -> list[tuple[str, str]]:
+        t, new, old = op.table, op.as_foreign_key(), op.as_foreign_key(old=True)
+        named, defined = self.fk_named(new), self.fk_with(new, op.name, actions=False)
+
+        def spell(fk: AddForeignKey) -> str:
+            return f"ON DELETE {ACTIONS[fk.on_delete]} ON UPDATE {ACTIONS[fk.on_update]}"
+
+        checks = [
+            (f"NOT {named}{self.unless_recorded(op)}", f"no foreign key {op.name} on {t} (the spec changes its actions)"),
+            (f"{named} AND NOT {defined}",
+             f"foreign key {op.name} on {t} is not on ({', '.join(op.columns)}) -> {op.ref_table} "
+             f"({', '.join(op.ref_columns)})"),
+            (f"{defined} AND NOT {self.fk_with(old, op.name)} AND NOT {self.fk_with(new, op.name)}",
+             f"foreign key {op.name} on {t} has actions that are neither what the spec says it has now "
+             f"({spell(old)}) nor what it should have ({spell(new)})"),
+        ]
+        if "set_null" in (op.on_delete, op.on_update):
+            for c in op.columns:
+                col = self.col(t, c)
+                cond = " OR ".join(self.column_not_null(t, n) for n in (col.name, col.old) if n)
+                checks.append((f"({cond})", f"foreign key {op.name} uses SET NULL but {t}.{c} is NOT NULL"))
+        return checks
 
     # ------------------------------------------------------------------ dialect hooks
     def unless_leftover(self, op: CreateIndex | DropIndex) -> str:
@@ -264,6 +289,17 @@ class SqlRenderer:
     def fk_name_taken(self, op: AddForeignKey) -> str:
         return self.fk_named(op)
 
+    def fk_with(self, fk: AddForeignKey, name: str | None, actions: bool = True) -> str:
+        """A foreign key on exactly fk's columns and reference (with fk's actions, if `actions`); `name`: only that one."""
+        raise NotImplementedError
+
+    def column_not_null(self, t: str, c: str) -> str:
+        raise NotImplementedError
+
+    def unless_recorded(self, op: Op) -> str:
+        """' AND NOT <the ledger has op>' where a crash can leave a recorded change half-done; else ''."""
+        return ""
+
     def ref_unique(self, op: AddForeignKey) -> str:
         return self.index_equiv(op.ref_table, op.ref_columns, True, exact=True)
 
@@ -280,6 +316,8 @@ class SqlRenderer:
             return self.column_exists(op.table, op.column)
         if isinstance(op, RenameColumn):
             return f"NOT {self.column_exists(op.table, op.old)}"
+        if isinstance(op, ChangeForeignKeyActions):
+            return self.fk_with(op.as_foreign_key(), None)
         raise AssertionError(op)
 
     def done(self, op: Op) -> str:
@@ -290,6 +328,8 @@ class SqlRenderer:
             return self.fk_named(op)
         if isinstance(op, RenameColumn):
             return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
+        if isinstance(op, ChangeForeignKeyActions):
+            return self.fk_with(op.as_foreign_key(), op.name)
         return self.present(op)
 
     def undoable(self, op: Op) -> str:
@@ -298,6 +338,8 @@ class SqlRenderer:
             return f"NOT {self.index_named(op.table, op.name)}"
         if isinstance(op, RenameColumn):
             return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
+        if isinstance(op, ChangeForeignKeyActions):  # the new actions still, or gone half-way
+            return f"({self.done(op)} OR NOT {self.fk_named(op.as_foreign_key())})"
         return self.done(op)
 
     # ------------------------------------------------------------------ statements
@@ -319,7 +361,18 @@ class SqlRenderer:
             return f"ALTER TABLE {q(op.table)} ADD COLUMN {self.column_sql(op)}"
         if isinstance(op, RenameColumn):
             return f"ALTER TABLE {q(op.table)} RENAME COLUMN {q(op.old)} TO {q(op.new)}"
+        if isinstance(op, ChangeForeignKeyActions):
+            return self.recreate_fk_sql(op.as_foreign_key())
         raise AssertionError(op)
+
+    def add_fk_sql(self, op: AddForeignKey) -> str:
+        q = self.q
+        return (f"ADD CONSTRAINT {q(op.name)} FOREIGN KEY ({self.qcols(op.columns)}) "
+                f"REFERENCES {q(op.ref_table)} ({self.qcols(op.ref_columns)}) {self.fk_action_sql(op)}")
+
+    def recreate_fk_sql(self, fk: AddForeignKey) -> str:
+        """The foreign key again, with fk's actions, in one statement (PostgreSQL: atomic)."""
+        return f"ALTER TABLE {self.q(fk.table)} DROP CONSTRAINT IF EXISTS {self.q(fk.name)}, {self.add_fk_sql(fk)}"
 
     def undo_statement(self, op: Op) -> str:
         q = self.q
@@ -333,6 +386,8 @@ class SqlRenderer:
             return f"ALTER TABLE {q(op.table)} DROP COLUMN {q(op.column)}"
         if isinstance(op, RenameColumn):
             return self.statement(op.reverse())
+        if isinstance(op, ChangeForeignKeyActions):
+            return self.recreate_fk_sql(op.as_foreign_key(old=True))
         raise AssertionError(op)
 
     def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:

@@ -11,13 +11,21 @@ from __future__ import annotations
 import re
 
 from fixgen.dialects import MYSQL
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.render.context import LEDGER
 from fixgen.render.sql_base import Block, Col, SqlRenderer
 
 IS = "information_schema"
 EXEC = "PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;"
 CHECKS_PER_STATEMENT = 40
+
+
+def _rules(action: str) -> str:
+    """information_schema's spellings of an action; InnoDB treats NO ACTION and RESTRICT alike
+    (MariaDB reports RESTRICT for a foreign key declared without actions)."""
+    if action in ("no_action", "restrict"):
+        return "'NO ACTION', 'RESTRICT'"
+    return {"cascade": "'CASCADE'", "set_null": "'SET NULL'"}[action]
 
 
 class MySQLRenderer(SqlRenderer):
@@ -105,6 +113,50 @@ class MySQLRenderer(SqlRenderer):
                 f"{self.where_table('k2', op.table)} AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
                 f"AND k2.ORDINAL_POSITION > {k}) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = {k})")
 
+    def fk_with(self, fk: AddForeignKey, name: str | None, actions: bool = True) -> str:
+        k = len(fk.columns)
+        pos = " OR ".join(
+            f"(k.ORDINAL_POSITION = {i} AND k.COLUMN_NAME = {self.lit(c)} AND k.REFERENCED_COLUMN_NAME = {self.lit(r)})"
+            for i, (c, r) in enumerate(zip(fk.columns, fk.ref_columns, strict=True), 1))
+        cond = [f"r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = {self.lit(fk.table)}",
+                f"r.REFERENCED_TABLE_NAME = {self.lit(fk.ref_table)}"]
+        if name is not None:
+            cond.append(f"r.CONSTRAINT_NAME = {self.lit(name)}")
+        if actions:
+            cond.append(f"r.DELETE_RULE IN ({_rules(fk.on_delete)}) AND r.UPDATE_RULE IN ({_rules(fk.on_update)})")
+        return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE {' AND '.join(cond)} "
+                f"AND r.CONSTRAINT_NAME IN (SELECT k.CONSTRAINT_NAME FROM {IS}.KEY_COLUMN_USAGE k WHERE "
+                f"{self.where_table('k', fk.table)} AND ({pos}) AND NOT EXISTS (SELECT 1 FROM {IS}.KEY_COLUMN_USAGE k2 "
+                f"WHERE {self.where_table('k2', fk.table)} AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+                f"AND k2.ORDINAL_POSITION > {k}) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = {k}))")
+
+    def column_not_null(self, t: str, c: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM {IS}.COLUMNS c WHERE {self.where_table('c', t)} "
+                f"AND c.COLUMN_NAME = {self.lit(c)} AND c.IS_NULLABLE = 'NO')")
+
+    def recorded_var(self, op: Op) -> str:
+        return f"@fixgen_recorded_{self.fk_actions_ops().index(op)}"
+
+    def fk_actions_ops(self) -> list[ChangeForeignKeyActions]:
+        return [o for o in self.plan.ops if isinstance(o, ChangeForeignKeyActions)]
+
+    def unless_recorded(self, op: Op) -> str:
+        # MySQL drops and re-adds a foreign key in two statements: a crash between them leaves it
+        # absent, recorded in the ledger (which the preflight reads through recorded_var)
+        return f" AND NOT {self.recorded_var(op)}" if isinstance(op, ChangeForeignKeyActions) else ""
+
+    def read_recorded(self) -> list[str]:
+        """Set recorded_var for every foreign-key change: the ledger may not exist yet, so read it dynamically."""
+        lines = []
+        has_ledger = (f"EXISTS (SELECT 1 FROM {IS}.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() "
+                      f"AND t.TABLE_NAME = {self.lit(LEDGER)})")
+        for op in self.fk_actions_ops():
+            var = self.recorded_var(op)
+            query = (f"SELECT COUNT(*) INTO {var} FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
+                     f"AND step = {self.lit(op.key)}")
+            lines += [f"SET {var} = 0;", f"SET @fixgen_sql = IF({has_ledger}, {self.lit(query)}, 'DO 0');", EXEC]
+        return lines
+
     def fk_named(self, op: AddForeignKey) -> str:
         return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
                 f"AND r.TABLE_NAME = {self.lit(op.table)} AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
@@ -177,7 +229,7 @@ class MySQLRenderer(SqlRenderer):
     def preflight_up(self) -> list[Block]:
         """Every failing catalog check is reported at once; data checks run only once those pass."""
         checks = self.checks_up()
-        lines = ["SET @fixgen_msg = NULL;"]
+        lines = [*self.read_recorded(), "SET @fixgen_msg = NULL;"]
         for start in range(0, len(checks), CHECKS_PER_STATEMENT):
             chunk = checks[start:start + CHECKS_PER_STATEMENT]
             terms = ",\n  ".join(f"IF({cond}, {self.lit(msg)}, NULL)" for cond, msg in chunk)
@@ -192,7 +244,7 @@ class MySQLRenderer(SqlRenderer):
                                  self.join(self.fk_data_checks(op))))
         return out
 
-    def fk_data_checks(self, op: AddForeignKey, after: bool = False) -> list[str]:
+    def fk_data_checks(self, op: AddForeignKey, after: bool = False, step: Op | None = None) -> list[str]:
         cols = [self.col(op.table, c) for c in op.columns]
         exprs = [self.name_expr(c) for c in cols]
         q = self.q
@@ -204,7 +256,7 @@ class MySQLRenderer(SqlRenderer):
         names = self.concat(", ".join(self.mark(i) for i in range(len(cols))), exprs)
         run_count = self.concat(count, exprs)
         if after:  # only for a foreign key this migration added
-            run_count = f"IF({self.ledger_has(op)}, {run_count}, 'DO 0')"
+            run_count = f"IF({self.ledger_has(step or op)}, {run_count}, 'DO 0')"
         lines = [
             "SET @fixgen_n = 0;",
             f"SET @fixgen_sql = {run_count};",
@@ -236,6 +288,8 @@ class MySQLRenderer(SqlRenderer):
         record = (f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
                   f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};")
         perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
+        if isinstance(op, ChangeForeignKeyActions):
+            return [record, *self.recreate_fk(op, op.as_foreign_key(), f"NOT {self.fk_with(op.as_foreign_key(), op.name)}")]
         if isinstance(op, AddForeignKey) and self.ctx.online:
             # InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks
             # off, which skips checking existing rows: the preflight checked them before, and the same
@@ -244,7 +298,23 @@ class MySQLRenderer(SqlRenderer):
                     *self.fk_data_checks(op, after=True)]
         return [record, *perform]
 
+    def recreate_fk(self, op: ChangeForeignKeyActions, fk: AddForeignKey, drop_if: str) -> list[str]:
+        """InnoDB cannot drop and re-add one foreign-key name in a single ALTER (errno 121): drop it,
+        then add it with fk's actions; a crash between the two leaves it absent, and the next run adds it."""
+        mine = self.ledger_has(op)
+        drop = self.run_if(f"{mine} AND {self.fk_named(fk)} AND {drop_if}", self.drop_fk_sql(fk))
+        add = self.run_if(f"{mine} AND NOT {self.fk_named(fk)}",
+                          f"ALTER TABLE {self.q(fk.table)} {self.add_fk_sql(fk)}{self.online_clause()}")
+        if not self.ctx.online:
+            return [*drop, *add]
+        return [*drop, "SET SESSION foreign_key_checks = 0;", *add, "SET SESSION foreign_key_checks = 1;",
+                *self.fk_data_checks(fk, after=True, step=op)]
+
     def down_op(self, op: Op) -> list[str]:
+        if isinstance(op, ChangeForeignKeyActions):
+            # back to the old actions if it still has the new ones (or is gone half-way)
+            old = op.as_foreign_key(old=True)
+            return [*self.recreate_fk(op, old, self.fk_with(op.as_foreign_key(), op.name)), self.ledger_delete(op)]
         restore = self.restore_fk_indexes(op) if isinstance(op, CreateIndex) else []
         return [
             *restore,

@@ -44,9 +44,22 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_equiv(tbl text, cols text[], reftbl
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
           WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
             AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)) $f$;
+-- the same, with these ON DELETE / ON UPDATE codes (pg_constraint's; NULL: any) and, if con is given, that name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_with(tbl text, cols text[], reftbl text, refcols text[], del "char",
+                                                  upd "char", con text)
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
+            AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)
+            AND (del IS NULL OR k.confdeltype = del) AND (upd IS NULL OR k.confupdtype = upd)
+            AND (con IS NULL OR k.conname = con)) $f$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;"""
+
+
+# pg_constraint.confdeltype / confupdtype
+_ACTION_CODES = {"no_action": "a", "restrict": "r", "cascade": "c", "set_null": "n"}
 
 
 class PostgresRenderer(SqlRenderer):
@@ -123,6 +136,16 @@ class PostgresRenderer(SqlRenderer):
 
     def fk_named(self, op: AddForeignKey) -> str:
         return f"pg_temp.fixgen_fk_named({self.lit(op.table)}, {self.lit(op.name)})"
+
+    def fk_with(self, fk: AddForeignKey, name: str | None, actions: bool = True) -> str:
+        codes = (f"{self.lit(_ACTION_CODES[fk.on_delete])}, {self.lit(_ACTION_CODES[fk.on_update])}" if actions
+                 else "NULL, NULL")
+        return (f"pg_temp.fixgen_fk_with({self.lit(fk.table)}, {self.arr(fk.columns)}, {self.lit(fk.ref_table)}, "
+                f"{self.arr(fk.ref_columns)}, {codes}, {self.lit(name) if name is not None else 'NULL'})")
+
+    def column_not_null(self, t: str, c: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
+                f"AND a.attname = {self.lit(c)} AND a.attnotnull AND NOT a.attisdropped)")
 
     # ------------------------------------------------------------------ preflight
     def op_checks(self, op: Op) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ Each step is safe to repeat after an interruption at any point:
 
 from __future__ import annotations
 
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.render.context import LEDGER
 from fixgen.render.sql_base import Block
 from fixgen.render.sql_postgresql import HELPERS, PostgresRenderer
@@ -151,7 +151,15 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 "BEGIN;", f"ALTER TABLE {q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};", "COMMIT;"])
         if isinstance(op, RenameColumn):
             return out + self.when(f"{mine} AND NOT {self.done(op)}", ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+        if isinstance(op, ChangeForeignKeyActions):
+            return out + self.recreate_fk_online(op.as_foreign_key(), f"{mine} AND NOT {self.done(op)}", mine)
         raise AssertionError(op)
+
+    def recreate_fk_online(self, fk: AddForeignKey, cond: str, mine: str) -> list[str]:
+        """Drop and re-add NOT VALID in one brief transaction, then validate without blocking writes."""
+        validate = f"ALTER TABLE {self.q(fk.table)} VALIDATE CONSTRAINT {self.q(fk.name)};"
+        return (self.when(cond, ["BEGIN;", f"{self.recreate_fk_sql(fk)} NOT VALID;", "COMMIT;"])
+                + self.when(f"{mine} AND {self.fk_not_valid(fk)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
 
     def down_op(self, op: Op) -> list[str]:
         q = self.q
@@ -166,6 +174,9 @@ class PostgresOnlineRenderer(PostgresRenderer):
             undo = ["BEGIN;", f"ALTER TABLE {q(op.table)} DROP COLUMN IF EXISTS {q(op.column)};", "COMMIT;"]
         elif isinstance(op, RenameColumn):
             undo = ["BEGIN;", f"{self.undo_statement(op)};", "COMMIT;"]
+        elif isinstance(op, ChangeForeignKeyActions):
+            return (self.recreate_fk_online(op.as_foreign_key(old=True), f"{mine} AND {self.undoable(op)}", mine)
+                    + [self.ledger_delete(op)])
         else:
             raise AssertionError(op)
         # undo, then forget: a crash in between leaves a row whose object is gone, which the next run just forgets

@@ -48,6 +48,15 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_equiv(tbl text, cols text[], reftbl
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
           WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
             AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)) $f$;
+-- the same, with these ON DELETE / ON UPDATE codes (pg_constraint's; NULL: any) and, if con is given, that name
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_with(tbl text, cols text[], reftbl text, refcols text[], del "char",
+                                                  upd "char", con text)
+  RETURNS boolean LANGUAGE sql STABLE
+  AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = pg_temp.fixgen_rel(tbl) AND k.confrelid = pg_temp.fixgen_rel(reftbl)
+            AND k.conkey = pg_temp.fixgen_attnums(tbl, cols) AND k.confkey = pg_temp.fixgen_attnums(reftbl, refcols)
+            AND (del IS NULL OR k.confdeltype = del) AND (upd IS NULL OR k.confupdtype = upd)
+            AND (con IS NULL OR k.conname = con)) $f$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;
