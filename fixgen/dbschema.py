@@ -39,7 +39,8 @@ class ForeignKey:
     columns: tuple[str, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
-    on_delete: str | None = None
+    on_delete: str | None = None  # SQLAlchemy's options: None for NO ACTION (and, on MySQL/MariaDB, RESTRICT)
+    on_update: str | None = None
 
 
 @dataclass
@@ -200,7 +201,8 @@ def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 -
     for fk in insp.get_foreign_keys(name, schema=schema):
         t.foreign_keys.append(ForeignKey(
             fk.get("name"), tuple(fk["constrained_columns"]), fk["referred_table"],
-            tuple(fk["referred_columns"]), (fk.get("options") or {}).get("ondelete")))
+            tuple(fk["referred_columns"]), (fk.get("options") or {}).get("ondelete"),
+            (fk.get("options") or {}).get("onupdate")))
     return t
 
 

@@ -16,7 +16,8 @@ from fixgen.errors import FixgenError, Problem
 
 # spec v1 key order, so generated specs read like hand-written ones
 _KEY_ORDER = ("id", "kind", "message", "source", "table", "name", "columns", "column", "unique",
-              "references", "on_delete", "on_update", "type", "nullable", "default", "from", "to")
+              "references", "on_delete", "on_update", "current_on_delete", "current_on_update", "type", "nullable",
+              "default", "from", "to")
 
 
 @dataclass

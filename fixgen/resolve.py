@@ -2,7 +2,8 @@
 
 Gap kinds (keys of `Finding.gaps`) and the hints each needs:
 - "references": a foreign key's target; hints["column"] is the referencing column.
-- "constraint": a foreign key known only by name; hints["constraint"].
+- "constraint": a foreign key known only by name; hints["constraint"]. For foreign_key_actions it also
+  fills what the finding lacks of the key's definition and current actions, and checks what it has.
 - "index": an index known only by name; hints["index"].
 - "index_table": an index known only by name, table unknown (DROP INDEX name); hints["index"].
 - "primary_key": a foreign key's referenced columns, which `REFERENCES t` leaves to t's primary key;
@@ -12,7 +13,8 @@ A gap this module cannot fill stays, with its message, for the CLI to report.
 
 from __future__ import annotations
 
-from fixgen.dbschema import Schema, guess_reference
+from fixgen.dbschema import ForeignKey, Schema, guess_reference
+from fixgen.dialects import ACTIONS
 from fixgen.findings import Finding
 
 
@@ -41,7 +43,13 @@ def fill_gaps(findings: list[Finding], schema: Schema | None, hints: dict[str, s
         if "constraint" in f.gaps and table is not None:
             name = f.hints.get("constraint")
             fk = next((k for k in table.foreign_keys if k.name == name), None)
-            if fk is not None:
+            if fk is not None and f.kind == "foreign_key_actions":
+                problem = _fill_foreign_key_actions(f, fk, schema.dialect)  # type: ignore[union-attr]
+                if problem:
+                    f.gaps["constraint"] = problem
+                else:
+                    del f.gaps["constraint"]
+            elif fk is not None:
                 f.fields["columns"] = list(fk.columns)
                 if f.kind == "missing_foreign_key":  # a missing_index on a key's columns takes only the columns
                     f.fields["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
@@ -99,3 +107,41 @@ def _fill_primary_key(f: Finding, schema: Schema) -> None:
     else:
         f.fields["references"] = {"table": ref, "columns": list(target.primary_key)}
         del f.gaps["primary_key"]
+
+
+_SQL_ACTIONS = {sql: name for name, sql in ACTIONS.items()}
+
+
+def _fill_foreign_key_actions(f: Finding, fk: ForeignKey, dialect: str) -> str | None:
+    """A foreign_key_actions finding from the key the database has: its columns and target when the finding
+    lacks them (must match when it has them), the current actions it lacks (the rollback gives them back),
+    and the wanted ones it lacks (unchanged). Returns why it cannot be, or None."""
+    table, name = f.fields["table"], fk.name
+    have = f"({', '.join(fk.columns)}) -> {fk.ref_table} ({', '.join(fk.ref_columns)})"
+    if "columns" in f.fields:
+        ref = f.fields.get("references")
+        ref_table, ref_cols = (ref.partition(".")[0], [ref.partition(".")[2]]) if isinstance(ref, str) else \
+            ((ref or {}).get("table"), (ref or {}).get("columns"))
+        if list(f.fields["columns"]) != list(fk.columns) or ref_table != fk.ref_table or \
+                ref_cols is not None and list(ref_cols) != list(fk.ref_columns):
+            shown = f"({', '.join(f.fields['columns'])}) -> {ref_table} ({', '.join(ref_cols or ['its primary key'])})"
+            return (f"foreign key {name} on {table} is on {have} in the database, but the finding re-creates it on "
+                    f"{shown}: foreign_key_actions changes the actions only")
+    f.fields["columns"] = list(fk.columns)
+    f.fields["references"] = (f"{fk.ref_table}.{fk.ref_columns[0]}" if len(fk.ref_columns) == 1 else
+                              {"table": fk.ref_table, "columns": list(fk.ref_columns)})
+    for key, value in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
+        action = _SQL_ACTIONS.get(" ".join((value or "NO ACTION").upper().split()))
+        if action is None:
+            return (f"foreign key {name} on {table} has {key.upper().replace('_', ' ')} {value} in the database, "
+                    f"which spec v1 cannot express (actions: {', '.join(ACTIONS)})")
+        f.fields.setdefault(f"current_{key}", action)
+        f.fields.setdefault(key, f.fields[f"current_{key}"])
+    wanted = [f.fields["on_delete"], f.fields["on_update"]]
+    current = [f.fields["current_on_delete"], f.fields["current_on_update"]]
+    same = ({"restrict": "no_action"} if dialect == "mysql" else {})  # InnoDB: RESTRICT is NO ACTION
+    if [same.get(a, a) for a in wanted] == [same.get(a, a) for a in current]:
+        return (f"foreign key {name} on {table} already has ON DELETE {ACTIONS[current[0]]} ON UPDATE "
+                f"{ACTIONS[current[1]]}" + (" (RESTRICT and NO ACTION are the same on MySQL/MariaDB)"
+                                            if wanted != current else "") + ": nothing to change")
+    return None

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from dbs import Database, unavailable
-from roundtrip import cli, fixgen_emit, fks_on, index_named, indexes_leading, unique_number
+from roundtrip import assert_schema, cli, fixgen_emit, fks_on, index_named, indexes_leading, unique_number
 from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve().parent
@@ -32,14 +32,16 @@ def _spec(run_stdout: str) -> list[dict]:
     return yaml.safe_load(run_stdout)["issues"]
 
 
-def _emit_and_apply(db: Database, spec_text: str, tmp_path: Path) -> None:
-    """`fixgen emit --target sql` of the imported spec, run with the database's real client."""
+def _emit_and_apply(db: Database, spec_text: str, tmp_path: Path) -> Path:
+    """`fixgen emit --target sql` of the imported spec, its up run with the database's real client; returns the down."""
     spec = tmp_path / f"imported_{unique_number()}.yaml"
     spec.write_text(spec_text, encoding="utf-8")
     out = tmp_path / f"out_{unique_number()}"
     fixgen_emit(spec, "sql", out, "--dialect", db.dialect, timestamp=TS)
     [up] = sorted(out.glob(f"{TS}_*.up.sql"))
+    [down] = sorted(out.glob(f"{TS}_*.down.sql"))
     db.run_sql_file(up)
+    return down
 
 
 # --------------------------------------------------------------------------- schemalint (real)
@@ -59,7 +61,8 @@ SCHEMALINT_RULES = """{
   }"""
 
 
-def _schemalint(db: Database, directory: Path, merged: bool = False) -> subprocess.CompletedProcess[str]:
+def _schemalint(db: Database, directory: Path, merged: bool = False, rules: str = SCHEMALINT_RULES
+                ) -> subprocess.CompletedProcess[str]:
     """Run the real schemalint with a .schemalintrc.js for `db` in `directory`."""
     node = shutil.which("node")
     if node is None or not SCHEMALINT.is_file():
@@ -70,7 +73,7 @@ def _schemalint(db: Database, directory: Path, merged: bool = False) -> subproce
     directory.mkdir(parents=True, exist_ok=True)
     (directory / ".schemalintrc.js").write_text(
         f"module.exports = {{\n  connection: {conn!r},\n  schemas: [{{ name: 'public' }}],\n"
-        f"  rules: {SCHEMALINT_RULES},\n}};\n".replace("'", '"'), encoding="utf-8")
+        f"  rules: {rules},\n}};\n".replace("'", '"'), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
     return subprocess.run([node, str(SCHEMALINT)], cwd=directory, capture_output=not merged, text=True, env=env,
                           timeout=120, **({"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if merged else {}))
@@ -83,33 +86,62 @@ SCHEMALINT_INDEX_LINES = [
     "No index found on referencing column(s) post_id",
     "public.post_tags.post_tags_ta_tb_fkey: error index-referencing-column : No index found on referencing column(s) ta, tb",
 ]
-SCHEMALINT_OTHER_LINES = [
+SCHEMALINT_ACTION_LINES = [
     'public.posts.posts_author_id_fkey: error reference-actions : Reference action ON DELETE expected to be "CASCADE" '
     'but got "NO ACTION"',
     'public.post_tags.post_tags_post_id_fkey: error reference-actions : Reference action ON DELETE expected to be '
     '"CASCADE" but got "SET NULL"',
     'public.post_tags.post_tags_ta_tb_fkey: error reference-actions : Reference action ON DELETE expected to be "CASCADE" '
     'but got "NO ACTION"',
-    "public.posts.title: error prefer-text-to-varchar : Prefer text to varchar types",
 ]
-SCHEMALINT_ISSUES = sorted([
+SCHEMALINT_VARCHAR_LINE = "public.posts.title: error prefer-text-to-varchar : Prefer text to varchar types"
+SCHEMALINT_ISSUES = [
     {"kind": "missing_index", "message": f"index-referencing-column on {line.split(': error', 1)[0]}: "
                                          f"{line.split(' : ', 1)[1]}",
      "source": "schemalint", "table": line.split(".")[1],
      "columns": line.rsplit("column(s) ", 1)[1].split(", ")}
-    for line in SCHEMALINT_INDEX_LINES], key=lambda i: (i["table"], i["columns"]))
+    for line in SCHEMALINT_INDEX_LINES]
+
+
+def _fk_actions(line: str, columns: list[str], references: object, current_on_delete: str) -> dict:
+    """The foreign_key_actions issue of one reference-actions line (ON DELETE only: ON UPDATE stays NO ACTION)."""
+    ident, message = line.split(": error reference-actions : ")
+    return {"kind": "foreign_key_actions", "message": f"reference-actions on {ident}: {message}", "source": "schemalint",
+            "table": ident.split(".")[1], "name": ident.split(".")[2], "columns": columns, "references": references,
+            "on_delete": "cascade", "on_update": "no_action", "current_on_delete": current_on_delete,
+            "current_on_update": "no_action"}
+
+
+SCHEMALINT_FK_ISSUES = [
+    _fk_actions(SCHEMALINT_ACTION_LINES[0], ["author_id"], "users.id", "no_action"),
+    _fk_actions(SCHEMALINT_ACTION_LINES[1], ["post_id"], "posts.id", "set_null"),
+    _fk_actions(SCHEMALINT_ACTION_LINES[2], ["ta", "tb"], {"table": "tags", "columns": ["a", "b"]}, "no_action"),
+]
+SCHEMALINT_REPLACE_FK = [
+    'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_id_fkey", ADD CONSTRAINT "posts_author_id_fkey" '
+    'FOREIGN KEY ("author_id") REFERENCES "users"("id") ON UPDATE NO ACTION ON DELETE CASCADE;',
+    'ALTER TABLE "public"."post_tags" DROP CONSTRAINT "post_tags_post_id_fkey", ADD CONSTRAINT '
+    '"post_tags_post_id_fkey" FOREIGN KEY ("post_id") REFERENCES "posts"("id") ON UPDATE NO ACTION ON DELETE CASCADE;',
+    'ALTER TABLE "public"."post_tags" DROP CONSTRAINT "post_tags_ta_tb_fkey", ADD CONSTRAINT "post_tags_ta_tb_fkey" '
+    'FOREIGN KEY ("ta", "tb") REFERENCES "tags"("a", "b") ON UPDATE NO ACTION ON DELETE CASCADE;',
+]
 
 
 def _sorted_issues(issues: list[dict]) -> list[dict]:
-    return sorted(issues, key=lambda i: (i["table"], i["columns"]))
+    return sorted(issues, key=lambda i: (i["kind"], i["table"], i["columns"]))
 
 
-def test_schemalint_real_output_imports_emits_applies_and_lints_clean(pg_db: Database, tmp_path: Path) -> None:
-    pg_db.execute(SCHEMALINT_SCHEMA)
+def _without_messages(issues: list[dict]) -> list[dict]:
+    return [{k: v for k, v in i.items() if k != "message"} for i in issues]
+
+
+def _schemalint_run(pg_db: Database, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The real schemalint on SCHEMALINT_SCHEMA, its output checked line by line (what the importer is fed)."""
     run = _schemalint(pg_db, tmp_path / "lint")
     assert run.returncode == 1, run.stdout + run.stderr
     # what schemalint 2.3.2 really prints, stream by stream
-    assert sorted(run.stderr.splitlines()) == sorted(SCHEMALINT_INDEX_LINES + SCHEMALINT_OTHER_LINES)
+    assert sorted(run.stderr.splitlines()) == sorted(SCHEMALINT_INDEX_LINES + SCHEMALINT_ACTION_LINES
+                                                     + [SCHEMALINT_VARCHAR_LINE])
     out = run.stdout.splitlines()
     assert out[:4] == ["schema-lint", f"Connecting to {pg_db.name} on 127.0.0.1", "", "Suggested fix"]
     assert sorted(out[4:]) == sorted([
@@ -117,57 +149,152 @@ def test_schemalint_real_output_imports_emits_applies_and_lints_clean(pg_db: Dat
         'CREATE INDEX ON "public"."posts" ("editor_id");',
         'CREATE INDEX ON "public"."post_tags" ("post_id");',
         'CREATE INDEX ON "public"."post_tags" ("ta", "tb");',
-        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_id_fkey", ADD CONSTRAINT "posts_author_id_fkey" '
-        'FOREIGN KEY ("author_id") REFERENCES "users"("id") ON UPDATE NO ACTION ON DELETE CASCADE;',
-        'ALTER TABLE "public"."post_tags" DROP CONSTRAINT "post_tags_post_id_fkey", ADD CONSTRAINT '
-        '"post_tags_post_id_fkey" FOREIGN KEY ("post_id") REFERENCES "posts"("id") ON UPDATE NO ACTION ON DELETE CASCADE;',
-        'ALTER TABLE "public"."post_tags" DROP CONSTRAINT "post_tags_ta_tb_fkey", ADD CONSTRAINT "post_tags_ta_tb_fkey" '
-        'FOREIGN KEY ("ta", "tb") REFERENCES "tags"("a", "b") ON UPDATE NO ACTION ON DELETE CASCADE;',
+        *SCHEMALINT_REPLACE_FK,
         'ALTER TABLE "public"."posts" ALTER COLUMN "title" TYPE TEXT;',
     ])
+    return run
+
+
+def test_schemalint_real_output_imports_to_the_exact_spec(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(SCHEMALINT_SCHEMA)
+    run = _schemalint_run(pg_db, tmp_path)
     merged = _schemalint(pg_db, tmp_path / "lint", merged=True)
     assert merged.returncode == 1
 
     # every way people hand the two streams over gives the same spec
     inputs = {"stderr+stdout": run.stderr + run.stdout, "stdout+stderr": run.stdout + run.stderr,
               "2>&1": merged.stdout}
-    specs = {}
+    lines = run.stderr.splitlines()
+    varchar_n = lines.index(SCHEMALINT_VARCHAR_LINE) + 1
     for how, text in inputs.items():
         imported = cli("import", "schemalint", "-", "--skip-unsupported", input=text)
         assert imported.code == 1, (how, imported.output)
-        assert _sorted_issues(_spec(imported.stdout)) == SCHEMALINT_ISSUES, how
+        assert _sorted_issues(_spec(imported.stdout)) == _sorted_issues(SCHEMALINT_ISSUES + SCHEMALINT_FK_ISSUES), how
         warned = [line for line in imported.errors if line.startswith("warning:")]
-        assert len(warned) == 4, (how, warned)
-        specs[how] = imported.stdout
-    # without --skip-unsupported: refused, each unsupported finding named with its line and reason
+        assert len(warned) == 1 and "prefer-text-to-varchar" in warned[0], (how, warned)
+    # without --skip-unsupported: refused, the one unsupported finding named with its line and reason
     refused = cli("import", "schemalint", "-", input=inputs["stderr+stdout"])
     assert refused.code == 2 and refused.stdout == ""
-    lines = run.stderr.splitlines()
-    expected = []
-    for line in SCHEMALINT_OTHER_LINES:
-        n = lines.index(line) + 1
-        ident, rest = line.split(": error ", 1)
-        rule, message = rest.split(" : ", 1)
-        table, name = ident.split(".")[1], ident.split(".")[-1]
-        why = (f"changing the actions of existing foreign key {name} on {table} is not a fix kind fixgen has yet"
-               if rule == "reference-actions" else f"fixgen has no fix kind for schemalint rule {rule}")
-        expected.append((n, f"error: <stdin>:{n}: {rule} on {ident}: {message}: {why}"))
-    assert refused.errors == [e for _, e in sorted(expected)] + [
+    assert refused.errors == [
+        f"error: <stdin>:{varchar_n}: prefer-text-to-varchar on public.posts.title: Prefer text to varchar types: "
+        "fixgen has no fix kind for schemalint rule prefer-text-to-varchar",
         "error: nothing written: fixgen cannot express these as fixes (--skip-unsupported to leave them out)"]
-    # stdout alone still carries the index fixes (the suggested SQL)
-    alone = cli("import", "schemalint", "-", "--skip-unsupported", input=run.stdout)
-    assert alone.code == 1
-    assert [(i["table"], i["columns"]) for i in _sorted_issues(_spec(alone.stdout))] == \
-        [(i["table"], i["columns"]) for i in SCHEMALINT_ISSUES]
 
-    _emit_and_apply(pg_db, specs["2>&1"], tmp_path)
+    # stderr alone: the finding lines lack each key's columns, referenced table and current ON UPDATE
+    alone = cli("import", "schemalint", "-", "--skip-unsupported", input=run.stderr)
+    assert alone.code == 2 and alone.stdout == ""
+    assert [e for e in alone.errors if e.startswith("error:")] == [
+        f"error: <stdin>:{lines.index(line) + 1}: reference-actions on {line.split(': error', 1)[0]}: "
+        f"{line.split(' : ', 1)[1]}: the spec needs its columns and referenced table, and its current ON UPDATE action, "
+        "which schemalint's output does not give: pass schemalint's stdout too (its Suggested fix block has them), "
+        "or give --db URL to read them"
+        for line in sorted(SCHEMALINT_ACTION_LINES, key=lines.index)]
+    # ... which --db supplies: the same spec as with both streams
+    filled = cli("import", "schemalint", "-", "--skip-unsupported", "--db", pg_db.url, input=run.stderr)
+    assert filled.code == 1, filled.output
+    assert _sorted_issues(_spec(filled.stdout)) == _sorted_issues(SCHEMALINT_ISSUES + SCHEMALINT_FK_ISSUES)
+
+    # stdout alone: the suggested SQL gives the index fixes and the wanted actions, not the current ones ...
+    out, Q = run.stdout.splitlines(), '"'
+    stdout_only = cli("import", "schemalint", "-", "--skip-unsupported", input=run.stdout)
+    assert stdout_only.code == 2 and stdout_only.stdout == ""
+    assert [e for e in stdout_only.errors if e.startswith("error:")] == [
+        f"error: <stdin>:{out.index(sql) + 1}: reference-actions suggested fix for public.{sql.split(Q)[3]}."
+        f"{sql.split(Q)[5]}: ON DELETE CASCADE ON UPDATE NO ACTION: the spec needs its current ON DELETE and ON UPDATE "
+        "actions, which schemalint's output does not give: pass schemalint's stderr too (2>&1), or give --db URL to read them"
+        for sql in sorted(SCHEMALINT_REPLACE_FK, key=out.index)]
+    # ... which --db gives: the same fixes
+    from_db = cli("import", "schemalint", "-", "--skip-unsupported", "--db", pg_db.url, input=run.stdout)
+    assert from_db.code == 1, from_db.output
+    assert _without_messages(_sorted_issues(_spec(from_db.stdout))) == \
+        _without_messages(_sorted_issues(SCHEMALINT_ISSUES + SCHEMALINT_FK_ISSUES))
+
+
+def test_schemalint_fixes_apply_and_lint_clean_then_down_restores(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(SCHEMALINT_SCHEMA)
+    before = pg_db.schema_snapshot()
+    run = _schemalint_run(pg_db, tmp_path)
+    imported = cli("import", "schemalint", "-", "--skip-unsupported", input=run.stderr + run.stdout)
+    assert imported.code == 1, imported.output
+
+    down = _emit_and_apply(pg_db, imported.stdout, tmp_path)
     s = pg_db.schema_snapshot()
     for issue in SCHEMALINT_ISSUES:
         assert len(indexes_leading(s, issue["table"], issue["columns"])) == 1, issue
+    for issue in SCHEMALINT_FK_ISSUES:
+        [fk] = fks_on(s, issue["table"], issue["columns"])
+        assert (fk["name"], fk["on_delete"], fk["on_update"], fk["valid"]) == \
+            (issue["name"], "CASCADE", "NO ACTION", True), fk
     again = _schemalint(pg_db, tmp_path / "lint")
-    assert again.returncode == 1  # reference-actions and prefer-text-to-varchar remain: fixgen left them alone
-    assert sorted(again.stderr.splitlines()) == sorted(SCHEMALINT_OTHER_LINES)
-    assert "index-referencing-column" not in again.stdout + again.stderr
+    assert again.returncode == 1  # prefer-text-to-varchar remains: fixgen left it alone
+    assert again.stderr.splitlines() == [SCHEMALINT_VARCHAR_LINE]
+
+    pg_db.run_sql_file(down)
+    assert_schema(pg_db.schema_snapshot(), before, "after down")
+    assert sorted(_schemalint(pg_db, tmp_path / "lint").stderr.splitlines()) == sorted(run.stderr.splitlines())
+
+
+# both actions of one key checked: two finding lines for posts_author_id_fkey, merged into one issue
+UPDATE_SCHEMA = [
+    "CREATE TABLE users (id int PRIMARY KEY)",
+    "CREATE TABLE posts (id int PRIMARY KEY, author_id int REFERENCES users (id) ON UPDATE SET NULL, editor_id int, "
+    "CONSTRAINT posts_editor_fk FOREIGN KEY (editor_id) REFERENCES users (id) ON DELETE CASCADE)",
+]
+UPDATE_RULES = '{ "reference-actions": ["error", { onDelete: "CASCADE", onUpdate: "CASCADE" }] }'
+UPDATE_LINES = [
+    'public.posts.posts_author_id_fkey: error reference-actions : Reference action ON UPDATE expected to be "CASCADE" '
+    'but got "SET NULL"',
+    'public.posts.posts_author_id_fkey: error reference-actions : Reference action ON DELETE expected to be "CASCADE" '
+    'but got "NO ACTION"',
+    'public.posts.posts_editor_fk: error reference-actions : Reference action ON UPDATE expected to be "CASCADE" '
+    'but got "NO ACTION"',
+]
+
+
+def test_schemalint_on_update_and_on_delete_of_one_key_merge(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(UPDATE_SCHEMA)
+    before = pg_db.schema_snapshot()
+    run = _schemalint(pg_db, tmp_path / "lint", rules=UPDATE_RULES)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr.splitlines() == UPDATE_LINES
+    assert run.stdout.splitlines()[4:] == [
+        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_id_fkey", ADD CONSTRAINT "posts_author_id_fkey" '
+        'FOREIGN KEY ("author_id") REFERENCES "users"("id") ON UPDATE CASCADE ON DELETE CASCADE;'] * 2 + [
+        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_editor_fk", ADD CONSTRAINT "posts_editor_fk" '
+        'FOREIGN KEY ("editor_id") REFERENCES "users"("id") ON UPDATE CASCADE ON DELETE CASCADE;']
+    said = [f"reference-actions on {line.split(': error', 1)[0]}: {line.split(' : ', 1)[1]}" for line in UPDATE_LINES]
+    expected = [
+        {"kind": "foreign_key_actions", "message": f"{said[0]}; {said[1]}", "source": "schemalint", "table": "posts",
+         "name": "posts_author_id_fkey", "columns": ["author_id"], "references": "users.id", "on_delete": "cascade",
+         "on_update": "cascade", "current_on_delete": "no_action", "current_on_update": "set_null"},
+        {"kind": "foreign_key_actions", "message": said[2], "source": "schemalint", "table": "posts",
+         "name": "posts_editor_fk", "columns": ["editor_id"], "references": "users.id", "on_delete": "cascade",
+         "on_update": "cascade", "current_on_delete": "cascade", "current_on_update": "no_action"},
+    ]
+    both = cli("import", "schemalint", "-", input=run.stderr + run.stdout)
+    assert both.code == 1, both.output
+    assert _spec(both.stdout) == expected
+    # stderr alone: the key's definition, and posts_editor_fk's unchecked ON DELETE, come from --db
+    no_db = cli("import", "schemalint", "-", input=run.stderr)
+    assert no_db.errors == [
+        f"error: <stdin>:1: {said[0]}; {said[1]}: the spec needs its columns and referenced table, which schemalint's "
+        "output does not give: pass schemalint's stdout too (its Suggested fix block has them), or give --db URL to read them",
+        f"error: <stdin>:3: {said[2]}: the spec needs its columns and referenced table, and its current ON DELETE action, "
+        "which schemalint's output does not give: pass schemalint's stdout too (its Suggested fix block has them), "
+        "or give --db URL to read them"]
+    with_db = cli("import", "schemalint", "-", "--db", pg_db.url, input=run.stderr)
+    assert with_db.code == 1, with_db.output
+    assert _spec(with_db.stdout) == expected
+
+    down = _emit_and_apply(pg_db, both.stdout, tmp_path)
+    s = pg_db.schema_snapshot()
+    assert [(fk["name"], fk["on_delete"], fk["on_update"]) for fk in s["posts"]["foreign_keys"]] == [
+        ("posts_author_id_fkey", "CASCADE", "CASCADE"), ("posts_editor_fk", "CASCADE", "CASCADE")]
+    clean = _schemalint(pg_db, tmp_path / "lint", rules=UPDATE_RULES)
+    assert (clean.returncode, clean.stderr) == (0, ""), clean.stdout + clean.stderr
+    pg_db.run_sql_file(down)
+    assert_schema(pg_db.schema_snapshot(), before, "after down")
+    assert _schemalint(pg_db, tmp_path / "lint", rules=UPDATE_RULES).stderr.splitlines() == UPDATE_LINES
 
 
 def test_schemalint_garbage_and_failures_are_refused() -> None:

@@ -145,7 +145,8 @@ UNSUPPORTED = [
     "12: ALTER TABLE posts CHANGE body content TEXT: CHANGE restates the column's whole definition, so it may change "
     "more than the name, which fixgen cannot tell without the old definition: write RENAME COLUMN for a rename",
     "13: ALTER TABLE posts ALTER COLUMN title TYPE text: changes an existing column's definition: spec v1 has no kind for that",
-    "14: ALTER TABLE posts DROP CONSTRAINT posts_author_fk: DROP CONSTRAINT: spec v1 drops nothing but redundant indexes",
+    "14: ALTER TABLE posts DROP CONSTRAINT posts_author_fk: DROP CONSTRAINT: spec v1 drops nothing but redundant indexes "
+    "(a foreign key dropped and re-added under the same name is a change of its actions)",
     "15: CREATE TABLE audit (id int PRIMARY KEY): spec v1 has no kind that creates a table",
     "16: UPDATE posts SET status = 'x': reads or changes data, not the schema: spec v1 describes schema fixes only",
     "17: CREATE INDEX \"bad;name\" ON posts (a): fixgen cannot use this name: name 'bad;name' contains forbidden "
@@ -359,3 +360,162 @@ def test_end_to_end(db: Database, tmp_path: Path) -> None:
     db.run_sql_file(down)
     back = db.schema_snapshot()
     assert_schema(without(back, LEDGER) if d == "sqlite" else back, before, "after down")
+
+
+# =========================================================================== 4. foreign key actions: DROP + ADD of one key
+
+FK_SCHEMA = [
+    "CREATE TABLE users (id int PRIMARY KEY)",
+    "CREATE TABLE posts (id int PRIMARY KEY, author_id int, "
+    "CONSTRAINT posts_author_fk FOREIGN KEY (author_id) REFERENCES users (id))",
+    "CREATE TABLE comments (id int PRIMARY KEY, post_id int, user_id int, "
+    "CONSTRAINT comments_post_fk FOREIGN KEY (post_id) REFERENCES posts (id) ON DELETE SET NULL ON UPDATE CASCADE, "
+    "CONSTRAINT comments_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE)",
+]
+# PostgreSQL: both in one statement (schemalint's and pg_dump's way), then in two, re-added NOT VALID and validated
+FK_SCRIPTS = {
+    "postgresql": (
+        "BEGIN;\n"
+        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_fk", ADD CONSTRAINT "posts_author_fk" '
+        'FOREIGN KEY ("author_id") REFERENCES "users"("id") ON UPDATE NO ACTION ON DELETE CASCADE;\n'
+        "ALTER TABLE comments DROP CONSTRAINT IF EXISTS comments_post_fk;\n"
+        "ALTER TABLE comments ADD CONSTRAINT comments_post_fk FOREIGN KEY (post_id) REFERENCES posts (id)\n"
+        "  ON DELETE CASCADE NOT VALID;\n"
+        "ALTER TABLE comments VALIDATE CONSTRAINT comments_post_fk;\n"
+        "COMMIT;\n"),
+    # MySQL/MariaDB: DROP FOREIGN KEY, then ADD in a statement of its own (one ALTER cannot do both: errno 121)
+    "mysql": (
+        "ALTER TABLE posts DROP FOREIGN KEY posts_author_fk;\n"
+        "ALTER TABLE posts ADD CONSTRAINT posts_author_fk FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE CASCADE;\n"
+        "ALTER TABLE comments DROP FOREIGN KEY comments_post_fk;\n"
+        "ALTER TABLE comments\n"
+        "  ADD CONSTRAINT comments_post_fk FOREIGN KEY (post_id) REFERENCES posts (id) ON DELETE CASCADE;\n"),
+}
+FK_LINES = {"postgresql": (2, 4), "mysql": (2, 4)}  # where each finding's ADD starts
+
+
+def fk_expected(dialect: str) -> list[dict[str, Any]]:
+    author, post = FK_LINES[dialect]
+    return [
+        {"kind": "foreign_key_actions",
+         "message": "re-create foreign key posts_author_fk on posts with ON DELETE CASCADE ON UPDATE NO ACTION",
+         "source": f"sql <stdin>:{author}", "table": "posts", "name": "posts_author_fk", "columns": ["author_id"],
+         "references": "users.id", "on_delete": "cascade", "on_update": "no_action",
+         "current_on_delete": "no_action", "current_on_update": "no_action"},
+        # the statement leaves ON UPDATE out: the re-created key has NO ACTION, not the CASCADE it has now
+        {"kind": "foreign_key_actions",
+         "message": "re-create foreign key comments_post_fk on comments with ON DELETE CASCADE ON UPDATE NO ACTION",
+         "source": f"sql <stdin>:{post}", "table": "comments", "name": "comments_post_fk", "columns": ["post_id"],
+         "references": "posts.id", "on_delete": "cascade", "on_update": "no_action",
+         "current_on_delete": "set_null", "current_on_update": "cascade"},
+    ]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_fk_actions_without_db_say_what_is_missing(dialect: str) -> None:
+    run, issues = import_sql("-", "--dialect", dialect, input=FK_SCRIPTS[dialect])
+    assert (run.code, issues) == (2, None)
+    author, post = FK_LINES[dialect]
+    assert run.errors == [
+        f"error: <stdin>:{author}: re-create foreign key posts_author_fk on posts with ON DELETE CASCADE ON UPDATE NO ACTION: "
+        "the spec needs the actions foreign key posts_author_fk has now (the rollback restores them), which the script "
+        "does not say: pass --db URL to read them from the database",
+        f"error: <stdin>:{post}: re-create foreign key comments_post_fk on comments with ON DELETE CASCADE "
+        "ON UPDATE NO ACTION: the spec needs the actions foreign key comments_post_fk has now (the rollback restores "
+        "them), which the script does not say: pass --db URL to read them from the database",
+    ]
+
+
+@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
+def test_fk_actions_resolved_from_db_apply_like_the_script_and_roll_back(db: Database, tmp_path: Path) -> None:
+    d = db.dialect
+    db.execute(FK_SCHEMA)
+    before = db.schema_snapshot()
+    run, issues = import_sql("-", "--db", db.url, input=FK_SCRIPTS[d])
+    assert run.code == 1, run.output
+    assert issues == fk_expected(d)
+    # read without --dialect too: the same findings
+    assert import_sql("-", "--db", db.url, "--dialect", d, input=FK_SCRIPTS[d])[1] == issues
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(run.stdout, encoding="utf-8")
+    out = tmp_path / f"out_{unique_number()}"
+    fixgen_emit(spec, "sql", out, "--dialect", d)
+    [up] = out.glob("*.up.sql")
+    [down] = out.glob("*.down.sql")
+    db.run_sql_file(up)
+    after = db.schema_snapshot()
+    db.run_sql_file(up)  # guarded: the second run changes nothing
+    assert_schema(db.schema_snapshot(), after, "up twice")
+    raw = dbs.database_or_skip(d, tmp_path)
+    try:
+        raw.execute(FK_SCHEMA)
+        raw.run_sql(FK_SCRIPTS[d])
+        expected = raw.schema_snapshot()
+    finally:
+        dbs.drop_database(raw)
+    assert_schema(without(after, LEDGER), expected, "fixgen's migration vs the raw script")
+    # the schema says it: the keys have the new actions (not only "the same as the script")
+    assert {(fk["name"], fk["on_delete"], fk["on_update"]) for t in ("posts", "comments")
+            for fk in after[t]["foreign_keys"]} == {("posts_author_fk", "CASCADE", "NO ACTION"),
+                                                    ("comments_post_fk", "CASCADE", "NO ACTION"),
+                                                    ("comments_user_fk", "CASCADE", "NO ACTION")}
+
+    db.run_sql_file(down)
+    assert_schema(db.schema_snapshot(), before, "after down")
+
+
+@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
+def test_fk_actions_db_refuses_what_is_no_change_of_actions(db: Database) -> None:
+    db.execute(FK_SCHEMA)
+    drop = "DROP FOREIGN KEY" if db.dialect == "mysql" else "DROP CONSTRAINT"
+    text = (f"ALTER TABLE comments {drop} comments_user_fk;\n"
+            "ALTER TABLE comments ADD CONSTRAINT comments_user_fk FOREIGN KEY (user_id) REFERENCES users (id) "
+            "ON DELETE CASCADE;\n"
+            f"ALTER TABLE posts {drop} posts_author_fk;\n"
+            "ALTER TABLE posts ADD CONSTRAINT posts_author_fk FOREIGN KEY (author_id) REFERENCES users (id) "
+            "ON DELETE RESTRICT;\n"
+            f"ALTER TABLE comments {drop} comments_post_fk;\n"
+            "ALTER TABLE comments ADD CONSTRAINT comments_post_fk FOREIGN KEY (user_id) REFERENCES users (id);\n"
+            f"ALTER TABLE posts {drop} no_such_fk;\n"
+            "ALTER TABLE posts ADD CONSTRAINT no_such_fk FOREIGN KEY (author_id) REFERENCES users;\n")
+    run, issues = import_sql("-", "--db", db.url, input=text)
+    assert (run.code, issues) == (2, None)
+    restrict = ["error: <stdin>:4: re-create foreign key posts_author_fk on posts with ON DELETE RESTRICT ON UPDATE "
+                "NO ACTION: foreign key posts_author_fk on posts already has ON DELETE NO ACTION ON UPDATE NO ACTION "
+                "(RESTRICT and NO ACTION are the same on MySQL/MariaDB): nothing to change"] if db.dialect == "mysql" else []
+    assert run.errors == [
+        "error: <stdin>:2: re-create foreign key comments_user_fk on comments with ON DELETE CASCADE ON UPDATE NO ACTION: "
+        "foreign key comments_user_fk on comments already has ON DELETE CASCADE ON UPDATE NO ACTION: nothing to change",
+        *restrict,
+        "error: <stdin>:6: re-create foreign key comments_post_fk on comments with ON DELETE NO ACTION ON UPDATE NO ACTION: "
+        "foreign key comments_post_fk on comments is on (post_id) -> posts (id) in the database, but the finding "
+        "re-creates it on (user_id) -> users (id): foreign_key_actions changes the actions only",
+        "error: <stdin>:8: re-create foreign key no_such_fk on posts with ON DELETE NO ACTION ON UPDATE NO ACTION: "
+        "no foreign key named 'no_such_fk' on posts in the database",
+    ]
+    if db.dialect == "postgresql":  # PostgreSQL keeps RESTRICT apart from NO ACTION: a real change
+        ok, issues = import_sql("-", "--db", db.url, input="\n".join(text.splitlines()[2:4]))
+        assert ok.code == 1, ok.output
+        assert [(i["name"], i["on_delete"], i["current_on_delete"]) for i in issues] == [
+            ("posts_author_fk", "restrict", "no_action")]
+
+
+def test_lone_drop_of_a_foreign_key_stays_unsupported() -> None:
+    text = ("ALTER TABLE posts DROP FOREIGN KEY posts_author_fk;\n"
+            "ALTER TABLE posts DROP CONSTRAINT posts_editor_fk, ADD CONSTRAINT posts_editor_uq UNIQUE (editor_id);\n"
+            "ALTER TABLE comments ADD CONSTRAINT posts_author_fk FOREIGN KEY (author_id) REFERENCES users (id);\n"
+            "ALTER TABLE posts DROP CONSTRAINT posts_x_fk CASCADE;\n")
+    run, issues = import_sql("-", "--dialect", "mysql", "--skip-unsupported", input=text)
+    assert run.code == 1, run.output
+    why = ("spec v1 drops nothing but redundant indexes (a foreign key dropped and re-added under the same name is a "
+           "change of its actions) (left out)")
+    assert run.errors == [
+        f"warning: <stdin>:1: ALTER TABLE posts DROP FOREIGN KEY posts_author_fk: DROP FOREIGN KEY: {why}",
+        f"warning: <stdin>:2: ALTER TABLE posts DROP CONSTRAINT posts_editor_fk, ADD CO...: DROP CONSTRAINT: {why}",
+        "warning: <stdin>:4: ALTER TABLE posts DROP CONSTRAINT posts_x_fk CASCADE: DROP CONSTRAINT: spec v1 drops nothing "
+        "but redundant indexes (left out)",
+        "2 issue(s) found"]
+    # another table's key of the same name, and a UNIQUE under the dropped name, are additions, not changes
+    assert [(i["kind"], i["table"], i["name"]) for i in issues or []] == [
+        ("missing_index", "posts", "posts_editor_uq"), ("missing_foreign_key", "comments", "posts_author_fk")]

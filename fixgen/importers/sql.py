@@ -10,6 +10,10 @@ idempotent migration with a down step, which the raw script is not.
 - ADD [COLUMN] c TYPE [NULL|NOT NULL] [DEFAULT literal] -> missing_column
 - RENAME COLUMN a TO b -> rename_column
 - DROP INDEX -> redundant_index; its columns (and, without ON table, its table) come from --db
+- DROP CONSTRAINT n (MySQL: DROP FOREIGN KEY n) and then, in the same statement or a later one, ADD
+  CONSTRAINT n FOREIGN KEY .. on the same table -> foreign_key_actions (the key re-created with the actions
+  the statement gives, NO ACTION where it gives none); the actions it has now, which the rollback restores,
+  come from --db. A DROP CONSTRAINT the script does not follow with such an ADD stays unsupported.
 
 Statements that change nothing in the schema (transactions, SET, PRAGMA, a VALIDATE
 CONSTRAINT of a foreign key the script adds) are skipped; every other statement or
@@ -63,6 +67,7 @@ def read(text: str | None, file: str, options: ImportOptions) -> ImportResult:
     reader = _Reader(file, options.dialect)
     for statement in split_statements(text or "", file, options.dialect):
         reader.statement(statement)
+    reader.finish()
     if reader.errors:
         tried = ", ".join(FIXGEN[d] for d in reader.dialects)
         raise FixgenError([*reader.errors, Problem(f"nothing imported: {file} is not SQL that {tried} can read"
@@ -81,11 +86,21 @@ class _Reader:
         self.unsupported: list[Problem] = []
         self.errors: list[Problem] = []
         self.fks_added: set[tuple[str, str]] = set()
+        # (table, constraint) -> (line, snippet, CONSTRAINT | FOREIGN KEY) of a DROP not yet re-added
+        self.dropped: dict[tuple[str, str], tuple[int, str, str]] = {}
         self.d = self.dialects[0]  # sqlglot dialect of the statement at hand
         self.line = 0
         self.snippet = ""
 
     # ---------------------------------------------------------------- statements
+
+    def finish(self) -> None:
+        """Constraints dropped and never re-added: a drop spec v1 cannot express. Reported in line order."""
+        for line, snippet, kind in self.dropped.values():
+            self.unsupported.append(Problem(
+                f"{snippet}: DROP {kind}: spec v1 drops nothing but redundant indexes (a foreign key dropped and "
+                "re-added under the same name is a change of its actions)", self.file, line))
+        self.unsupported.sort(key=lambda p: p.line or 0)
 
     def statement(self, st: Statement) -> None:
         self.line = st.line
@@ -250,6 +265,11 @@ class _Reader:
             raise _Unsupported("RENAME TO renames the table: spec v1 renames columns only")
         elif isinstance(a, exp.Drop) and a.args.get("kind") == "INDEX":
             self._drop_index(a, table)
+        elif isinstance(a, exp.Drop) and a.args.get("kind") in ("CONSTRAINT", "FOREIGN KEY") and not a.args.get("cascade"):
+            _only(a, {"kind", "tables", "exists"}, f"DROP {a.args['kind']} option")
+            [target] = a.args["tables"]
+            # a change of actions if the script re-adds it: see _foreign_key_actions
+            self.dropped[(table, self._name(target))] = (self.line, self.snippet, a.args["kind"])
         elif isinstance(a, exp.Drop):
             raise _Unsupported(f"DROP {a.args.get('kind')}: spec v1 drops nothing but redundant indexes")
         elif isinstance(a, exp.ModifyColumn) and a.args.get("rename_from") is not None:
@@ -275,7 +295,10 @@ class _Reader:
         if isinstance(c, exp.ForeignKey):
             _only(c, {"expressions", "reference"}, "foreign key option")
             cols = [self._name(i) for i in c.expressions]
-            self._foreign_key(table, cols, c.args["reference"], name)
+            if name and (table, name) in self.dropped:
+                self._foreign_key_actions(table, cols, c.args["reference"], name)
+            else:
+                self._foreign_key(table, cols, c.args["reference"], name)
             if name:
                 self.fks_added.add((table, name))
         elif isinstance(c, exp.IndexColumnConstraint):
@@ -310,6 +333,18 @@ class _Reader:
     def _foreign_key(self, table: str, cols: list[str], ref: exp.Reference, name: str | None) -> None:
         fields, gaps, hints, message = self._fk_parts(table, cols, ref, name)
         self._add("missing_foreign_key", fields, message, gaps=gaps, hints=hints)
+
+    def _foreign_key_actions(self, table: str, cols: list[str], ref: exp.Reference, name: str) -> None:
+        """ADD CONSTRAINT n FOREIGN KEY after a DROP of n: the same key with the actions this statement gives."""
+        fields, _gaps, _hints, _message = self._fk_parts(table, cols, ref, name)
+        del self.dropped[(table, name)]
+        wanted = {key: fields.get(key, "no_action") for key in ("on_delete", "on_update")}
+        fields.update(wanted)  # an action the statement leaves out is NO ACTION on the re-created key
+        shown = " ".join(f"ON {k[3:].upper()} {ACTIONS[v]}" for k, v in wanted.items())
+        gap = (f"the spec needs the actions foreign key {name} has now (the rollback restores them), which the "
+               "script does not say: pass --db URL to read them from the database")
+        self._add("foreign_key_actions", fields, f"re-create foreign key {name} on {table} with {shown}",
+                  gaps={"constraint": gap}, hints={"constraint": name})
 
     def _fk_parts(self, table: str, cols: list[str], ref: exp.Reference, name: str | None
                   ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], str]:
