@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import Context, issue_comments, one_line
 from fixgen.render.preflight import preflight_checks
@@ -148,7 +148,37 @@ class AlembicRenderer:
             args = f"{py(op.name)}, {t}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}"
             recheck = f"{IND}_recheck_foreign_key(\n{IND}    {py(op.key)},\n{IND}    {args},\n{IND})"
             return self._apply(op, present, f"_foreign_key_valid({t}, {py(op.name)})", perform) + "\n" + recheck
+        if isinstance(op, ChangeForeignKeyActions):
+            return self._change_actions_up(op)
         raise AssertionError(op)
+
+    def _fk_args(self, op: ChangeForeignKeyActions) -> str:
+        return f"{py(op.name)}, {py(op.table)}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}"
+
+    def _change_actions(self, op: ChangeForeignKeyActions, old: bool, recheck: bool = False) -> str:
+        """The runtime call that re-creates the foreign key with the new (or, `old`, the previous) actions."""
+        fk = op.as_foreign_key(old=old)
+        extra = ", recheck=True" if recheck else ""
+        return (f"_change_foreign_key_actions(\n{IND}        {self._fk_args(op)},\n{IND}        "
+                f"ondelete={py(ACTIONS[fk.on_delete])}, onupdate={py(ACTIONS[fk.on_update])}{extra},\n{IND}    )")
+
+    def _has_actions(self, op: ChangeForeignKeyActions) -> str:
+        return (f"_foreign_key_has_actions({py(op.table)}, {py(op.name)}, "
+                f"{py(ACTIONS[op.on_delete])}, {py(ACTIONS[op.on_update])})")
+
+    def _change_actions_up(self, op: ChangeForeignKeyActions) -> str:
+        """present: any foreign key on these columns with the wanted actions; done: `name` has them (online
+        PostgreSQL: and is validated, since it is re-added NOT VALID)."""
+        t = py(op.table)
+        actions = f"({py(ACTIONS[op.on_delete])}, {py(ACTIONS[op.on_update])})"
+        present = (f"_has_foreign_key({t}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}, "
+                   f"actions={actions})")
+        if not self.ctx.online:
+            return self._apply(op, present, self._has_actions(op), self._change_actions(op, old=False))
+        done = f"{self._has_actions(op)} and _foreign_key_valid({t}, {py(op.name)})"
+        # MySQL/MariaDB: rows written between the drop and the add (foreign_key_checks off) are checked on every run
+        recheck = f"{IND}_recheck_foreign_key(\n{IND}    {py(op.key)},\n{IND}    {self._fk_args(op)},\n{IND})"
+        return self._apply(op, present, done, self._change_actions(op, old=False)) + "\n" + recheck
 
     def down_code(self, op: Op) -> str:
         t = py(op.table)
@@ -167,6 +197,11 @@ class AlembicRenderer:
                     f"{py(op.ref_table)}, {py(list(op.ref_columns))},\n{IND}        "
                     f"ondelete={py(ACTIONS[op.on_delete])}, onupdate={py(ACTIONS[op.on_update])},\n{IND}    )")
             return self._revert(op, f"_foreign_key_named({t}, {py(op.name)})", undo)
+        if isinstance(op, ChangeForeignKeyActions):  # still the new actions, or gone half-way (MySQL: between drop and add)
+            undoable = f"{self._has_actions(op)} or not _foreign_key_named({t}, {py(op.name)})"
+            if self.ctx.online:  # PostgreSQL: an undo stopped before VALIDATE left the old actions NOT VALID
+                undoable += f" or not _foreign_key_valid({t}, {py(op.name)})"
+            return self._revert(op, undoable, self._change_actions(op, old=True, recheck=self.ctx.online))
         raise AssertionError(op)
 
 

@@ -836,12 +836,60 @@ def _index_name_taken(table: str, name: str) -> bool:
     return _index_named(table, name)
 
 
-def _has_foreign_key(table: str, columns: list, ref_table: str, ref_columns: list) -> bool:
+def _has_foreign_key(table: str, columns: list, ref_table: str, ref_columns: list, actions=None) -> bool:
+    """A foreign key on columns -> ref_table (ref_columns), whatever its name; with `actions`
+    (ON DELETE, ON UPDATE), only one that has them."""
     return any(
         _same(fk["referred_table"], ref_table) and _same_list(fk["constrained_columns"], columns)
         and _same_list(fk["referred_columns"], ref_columns)
+        and (actions is None or _same_actions(_actions_of(table, fk), actions))
         for fk in _inspect().get_foreign_keys(table)
     )
+
+
+# spec spelling -> SQL spelling of a referential action; pg_constraint.confdeltype/confupdtype -> SQL
+_ACTIONS = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION"}
+_PG_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def _actions_of(table: str, fk: dict):
+    """(ON DELETE, ON UPDATE) of a reflected foreign key, from the catalogs where they are exact: the
+    inspector reports no option for NO ACTION, and on MariaDB none for RESTRICT either."""
+    if fk["name"] and _dialect() in ("postgresql", "mysql", "mariadb"):
+        return _foreign_key_actions(table, fk["name"])
+    options = fk.get("options") or {}
+    return ((options.get("ondelete") or "NO ACTION").upper(), (options.get("onupdate") or "NO ACTION").upper())
+
+
+def _foreign_key_actions(table: str, name: str):
+    """(ON DELETE, ON UPDATE) of the foreign key `name` on table, or None if there is none."""
+    bind = op.get_bind()
+    if _dialect() == "postgresql":
+        row = bind.execute(sa.text(
+            "select confdeltype, confupdtype from pg_constraint where contype = 'f' and conname = :n "
+            "and conrelid = to_regclass(format('%I.%I', current_schema(), cast(:t as text)))"), {"t": table, "n": name}).first()
+        return None if row is None else (_PG_ACTIONS[row[0]], _PG_ACTIONS[row[1]])
+    if _dialect() in ("mysql", "mariadb"):
+        row = bind.execute(sa.text(
+            "select delete_rule, update_rule from information_schema.referential_constraints "
+            "where constraint_schema = database() and table_name = :t and constraint_name = :n"), {"t": table, "n": name}).first()
+        return None if row is None else (row[0].upper(), row[1].upper())
+    fk = next((fk for fk in _inspect().get_foreign_keys(table) if _same(fk["name"], name)), None)
+    return None if fk is None else _actions_of(table, fk)
+
+
+def _same_actions(a, b) -> bool:
+    """PostgreSQL: exactly. MySQL/MariaDB: NO ACTION and RESTRICT are one action in InnoDB (and MariaDB
+    reports RESTRICT for a foreign key declared without actions)."""
+    if a is None or b is None:
+        return False
+    if _dialect() in ("mysql", "mariadb"):
+        a, b = (tuple("NO ACTION" if x == "RESTRICT" else x for x in v) for v in (a, b))
+    return tuple(a) == tuple(b)
+
+
+def _foreign_key_has_actions(table: str, name: str, ondelete: str, onupdate: str) -> bool:
+    return _same_actions(_foreign_key_actions(table, name), (ondelete, onupdate))
 
 
 def _foreign_key_named(table: str, name: str, any_table: bool = False) -> bool:
@@ -915,6 +963,44 @@ def _require_foreign_key_fits(problems: list, table: str, name: str, columns: li
                         f"({', '.join(ref_columns)}); list them with: {' '.join(sql.split())}")
 
 
+def _require_foreign_key_actions(problems: list, table: str, name: str, columns: list, ref_table: str, ref_columns: list,
+                                 on_delete: str, on_update: str, old_on_delete: str, old_on_update: str, old: dict) -> None:
+    """The foreign key must be there as the spec describes it, with the actions the spec says it has now (or
+    already the wanted ones): its rollback re-creates it with those, so any other actions would be lost."""
+    if not _has_table(table) or not _has_table(ref_table):
+        return  # reported by _require_table
+    if _dialect() == "sqlite":
+        problems.append(f"changing the actions of foreign key {name} on {table} needs a table rebuild on SQLite, "
+                        "which fixgen does not do for a constraint it did not write")
+        return
+    current = [_current_name(table, c, old.get(c)) for c in columns]
+    if not all(_has_column(table, c) for c in current):
+        return  # reported by _require_column
+    wanted, now = (_ACTIONS[on_delete], _ACTIONS[on_update]), (_ACTIONS[old_on_delete], _ACTIONS[old_on_update])
+
+    def spell(actions) -> str:
+        return f"ON DELETE {actions[0]} ON UPDATE {actions[1]}"
+
+    fk = next((fk for fk in _inspect().get_foreign_keys(table) if _same(fk["name"], name)), None)
+    if fk is None:
+        # MySQL/MariaDB: a run that stopped between the drop and the add left it absent; the next run adds it
+        if not (_has_table("fixgen_ledger") and _recorded(f"foreign_key_actions:{table}:{name}")):
+            problems.append(f"no foreign key {name} on {table} (the spec changes its actions)")
+    elif not (_same(fk["referred_table"], ref_table) and _same_list(fk["constrained_columns"], current)
+              and _same_list(fk["referred_columns"], ref_columns)):
+        problems.append(f"foreign key {name} on {table} is not on ({', '.join(columns)}) -> {ref_table} "
+                        f"({', '.join(ref_columns)})")
+    else:
+        actions = _actions_of(table, fk)
+        if not _same_actions(actions, now) and not _same_actions(actions, wanted):
+            problems.append(f"foreign key {name} on {table} has {spell(actions)}, neither what the spec says it has now "
+                            f"({spell(now)}) nor what it should have ({spell(wanted)})")
+    if "set_null" in (on_delete, on_update):
+        for c in current:
+            if _not_null(table, c):
+                problems.append(f"foreign key {name} uses SET NULL but {table}.{c} is NOT NULL")
+
+
 def _drop_created_index(name: str, table: str) -> None:
     """Undo of an index up created; on MySQL first give a foreign key back the index InnoDB dropped for it."""
     _restore_fk_indexes(table, name)
@@ -944,6 +1030,11 @@ def _restore_fk_indexes(table: str, name: str) -> None:
 
 def _quote(name: str) -> str:
     return op.get_bind().dialect.identifier_preparer.quote(name)
+
+
+def _references(columns: list, ref_table: str, ref_columns: list) -> str:
+    return (f"FOREIGN KEY ({', '.join(_quote(c) for c in columns)}) "
+            f"REFERENCES {_quote(ref_table)} ({', '.join(_quote(c) for c in ref_columns)})")
 
 
 def _rename_column(table: str, old: str, new: str) -> None:
@@ -1037,3 +1128,23 @@ def _drop_foreign_key(name: str, table: str, columns: list, ref_table: str, ref_
         _sqlite_rebuild(table, remove)
     else:
         op.drop_constraint(name, table, type_="foreignkey")
+
+
+def _change_foreign_key_actions(name: str, table: str, columns: list, ref_table: str, ref_columns: list,
+                                ondelete: str, onupdate: str, recheck: bool = False) -> None:
+    """Re-create foreign key `name` with these actions: no database alters them in place. `recheck` (online,
+    MySQL/MariaDB): check the rows here afterwards (downgrade(); upgrade() runs _recheck_foreign_key)."""
+    if _dialect() == "sqlite":  # the preflight refuses first
+        raise CommandError(f"fixgen: changing the actions of foreign key {name} on {table} needs a table rebuild on SQLite")
+    add = (f"ADD CONSTRAINT {_quote(name)} {_references(columns, ref_table, ref_columns)} "
+           f"ON DELETE {ondelete} ON UPDATE {onupdate}")
+    if _dialect() == "postgresql":
+        op.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT IF EXISTS {_quote(name)}, {add}")
+        return
+    # MySQL/MariaDB cannot drop and add one name in one ALTER (errno 121): two guarded statements; a run
+    # stopped between them leaves the name absent with the step recorded, and the next run adds it
+    if _foreign_key_named(table, name) and not _foreign_key_has_actions(table, name, ondelete, onupdate):
+        op.execute(f"ALTER TABLE {_quote(table)} DROP FOREIGN KEY {_quote(name)}")
+    if _foreign_key_named(table, name):
+        return
+    op.execute(f"ALTER TABLE {_quote(table)} {add}")
