@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
-from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import Context, issue_comments
 from fixgen.render.preflight import preflight_checks
@@ -128,6 +128,15 @@ class LaravelRenderer:
         return (f"$this->sqliteForeignKeyClause({php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
                 f"{php_list(op.ref_columns)}, {php(ACTIONS[op.on_delete].lower())}, {php(ACTIONS[op.on_update].lower())})")
 
+    def _actions(self, on_delete: str, on_update: str) -> str:
+        """ON DELETE / ON UPDATE as PHP arguments, spelled as the SQL wants them ('set null')."""
+        return f"{php(ACTIONS[on_delete].lower())}, {php(ACTIONS[on_update].lower())}"
+
+    def _change_actions(self, op: ChangeForeignKeyActions, old: bool = False) -> str:
+        fk = op.as_foreign_key(old=old)
+        return (f"$this->changeForeignKeyActions({php(op.table)}, {php(op.name)}, {php_list(op.columns)}, "
+                f"{php(op.ref_table)}, {php_list(op.ref_columns)}, {self._actions(fk.on_delete, fk.on_update)})")
+
     def up_code(self, op: Op) -> str:
         t = php(op.table)
         if isinstance(op, RenameColumn):
@@ -151,6 +160,11 @@ class LaravelRenderer:
             return self._apply(op, f"$this->hasForeignKey({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
                                    f"{php_list(op.ref_columns)})",
                                f"$this->foreignKeyReady({t}, {php(op.name)})", perform)
+        if isinstance(op, ChangeForeignKeyActions):
+            new = self._actions(op.on_delete, op.on_update)
+            return self._apply(op, f"$this->hasForeignKeyWithActions({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
+                                   f"{php_list(op.ref_columns)}, {new})",
+                               f"$this->foreignKeyActionsDone({t}, {php(op.name)}, {new})", self._change_actions(op))
         raise AssertionError(op)
 
     def down_code(self, op: Op) -> str:
@@ -168,6 +182,10 @@ class LaravelRenderer:
         if isinstance(op, AddForeignKey):
             return self._revert(op, f"$this->foreignKeyNamed({t}, {php(op.name)})",
                                 f"$this->dropForeignKey({t}, {php(op.name)}, {self._sqlite_clause(op)})")
+        if isinstance(op, ChangeForeignKeyActions):  # up()'s actions still, or gone half-way: the old ones back
+            undoable = (f"$this->foreignKeyActionsUndoable({t}, {php(op.name)}, {self._actions(op.on_delete, op.on_update)}, "
+                        f"{self._actions(op.old_on_delete, op.old_on_update)})")
+            return self._revert(op, undoable, self._change_actions(op, old=True))
         raise AssertionError(op)
 
 

@@ -785,8 +785,9 @@ return new class extends Migration
         return $this->foreignKeyNamed($table, $name) && ! ($this->online() && $this->foreignKeyNotValid($table, $name));
     }
 
+    /** @param  string  $why  what the orphan message says was going on (MySQL online) */
     private function addForeignKey(string $table, string $name, array $columns, string $refTable, array $refColumns,
-        string $onDelete, string $onUpdate): void
+        string $onDelete, string $onUpdate, string $why = 'added; fix or delete them and run the migration again (or roll it back to remove the foreign key)'): void
     {
         if ($this->driver() === 'sqlite') {
             $this->addSqliteForeignKey($table, $this->sqliteForeignKeyClause($name, $columns, $refTable, $refColumns, $onDelete, $onUpdate));
@@ -818,18 +819,18 @@ return new class extends Migration
         }
         // InnoDB adds a foreign key in place only with foreign_key_checks off, which skips the existing rows:
         // the preflight checked them, and the same check runs again after, for rows written in between
+        $checks = (int) $db->selectOne('select @@session.foreign_key_checks as f')->f;
         $db->statement('set session foreign_key_checks = 0');
         try {
             $db->statement($add.$this->inPlace());
         } finally {
-            $db->statement('set session foreign_key_checks = 1');
+            $db->statement('set session foreign_key_checks = '.$checks);
         }
         $orphans = $this->orphans($table, $columns, $refTable, $refColumns);
         $count = $orphans->count();
         if ($count > 0) {
             throw new RuntimeException("fixgen: $count orphan row(s) in $table (".implode(', ', $columns).") have no matching row in $refTable ("
-                .implode(', ', $refColumns)."); they were written while foreign key $name was being added; fix or delete them and run the "
-                .'migration again (or roll it back to remove the foreign key); list them with: '.$orphans->toSql());
+                .implode(', ', $refColumns)."); they were written while foreign key $name was being $why; list them with: ".$orphans->toSql());
         }
     }
 
@@ -850,6 +851,49 @@ return new class extends Migration
         Schema::table($table, function (Blueprint $blueprint) use ($name) {
             $blueprint->dropForeign($name);
         });
+    }
+
+    /**
+     * Re-create foreign key $name with other actions; each part is guarded, so a rerun after a crash finishes it.
+     * PostgreSQL: drop and add in one statement and transaction (online: NOT VALID, then validated without
+     * blocking writes). MySQL cannot drop and add one name in one ALTER (errno 121): drop, then add; a crash
+     * in between leaves the key absent with the step recorded, and the next run adds it.
+     */
+    private function changeForeignKeyActions(string $table, string $name, array $columns, string $refTable, array $refColumns,
+        string $onDelete, string $onUpdate): void
+    {
+        $db = $this->db();
+        $grammar = $db->getSchemaGrammar();
+        $wanted = $this->foreignKeyHasActions($table, $name, $onDelete, $onUpdate);
+        if ($this->driver() === 'pgsql') {
+            if (! $wanted) {
+                $recreate = 'alter table '.$grammar->wrapTable($table).' drop constraint if exists '.$grammar->wrap($name)
+                    .', add constraint '.$grammar->wrap($name).' foreign key ('.$grammar->columnize($columns).') references '
+                    .$grammar->wrapTable($refTable).' ('.$grammar->columnize($refColumns).') on delete '.$onDelete.' on update '.$onUpdate
+                    .($this->online() ? ' not valid' : ''); // online: a brief lock, no scan
+                $db->transaction(function () use ($db, $recreate): void {
+                    $db->statement($recreate);
+                });
+            }
+            if ($this->online() && $this->foreignKeyNotValid($table, $name)) {
+                $this->unlimited(function () use ($db, $grammar, $table, $name): void {
+                    // scans the table under a lock that lets writes through
+                    $db->statement('alter table '.$grammar->wrapTable($table).' validate constraint '.$grammar->wrap($name));
+                });
+            }
+
+            return;
+        }
+        if ($this->driver() !== 'mysql') {
+            throw new RuntimeException("fixgen: cannot change the actions of foreign key $name on $table on ".$this->driver());
+        }
+        if (! $wanted && $this->foreignKeyNamed($table, $name)) {
+            $this->dropForeignKey($table, $name, ''); // the name stays free until the key is added back
+        }
+        if (! $this->foreignKeyNamed($table, $name)) {
+            $this->addForeignKey($table, $name, $columns, $refTable, $refColumns, $onDelete, $onUpdate,
+                're-created; fix or delete them and run the migration again');
+        }
     }
 
     /** Rows of $table whose (non-null) $columns match no row of $refTable. */
@@ -1042,14 +1086,15 @@ SQL, [$t, $t]);
         }
     }
 
-    /** Foreign keys: list of [name, columns, ref_table, ref_columns]. */
+    /** Foreign keys: list of [name, columns, ref_table, ref_columns, on_delete, on_update] (actions as 'set null'). */
     private function foreignKeys(string $table): array
     {
         $t = $this->prefixed($table);
         switch ($this->driver()) {
             case 'pgsql':
                 $rows = $this->db()->select(<<<'SQL'
-select c.conname as name, rt.relname as ref_table, k.ord, a.attname as col, ra.attname as ref_col
+select c.conname as name, rt.relname as ref_table, k.ord, a.attname as col, ra.attname as ref_col,
+       c.confdeltype as on_delete, c.confupdtype as on_update
 from pg_constraint c
 join pg_class rt on rt.oid = c.confrelid
 cross join lateral unnest(c.conkey, c.confkey) with ordinality as k(attnum, refnum, ord)
@@ -1061,17 +1106,20 @@ SQL, [$t]);
                 break;
             case 'mysql':
                 $rows = $this->db()->select(<<<'SQL'
-select constraint_name as name, referenced_table_name as ref_table, column_name as col,
-       referenced_column_name as ref_col
-from information_schema.key_column_usage
-where table_schema = database() and table_name = ? and referenced_table_name is not null
-order by constraint_name, ordinal_position
+select k.constraint_name as name, k.referenced_table_name as ref_table, k.column_name as col,
+       k.referenced_column_name as ref_col, lower(r.delete_rule) as on_delete, lower(r.update_rule) as on_update
+from information_schema.key_column_usage k
+join information_schema.referential_constraints r
+  on r.constraint_schema = k.table_schema and r.table_name = k.table_name and r.constraint_name = k.constraint_name
+where k.table_schema = database() and k.table_name = ? and k.referenced_table_name is not null
+order by k.constraint_name, k.ordinal_position
 SQL, [$t]);
                 break;
             case 'sqlite':
                 $rows = $this->db()->select(<<<'SQL'
 select 'fk'||f.id as name, f."table" as ref_table, f."from" as col,
-       coalesce(f."to", (select p.name from pragma_table_info(f."table") p where p.pk = f.seq + 1)) as ref_col
+       coalesce(f."to", (select p.name from pragma_table_info(f."table") p where p.pk = f.seq + 1)) as ref_col,
+       lower(f.on_delete) as on_delete, lower(f.on_update) as on_update
 from pragma_foreign_key_list(?) f
 order by f.id, f.seq
 SQL, [$t]);
@@ -1079,10 +1127,14 @@ SQL, [$t]);
             default:
                 throw new RuntimeException('fixgen: unsupported database driver '.$this->driver());
         }
+        // pg_constraint.confdeltype / confupdtype
+        $codes = ['a' => 'no action', 'r' => 'restrict', 'c' => 'cascade', 'n' => 'set null', 'd' => 'set default'];
         $out = [];
         foreach ($rows as $row) {
             $out[$row->name]['name'] = $row->name;
             $out[$row->name]['ref_table'] = $row->ref_table;
+            $out[$row->name]['on_delete'] = $codes[$row->on_delete] ?? $row->on_delete;
+            $out[$row->name]['on_update'] = $codes[$row->on_update] ?? $row->on_update;
             $out[$row->name]['columns'][] = $row->col;
             $out[$row->name]['ref_columns'][] = $row->ref_col;
         }
@@ -1124,6 +1176,70 @@ SQL, [$t]);
         }
 
         return false;
+    }
+
+    /** Foreign key $name on $table as foreignKeys() gives it, or null. */
+    private function foreignKeyInfo(string $table, string $name): ?array
+    {
+        foreach ($this->foreignKeys($table) as $fk) {
+            if ($this->same($fk['name'], $name)) {
+                return $fk;
+            }
+        }
+
+        return null;
+    }
+
+    /** 'set_null' (spec) or 'SET NULL' (catalog) -> 'set null'; MySQL: RESTRICT is NO ACTION (InnoDB checks both at once). */
+    private function action(string $action): string
+    {
+        $action = strtolower(str_replace('_', ' ', $action));
+
+        return ($this->driver() === 'mysql' && $action === 'restrict') ? 'no action' : $action;
+    }
+
+    private function hasActions(array $fk, string $onDelete, string $onUpdate): bool
+    {
+        return $this->action($fk['on_delete']) === $this->action($onDelete) && $this->action($fk['on_update']) === $this->action($onUpdate);
+    }
+
+    /** A foreign key on exactly $columns referencing $refTable($refColumns) with these actions, whatever its name. */
+    private function hasForeignKeyWithActions(string $table, array $columns, string $refTable, array $refColumns,
+        string $onDelete, string $onUpdate): bool
+    {
+        foreach ($this->foreignKeys($table) as $fk) {
+            if ($this->same($fk['ref_table'], $this->prefixed($refTable)) && $this->sameList($fk['columns'], $columns)
+                && $this->sameList($fk['ref_columns'], $refColumns) && $this->hasActions($fk, $onDelete, $onUpdate)) {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private function foreignKeyHasActions(string $table, string $name, string $onDelete, string $onUpdate): bool
+    {
+        $fk = $this->foreignKeyInfo($table, $name);
+
+        return $fk !== null && $this->hasActions($fk, $onDelete, $onUpdate);
+    }
+
+    /** Foreign key $name has these actions (and, online on PostgreSQL, is validated). */
+    private function foreignKeyActionsDone(string $table, string $name, string $onDelete, string $onUpdate): bool
+    {
+        return $this->foreignKeyHasActions($table, $name, $onDelete, $onUpdate) && $this->foreignKeyReady($table, $name);
+    }
+
+    /**
+     * What up() did is there to undo: the key has up()'s actions, or is gone half-way (MySQL), or has its
+     * old actions back but was left unvalidated by an interrupted down() (PostgreSQL online). Actions
+     * someone changed by hand since are left alone.
+     */
+    private function foreignKeyActionsUndoable(string $table, string $name, string $onDelete, string $onUpdate,
+        string $oldOnDelete, string $oldOnUpdate): bool
+    {
+        return $this->foreignKeyHasActions($table, $name, $onDelete, $onUpdate) || ! $this->foreignKeyNamed($table, $name)
+            || ($this->foreignKeyHasActions($table, $name, $oldOnDelete, $oldOnUpdate) && ! $this->foreignKeyReady($table, $name));
     }
 
     /** The column's NOT NULL flag, or null if there is no such column. */
@@ -1235,6 +1351,58 @@ SQL, [$t]);
         if ($count > 0) {
             $problems[] = "$count orphan row(s) in $table (".implode(', ', $current).") have no matching row in $refTable ("
                 .implode(', ', $refColumns).'); list them with: '.$orphans->toSql();
+        }
+    }
+
+    /**
+     * The foreign key whose actions change is there, on the columns the spec gives, with the actions the
+     * spec says it has (or already the wanted ones): otherwise the rollback could not give it back exactly.
+     *
+     * @param  array  $old  column => its name before a rename in this migration
+     */
+    private function requireForeignKeyActions(array &$problems, string $table, string $name, array $columns, string $refTable,
+        array $refColumns, string $onDelete, string $onUpdate, string $oldOnDelete, string $oldOnUpdate, array $old = []): void
+    {
+        if ($this->driver() === 'sqlite') {
+            $problems[] = "changing the actions of foreign key $name on $table needs a table rebuild on SQLite, which fixgen does not do "
+                .'for a constraint it did not write';
+
+            return;
+        }
+        if (! Schema::hasTable($table) || ! Schema::hasTable($refTable)) {
+            return;
+        }
+        $current = [];
+        foreach ($columns as $column) {
+            $now = $this->currentName($table, $column, $old[$column] ?? null);
+            if (! Schema::hasColumn($table, $now)) {
+                return; // reported by requireColumn
+            }
+            $current[] = $now;
+        }
+        $spell = function (string $onDelete, string $onUpdate): string {
+            return 'ON DELETE '.strtoupper(str_replace('_', ' ', $onDelete)).' ON UPDATE '.strtoupper(str_replace('_', ' ', $onUpdate));
+        };
+        $fk = $this->foreignKeyInfo($table, $name);
+        if ($fk === null) {
+            // a run that stopped between dropping and adding it back (MySQL) recorded the step: the rerun adds it
+            $step = 'foreign_key_actions:'.$table.':'.$name;
+            if (! (Schema::hasTable('fixgen_ledger') && $this->recorded($step))) {
+                $problems[] = "no foreign key $name on $table (the spec changes its actions)";
+            }
+        } elseif (! $this->same($fk['ref_table'], $this->prefixed($refTable)) || ! $this->sameList($fk['columns'], $current)
+            || ! $this->sameList($fk['ref_columns'], $refColumns)) {
+            $problems[] = "foreign key $name on $table is not on (".implode(', ', $columns).") -> $refTable (".implode(', ', $refColumns).')';
+        } elseif (! $this->hasActions($fk, $oldOnDelete, $oldOnUpdate) && ! $this->hasActions($fk, $onDelete, $onUpdate)) {
+            $problems[] = "foreign key $name on $table has ".$spell($fk['on_delete'], $fk['on_update']).', neither what the spec says it has now ('
+                .$spell($oldOnDelete, $oldOnUpdate).') nor what it should have ('.$spell($onDelete, $onUpdate).')';
+        }
+        if (in_array('set null', [$this->action($onDelete), $this->action($onUpdate)], true)) {
+            foreach ($columns as $i => $column) {
+                if ($this->notNull($table, $current[$i])) {
+                    $problems[] = "foreign key $name uses SET NULL but $table.$column is NOT NULL";
+                }
+            }
         }
     }
 
