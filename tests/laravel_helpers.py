@@ -212,3 +212,17 @@ def count_fixes(migration: Path) -> int:
     text = migration.read_text(encoding="utf-8")
     up = text[text.index("private function fix(): void"):text.index("private function undo(): void")]
     return sum(1 for line in up.split("\n") if line.startswith("        $this->applyFix("))
+
+
+def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: bool = False, indent: int = 8) -> Path:
+    """A copy of the migration (same file name, own folder) with PHP code next to a runtime line:
+    an interruption or a racing writer at an exact point, made real."""
+    text = migration.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, anchor
+    pad = " " * indent
+    text = text.replace(anchor, f"{code}\n{pad}{anchor}" if before else f"{anchor}\n{pad}{code}")
+    target = tmp_path / "patched" / migration.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    php_lint(target)
+    return target

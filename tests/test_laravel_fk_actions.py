@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from dbs import Database
-from laravel_helpers import emit_laravel, php_lint, run_fails, run_laravel
+from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
 from roundtrip import ledger_rows
 
 from fixgen.render.context import LEDGER
@@ -54,17 +54,6 @@ def posts_fks(db: Database) -> list[tuple]:
     """(name, on_delete, on_update, valid) of posts' foreign keys, read from the catalog by dbs' snapshot."""
     return [(f["name"], f["on_delete"], f["on_update"], f["valid"]) for f in db.schema_snapshot()["posts"]["foreign_keys"]]
 
-
-def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: bool = False) -> Path:
-    """A copy of the migration (same file name, own folder) with PHP code next to a runtime line."""
-    text = migration.read_text(encoding="utf-8")
-    assert text.count(anchor) == 1, anchor
-    text = text.replace(anchor, f"{code}\n        {anchor}" if before else f"{anchor}\n            {code}")
-    target = tmp_path / "patched" / migration.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    php_lint(target)
-    return target
 
 
 def preflight_problems(err: str) -> list[str]:
@@ -168,7 +157,7 @@ def test_mysql_crash_between_drop_and_add_is_finished_by_a_rerun(flags: tuple[st
     db.execute(SCHEMA)
     s0 = db.schema_snapshot()
     migration = emit_laravel(spec(CHANGE), tmp_path, *flags)
-    crashing = patched(migration, tmp_path, DROP_LINE, "throw new RuntimeException('simulated crash');")
+    crashing = patched(migration, tmp_path, DROP_LINE, "throw new RuntimeException('simulated crash');", indent=12)
     assert "simulated crash" in run_fails(db, crashing, "up")
     assert posts_fks(db) == []  # dropped, not added back yet
     assert [r[1] for r in ledger_rows(db)] == [STEP]

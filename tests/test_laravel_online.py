@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dbs import Database
-from laravel_helpers import emit_laravel, php_lint, run_fails, run_laravel
+from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
 from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
 
 from fixgen.render.context import LEDGER
@@ -23,17 +23,6 @@ FK_NAME = "posts_user_id_foreign"
 def spec(*issues: dict) -> dict:
     return {"version": 1, "name": "online", "issues": list(issues)}
 
-
-def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: bool = False) -> Path:
-    """A copy of the migration (same file name, own folder) with PHP code next to a runtime line."""
-    text = migration.read_text(encoding="utf-8")
-    assert text.count(anchor) == 1, anchor
-    text = text.replace(anchor, f"{code}\n        {anchor}" if before else f"{anchor}\n        {code}")
-    target = tmp_path / "patched" / migration.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    php_lint(target)
-    return target
 
 
 
