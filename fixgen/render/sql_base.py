@@ -30,6 +30,10 @@ class Block:
     sql: str
 
 
+class SqlText(str):
+    """A preflight message that is an SQL text expression (it names what the database has), not a literal."""
+
+
 @dataclass
 class Col:
     """A column as named at migration time: `old` is set when a rename in this plan may not have run yet."""
@@ -211,8 +215,9 @@ class SqlRenderer:
              f"foreign key {op.name} on {t} is not on ({', '.join(op.columns)}) -> {op.ref_table} "
              f"({', '.join(op.ref_columns)})"),
             (f"{defined} AND NOT {self.fk_with(old, op.name)} AND NOT {self.fk_with(new, op.name)}",
-             f"foreign key {op.name} on {t} has actions that are neither what the spec says it has now "
-             f"({spell(old)}) nor what it should have ({spell(new)})"),
+             self.concat_text([f"foreign key {op.name} on {t} has ", self.fk_actions_text(t, op.name),
+                               f", neither what the spec says it has now ({spell(old)}) nor what it should have "
+                               f"({spell(new)})"])),
         ]
         if "set_null" in (op.on_delete, op.on_update):
             for c in op.columns:
@@ -295,6 +300,17 @@ class SqlRenderer:
 
     def column_not_null(self, t: str, c: str) -> str:
         raise NotImplementedError
+
+    def fk_actions_text(self, t: str, name: str) -> SqlText:
+        """'ON DELETE x ON UPDATE y' of the foreign key of that name, as an SQL expression."""
+        raise NotImplementedError
+
+    def concat_text(self, parts: list[str]) -> SqlText:
+        """Literal strings and SqlText expressions joined into one SQL text expression."""
+        raise NotImplementedError
+
+    def message_sql(self, message: str) -> str:
+        return message if isinstance(message, SqlText) else self.lit(message)
 
     def unless_recorded(self, op: Op) -> str:
         """' AND NOT <the ledger has op>' where a crash can leave a recorded change half-done; else ''."""

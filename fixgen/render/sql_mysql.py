@@ -13,7 +13,7 @@ import re
 from fixgen.dialects import MYSQL
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block, Col, SqlRenderer
+from fixgen.render.sql_base import Block, Col, SqlRenderer, SqlText
 
 IS = "information_schema"
 EXEC = "PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;"
@@ -130,6 +130,14 @@ class MySQLRenderer(SqlRenderer):
                 f"WHERE {self.where_table('k2', fk.table)} AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
                 f"AND k2.ORDINAL_POSITION > {k}) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = {k}))")
 
+    def fk_actions_text(self, t: str, name: str) -> SqlText:
+        return SqlText(f"(SELECT CONCAT('ON DELETE ', r.DELETE_RULE, ' ON UPDATE ', r.UPDATE_RULE) FROM "
+                       f"{IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
+                       f"AND r.TABLE_NAME = {self.lit(t)} AND r.CONSTRAINT_NAME = {self.lit(name)})")
+
+    def concat_text(self, parts: list[str]) -> SqlText:
+        return SqlText(f"CONCAT({', '.join(self.message_sql(p) for p in parts)})")
+
     def column_not_null(self, t: str, c: str) -> str:
         return (f"EXISTS (SELECT 1 FROM {IS}.COLUMNS c WHERE {self.where_table('c', t)} "
                 f"AND c.COLUMN_NAME = {self.lit(c)} AND c.IS_NULLABLE = 'NO')")
@@ -232,7 +240,7 @@ class MySQLRenderer(SqlRenderer):
         lines = [*self.read_recorded(), "SET @fixgen_msg = NULL;"]
         for start in range(0, len(checks), CHECKS_PER_STATEMENT):
             chunk = checks[start:start + CHECKS_PER_STATEMENT]
-            terms = ",\n  ".join(f"IF({cond}, {self.lit(msg)}, NULL)" for cond, msg in chunk)
+            terms = ",\n  ".join(f"IF({cond}, {self.message_sql(msg)}, NULL)" for cond, msg in chunk)
             lines.append(f"SET @fixgen_msg = NULLIF(CONCAT_WS('; ', @fixgen_msg,\n  {terms}), '');")
         lines += ["SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT('fixgen: nothing was changed: ', @fixgen_msg));",
                   *self.fail_if_message()]

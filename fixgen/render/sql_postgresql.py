@@ -7,7 +7,7 @@ from functools import lru_cache
 from fixgen.dialects import POSTGRESQL
 from fixgen.ops import AddForeignKey, DropIndex, Op
 from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block, Col, SqlRenderer
+from fixgen.render.sql_base import Block, Col, SqlRenderer, SqlText
 
 # Catalog lookups as session-local helper functions (pg_temp: gone when the session ends),
 # so every guard below reads as one call instead of a nested catalog query.
@@ -143,6 +143,16 @@ class PostgresRenderer(SqlRenderer):
         return (f"pg_temp.fixgen_fk_with({self.lit(fk.table)}, {self.arr(fk.columns)}, {self.lit(fk.ref_table)}, "
                 f"{self.arr(fk.ref_columns)}, {codes}, {self.lit(name) if name is not None else 'NULL'})")
 
+    def fk_actions_text(self, t: str, name: str) -> SqlText:
+        spell = "CASE {} WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' " \
+                "WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END"
+        return SqlText(f"(SELECT 'ON DELETE ' || {spell.format('k.confdeltype')} || ' ON UPDATE ' || "
+                       f"{spell.format('k.confupdtype')} FROM pg_catalog.pg_constraint k "
+                       f"WHERE k.conrelid = {self.rel(t)} AND k.conname = {self.lit(name)})")
+
+    def concat_text(self, parts: list[str]) -> SqlText:
+        return SqlText("(" + " || ".join(self.message_sql(p) for p in parts) + ")")
+
     def column_not_null(self, t: str, c: str) -> str:
         return (f"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {self.rel(t)} "
                 f"AND a.attname = {self.lit(c)} AND a.attnotnull AND NOT a.attisdropped)")
@@ -171,7 +181,8 @@ class PostgresRenderer(SqlRenderer):
                      "END IF;"]
         body = []
         for cond, message in self.checks_up():
-            body += [f"IF {cond} THEN", f"  problems := array_append(problems, {self.lit(message)}::text);", "END IF;"]
+            body += [f"IF {cond} THEN", f"  problems := array_append(problems, {self.message_sql(message)}::text);",
+                     "END IF;"]
         body += raise_all
         for op in self.plan.ops:
             if isinstance(op, AddForeignKey):
