@@ -76,8 +76,9 @@ _UNITS = {"ms": 1, "s": 1000, "min": 60_000}
 
 def _milliseconds(option: str, value: str, zero: bool) -> int:
     m = re.fullmatch(r"\s*(\d+)\s*(ms|s|min)?\s*", value)
-    if not m:
-        raise FixgenError(f"{option} must be a duration like 500ms, 5s or 1min, got {value!r}")
+    if not m or (m.group(2) is None and int(m.group(1)) != 0):
+        # a bare number is milliseconds to PostgreSQL and seconds to MySQL: make the user say which
+        raise FixgenError(f"{option} must be a duration with its unit, like 500ms, 5s or 1min, got {value!r}")
     ms = int(m.group(1)) * _UNITS[m.group(2) or "ms"]
     if ms == 0 and not zero:
         raise FixgenError(f"{option} must be more than 0 (0 would wait for a lock forever)")

@@ -685,3 +685,24 @@ def test_foreign_key_actions_and_a_new_foreign_key_of_one_name_contradict(cwd: P
     run = cli("validate", "both.yaml")
     assert run.code == 2, run.output
     assert "contradicts issue #1: two definitions for foreign key t_a_fkey" in run.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--lock-timeout", "5", "--lock-timeout must be a duration with its unit, like 500ms, 5s or 1min, got '5'"),
+    ("--lock-timeout", "5 sec", "--lock-timeout must be a duration with its unit, like 500ms, 5s or 1min, got '5 sec'"),
+    ("--lock-timeout", "0", "--lock-timeout must be more than 0 (0 would wait for a lock forever)"),
+    ("--statement-timeout", "2days", "--statement-timeout must be a duration with its unit, like 500ms, 5s or 1min, "
+                                     "got '2days'"),
+    ("--statement-timeout", "1441min", "--statement-timeout '1441min' is more than a day"),
+])
+def test_timeouts_need_a_unit_and_a_sane_value(cwd: Path, option: str, value: str, message: str) -> None:
+    write(cwd / "ok.yaml", "- {kind: missing_index, table: t, column: a}\n")
+    assert_usage_error(emit("ok.yaml", option, value), f"error: {message}")
+
+
+def test_timeouts_reach_the_output(cwd: Path) -> None:
+    write(cwd / "ok.yaml", "- {kind: missing_index, table: t, column: a}\n")
+    run = emit("ok.yaml", "--lock-timeout", "1500ms", "--statement-timeout", "0")
+    assert run.code == 0, run.stderr
+    up = (cwd / "out" / f"{TS}_fix_schema.up.sql").read_text()
+    assert "SET lock_timeout = '1500ms';" in up and "SET statement_timeout = '0s';" in up
