@@ -12,6 +12,7 @@ alone. Offline mode (alembic upgrade --sql) cannot inspect a database: it stops 
 message; use `fixgen emit --target sql --dialect ...` for guarded SQL scripts instead.
 """
 import re
+import warnings
 from typing import Sequence, Union
 
 from alembic import op
@@ -784,16 +785,24 @@ def _not_null(table: str, column: str) -> bool:
     return any(_same(c["name"], column) and not c["nullable"] for c in _inspect().get_columns(table))
 
 
+def _reflect(method: str, table: str) -> list:
+    """The inspector's reflection, without SQLAlchemy's warnings about what it skips (expression
+    indexes): fixgen never counts those as fixes anyway."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        return getattr(_inspect(), method)(table)
+
+
 def _indexes(table: str) -> list[tuple[str, list, bool]]:
     """Usable indexes (no partial or expression-only ones), unique constraints and the primary key."""
     insp = _inspect()
     out = []
-    for ix in insp.get_indexes(table):
+    for ix in _reflect("get_indexes", table):
         options = ix.get("dialect_options", {})
         if any(k.endswith("_where") for k in options):
             continue
         out.append((ix["name"], list(ix["column_names"]), bool(ix["unique"])))
-    for uq in insp.get_unique_constraints(table):
+    for uq in _reflect("get_unique_constraints", table):
         out.append((uq["name"], list(uq["column_names"]), True))
     pk = insp.get_pk_constraint(table)
     if pk and pk.get("constrained_columns"):
@@ -823,7 +832,7 @@ def _has_index(table: str, columns: list, unique: bool, exact: bool = False, nam
 
 
 def _index_named(table: str, name: str) -> bool:
-    return any(_same(ix["name"], name) for ix in _inspect().get_indexes(table))
+    return any(_same(ix["name"], name) for ix in _reflect("get_indexes", table))
 
 
 def _index_name_taken(table: str, name: str) -> bool:
@@ -1013,7 +1022,7 @@ def _restore_fk_indexes(table: str, name: str) -> None:
     the constraint, or after the first column when the constraint was not named (<table>_ibfk_<n>)."""
     if _dialect() not in ("mysql", "mariadb"):
         return
-    indexes = {ix["name"]: list(ix["column_names"]) for ix in _inspect().get_indexes(table)}
+    indexes = {ix["name"]: list(ix["column_names"]) for ix in _reflect("get_indexes", table)}
     if name not in indexes:
         return
     for fk in _inspect().get_foreign_keys(table):
