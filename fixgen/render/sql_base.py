@@ -371,8 +371,7 @@ class SqlRenderer:
         if isinstance(op, DropIndex):
             return self.drop_index_sql(op)
         if isinstance(op, AddForeignKey):
-            return (f"ALTER TABLE {q(op.table)} ADD CONSTRAINT {q(op.name)} FOREIGN KEY ({self.qcols(op.columns)}) "
-                    f"REFERENCES {q(op.ref_table)} ({self.qcols(op.ref_columns)}) {self.fk_action_sql(op)}")
+            return f"ALTER TABLE {q(op.table)} {self.add_fk_sql(op)}"
         if isinstance(op, AddColumn):
             return f"ALTER TABLE {q(op.table)} ADD COLUMN {self.column_sql(op)}"
         if isinstance(op, RenameColumn):

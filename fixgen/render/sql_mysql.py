@@ -197,21 +197,29 @@ class MySQLRenderer(SqlRenderer):
     def needed_by_foreign_key(self, op: DropIndex) -> str:
         """InnoDB refuses to drop the last index that leads with a foreign key's columns.
 
-        Column lists are compared as text joined by '`', a character no name may hold.
         Indexes this plan creates first (on the same table) count as serving a foreign key.
         """
-        t = self.lit(op.table)
-        joined = self.lit("`".join(op.columns) + "`")
         served = self.created_prefixes().get(op.table, set())
         not_served = f" AND f.cols NOT IN ({', '.join(self.lit(c) for c in sorted(served))})" if served else ""
-        return (f"{self.index_named(op.table, op.name)} AND EXISTS (SELECT 1 FROM (SELECT k.CONSTRAINT_NAME, "
-                f"GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols FROM {IS}.KEY_COLUMN_USAGE k "
-                f"WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {t} AND k.REFERENCED_TABLE_NAME IS NOT NULL "
-                f"GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT({joined}, CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')"
-                f"{not_served} AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY "
-                f"s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM {IS}.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() "
-                f"AND s.TABLE_NAME = {t} AND s.INDEX_NAME <> {self.lit(op.name)} GROUP BY s.INDEX_NAME) i "
-                f"WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')))")
+        return (f"{self.index_named(op.table, op.name)} AND EXISTS (SELECT 1 "
+                f"{self.fks_served_only_by(op.table, op.name, op.columns, where=not_served)})")
+
+    def fks_served_only_by(self, table: str, name: str, columns: tuple[str, ...], select: str = "", where: str = "") -> str:
+        """`FROM … f WHERE …`: the foreign keys of `table` whose columns lead the index `name` (on `columns`)
+        and that no other index of the table leads with. `f` has CONSTRAINT_NAME, cols and `select`'s columns.
+
+        Column lists are compared as text joined by '`', a character no name may hold.
+        """
+        t = self.lit(table)
+        joined = self.lit("`".join(columns) + "`")
+        return (f"FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') "
+                f"AS cols{select} FROM {IS}.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {t} "
+                f"AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f "
+                f"WHERE LEFT({joined}, CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`'){where} AND NOT EXISTS (SELECT 1 FROM "
+                f"(SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM "
+                f"{IS}.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {t} "
+                f"AND s.INDEX_NAME <> {self.lit(name)} GROUP BY s.INDEX_NAME) i "
+                "WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`'))")
 
     def name_expr(self, c: Col) -> str:
         if not c.old:
@@ -295,28 +303,29 @@ class MySQLRenderer(SqlRenderer):
     def up_op(self, op: Op) -> list[str]:
         record = (f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
                   f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};")
-        perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
         if isinstance(op, ChangeForeignKeyActions):
             return [record, *self.recreate_fk(op, op.as_foreign_key(), f"NOT {self.fk_with(op.as_foreign_key(), op.name)}")]
-        if isinstance(op, AddForeignKey) and self.ctx.online:
-            # InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks
-            # off, which skips checking existing rows: the preflight checked them before, and the same
-            # check runs again after, for rows written in between
-            return [record, "SET SESSION foreign_key_checks = 0;", *perform, "SET SESSION foreign_key_checks = 1;",
-                    *self.fk_data_checks(op, after=True)]
+        perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
+        if isinstance(op, AddForeignKey):
+            return [record, *self.add_fk_in_place(perform, op, op)]
         return [record, *perform]
+
+    def add_fk_in_place(self, add: list[str], fk: AddForeignKey, step: Op) -> list[str]:
+        """Online, InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks
+        off, which skips checking existing rows: the preflight checked them before, and the same check runs
+        again after, for rows written in between (if the ledger has `step`)."""
+        if not self.ctx.online:
+            return add
+        return ["SET SESSION foreign_key_checks = 0;", *add, "SET SESSION foreign_key_checks = 1;",
+                *self.fk_data_checks(fk, after=True, step=step)]
 
     def recreate_fk(self, op: ChangeForeignKeyActions, fk: AddForeignKey, drop_if: str) -> list[str]:
         """InnoDB cannot drop and re-add one foreign-key name in a single ALTER (errno 121): drop it,
         then add it with fk's actions; a crash between the two leaves it absent, and the next run adds it."""
         mine = self.ledger_has(op)
         drop = self.run_if(f"{mine} AND {self.fk_named(fk)} AND {drop_if}", self.drop_fk_sql(fk))
-        add = self.run_if(f"{mine} AND NOT {self.fk_named(fk)}",
-                          f"ALTER TABLE {self.q(fk.table)} {self.add_fk_sql(fk)}{self.online_clause()}")
-        if not self.ctx.online:
-            return [*drop, *add]
-        return [*drop, "SET SESSION foreign_key_checks = 0;", *add, "SET SESSION foreign_key_checks = 1;",
-                *self.fk_data_checks(fk, after=True, step=op)]
+        add = self.run_if(f"{mine} AND NOT {self.fk_named(fk)}", self.statement(fk))
+        return [*drop, *self.add_fk_in_place(add, fk, op)]
 
     def down_op(self, op: Op) -> list[str]:
         if isinstance(op, ChangeForeignKeyActions):
@@ -339,22 +348,15 @@ class MySQLRenderer(SqlRenderer):
         implicit index, named as InnoDB names it (the constraint's name, or the first column's
         when the constraint was not named: `<table>_ibfk_<n>`).
         """
-        t = self.lit(op.table)
-        joined = self.lit("`".join(op.columns) + "`")
         pick = (
             f"(SELECT CONCAT('ALTER TABLE {self.q(op.table).replace(chr(39), chr(39) * 2)} ADD INDEX `', "
             "REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', "
-            f"f.qcols, ')'{', ' + self.lit(self.online_clause()) if self.ctx.online else ''}) FROM (SELECT k.CONSTRAINT_NAME, "
-            "GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, "
-            "GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') "
-            "AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col "
-            f"FROM {IS}.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {t} "
-            "AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f "
-            f"WHERE LEFT({joined}, CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM "
-            "(SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM "
-            f"{IS}.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {t} "
-            f"AND s.INDEX_NAME <> {self.lit(op.name)} GROUP BY s.INDEX_NAME) i "
-            "WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1)"
+            f"f.qcols, ')'{', ' + self.lit(self.online_clause()) if self.ctx.online else ''}) "
+            + self.fks_served_only_by(
+                op.table, op.name, op.columns,
+                select=", GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION "
+                       "SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col")
+            + " LIMIT 1)"
         )
         cond = f"{self.ledger_has(op)} AND {self.undoable(op)}"
         # one foreign key per statement: each prefix of the index's columns can serve at most one more

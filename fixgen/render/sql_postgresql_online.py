@@ -141,11 +141,7 @@ class PostgresOnlineRenderer(PostgresRenderer):
         if isinstance(op, DropIndex):
             return out + self.when(f"{mine} AND NOT {self.done(op)}", self.drop_index_concurrently(op))
         if isinstance(op, AddForeignKey):
-            add = (f"ALTER TABLE {q(op.table)} ADD CONSTRAINT {q(op.name)} FOREIGN KEY ({self.qcols(op.columns)}) "
-                   f"REFERENCES {q(op.ref_table)} ({self.qcols(op.ref_columns)}) {self.fk_action_sql(op)} NOT VALID;")
-            validate = f"ALTER TABLE {q(op.table)} VALIDATE CONSTRAINT {q(op.name)};"
-            return (out + self.when(f"{mine} AND NOT {self.fk_named(op)}", ["BEGIN;", add, "COMMIT;"])
-                    + self.when(f"{mine} AND {self.fk_not_valid(op)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
+            return out + self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)
         if isinstance(op, AddColumn):
             return out + self.when(f"{mine} AND NOT {self.done(op)}", [
                 "BEGIN;", f"ALTER TABLE {q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};", "COMMIT;"])
@@ -157,8 +153,13 @@ class PostgresOnlineRenderer(PostgresRenderer):
 
     def recreate_fk_online(self, fk: AddForeignKey, cond: str, mine: str) -> list[str]:
         """Drop and re-add NOT VALID in one brief transaction, then validate without blocking writes."""
+        return self.not_valid_then_validate(self.recreate_fk_sql(fk), fk, cond, mine)
+
+    def not_valid_then_validate(self, add: str, fk: AddForeignKey, cond: str, mine: str) -> list[str]:
+        """`add` (a statement ending in fk's ADD CONSTRAINT) NOT VALID when `cond`: a brief lock, no scan;
+        then VALIDATE while it is not validated: a scan that lets writes through."""
         validate = f"ALTER TABLE {self.q(fk.table)} VALIDATE CONSTRAINT {self.q(fk.name)};"
-        return (self.when(cond, ["BEGIN;", f"{self.recreate_fk_sql(fk)} NOT VALID;", "COMMIT;"])
+        return (self.when(cond, ["BEGIN;", f"{add} NOT VALID;", "COMMIT;"])
                 + self.when(f"{mine} AND {self.fk_not_valid(fk)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
 
     def down_op(self, op: Op) -> list[str]:
