@@ -43,15 +43,20 @@ def _root(
     """fixgen: guarded fix migrations for Laravel, Alembic and raw SQL."""
 
 
-def _read_spec(path: str):  # -> Spec
-    from fixgen.spec import load_spec
-
+def _read_input(path: str) -> tuple[bytes, str]:
+    """The bytes of FILE or of standard input (-), and the name to report them by."""
     if path == "-":
-        return load_spec(sys.stdin.buffer.read(), "<stdin>")
+        return sys.stdin.buffer.read(), "<stdin>"
     p = Path(path)
     if not p.is_file():
         raise FixgenError([Problem(f"no such file: {path}")])
-    return load_spec(p.read_bytes(), path)
+    return p.read_bytes(), path
+
+
+def _read_spec(path: str):  # -> Spec
+    from fixgen.spec import load_spec
+
+    return load_spec(*_read_input(path))
 
 
 def _fail(err: FixgenError) -> None:
@@ -225,15 +230,13 @@ def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zer
     """Print or write the spec, then exit like a linter: 0 nothing to fix, 1 issues found.
 
     `notes`: rows for `--format table` that are no issues (detect --laravel-app's warnings)."""
-    from fixgen.findings import dedupe, to_spec, to_table
+    from fixgen.findings import check_complete, dedupe, to_spec, to_table
     from fixgen.writer import write_file
 
     findings = dedupe(findings)
     if fmt == "table":
         if not allow_table:
             raise FixgenError("--format table is for detect; import writes yaml or json")
-        from fixgen.findings import check_complete
-
         check_complete(findings)
         rows = [*findings, *notes]
         text = to_table(rows) if rows else "no issues found\n"
@@ -315,13 +318,7 @@ def import_(
 
 
 def _read_text(path: str) -> tuple[str, str]:
-    if path == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise FixgenError(f"no such file: {path}")
-        data, name = p.read_bytes(), path
+    data, name = _read_input(path)
     try:
         return data.decode("utf-8-sig"), name
     except UnicodeDecodeError as e:

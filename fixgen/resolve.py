@@ -13,7 +13,7 @@ A gap this module cannot fill stays, with its message, for the CLI to report.
 
 from __future__ import annotations
 
-from fixgen.dbschema import ForeignKey, Schema, guess_reference
+from fixgen.dbschema import ForeignKey, Index, Schema, Table, guess_reference
 from fixgen.dialects import ACTIONS
 from fixgen.findings import Finding
 
@@ -60,9 +60,7 @@ def fill_gaps(findings: list[Finding], schema: Schema | None, hints: dict[str, s
             name = f.hints.get("index")
             ix = next((i for i in table.indexes if i.name == name), None)
             if ix is not None and all(ix.columns):
-                f.fields["columns"] = list(ix.columns)
-                if ix.unique:  # a redundant_index's rollback recreates it as it was
-                    f.fields["unique"] = True
+                _take_index(f, table, ix)
                 del f.gaps["index"]
             else:
                 f.gaps["index"] = f"no plain-column index named {name!r} on {table_name} in the database"
@@ -87,11 +85,17 @@ def _fill_index_table(f: Finding, schema: Schema) -> None:
             why = "backs a constraint" if ix.constraint else "is not a plain-column index"
             f.gaps["index_table"] = f"index {name!r} on {t.name} {why}: a redundant_index cannot drop and restore it"
             return
-        f.fields["table"] = t.name
-        f.fields["columns"] = list(ix.columns)
-        if ix.unique:
-            f.fields["unique"] = True
+        _take_index(f, t, ix)
         del f.gaps["index_table"]
+
+
+def _take_index(f: Finding, table: Table, ix: Index) -> None:
+    """The finding's index is `ix` of `table`: its table and columns, and unique if it is (a redundant_index's
+    rollback recreates it as it was)."""
+    f.fields["table"] = table.name
+    f.fields["columns"] = list(ix.columns)
+    if ix.unique:
+        f.fields["unique"] = True
 
 
 def _fill_primary_key(f: Finding, schema: Schema) -> None:

@@ -32,18 +32,25 @@ def write_files(directory: Path, files: dict[str, str], force: bool = False) -> 
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
         except OSError as e:
             raise OutputError(f"cannot write into {directory}: {e.strerror or e}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except OSError as e:
-            Path(tmp).unlink(missing_ok=True)
-            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _fill_and_replace(fd, tmp, path, text.encode("utf-8"))
         written.append(path)
     return written
+
+
+def _fill_and_replace(fd: int, tmp: str, path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write the temp file, then move it over `path` in one step; on any failure no temp file stays."""
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_file(path: Path, text: str, force: bool = False) -> Path:
@@ -79,15 +86,5 @@ def replace_file(path: Path, data: bytes) -> Path:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _fill_and_replace(fd, tmp, path, data, mode)
     return path
