@@ -145,14 +145,13 @@ class AlembicRenderer:
             if not self.ctx.online:
                 return self._apply(op, present, f"_foreign_key_named({t}, {py(op.name)})", perform)
             # done = named and validated (PostgreSQL adds it NOT VALID first); MySQL: rows written meanwhile
-            args = f"{py(op.name)}, {t}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}"
-            recheck = f"{IND}_recheck_foreign_key(\n{IND}    {py(op.key)},\n{IND}    {args},\n{IND})"
+            recheck = f"{IND}_recheck_foreign_key(\n{IND}    {py(op.key)},\n{IND}    {self._fk_args(op)},\n{IND})"
             return self._apply(op, present, f"_foreign_key_valid({t}, {py(op.name)})", perform) + "\n" + recheck
         if isinstance(op, ChangeForeignKeyActions):
             return self._change_actions_up(op)
         raise AssertionError(op)
 
-    def _fk_args(self, op: ChangeForeignKeyActions) -> str:
+    def _fk_args(self, op: AddForeignKey | ChangeForeignKeyActions) -> str:
         return f"{py(op.name)}, {py(op.table)}, {py(list(op.columns))}, {py(op.ref_table)}, {py(list(op.ref_columns))}"
 
     def _change_actions(self, op: ChangeForeignKeyActions, old: bool, recheck: bool = False) -> str:
