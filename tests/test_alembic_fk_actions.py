@@ -11,7 +11,6 @@ does, the ledger, and the exact schema snapshot after downgrade. No mocks.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from dbs import Database
 from roundtrip import LEDGER, assert_schema, ledger_rows
-from test_alembic_online import _wait_for_metadata_lock
+from test_alembic_online import upgrade_behind_an_open_write
 from test_alembic_target import after_alembic, emit_alembic, module_values, project, version_rows
 
 try:
@@ -257,28 +256,8 @@ def test_mysql_orphan_written_while_the_key_is_re_created_is_caught(mysql_db: Da
     s0 = db.schema_snapshot()
     proj = project(tmp_path, db)
     emit_alembic(spec(), proj.versions, "--lock-timeout", "20s")
-    errors: list[BaseException] = []
-
-    def upgrade() -> None:
-        try:
-            proj.upgrade("head")
-        except BaseException as e:  # noqa: BLE001 - handed to the main thread
-            errors.append(e)
-
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as writer:
-            writer.execute(sa.text("SET SESSION foreign_key_checks = 0"))
-            writer.execute(sa.text("INSERT INTO posts (id, user_id) VALUES (9, 99)"))
-            runner = threading.Thread(target=upgrade)
-            runner.start()
-            _wait_for_metadata_lock(db)
-            writer.commit()
-            runner.join(60)
-    finally:
-        engine.dispose()
-    assert not runner.is_alive()
-    [error] = errors
+    error = upgrade_behind_an_open_write(proj, db, "SET SESSION foreign_key_checks = 0",
+                                         "INSERT INTO posts (id, user_id) VALUES (9, 99)")
     assert isinstance(error, CommandError), repr(error)
     message = str(error)
     assert message.startswith("fixgen: 1 orphan row(s) in posts (user_id): no matching row in users (id); they were "

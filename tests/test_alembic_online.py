@@ -329,6 +329,36 @@ def _wait_for_metadata_lock(db: Database, seconds: float = 10) -> None:
     raise AssertionError("the migration never waited for the metadata lock")
 
 
+def upgrade_behind_an_open_write(proj: Project, db: Database, *writes: str) -> BaseException:
+    """Another session runs `writes` in a transaction it keeps open while `alembic upgrade` starts: the
+    upgrade's first ALTER waits for that session's metadata lock, which is released only once the
+    upgrade waits for it (so the rows are committed after the preflight read the table, before the
+    ALTER). Returns the error the upgrade raised."""
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            proj.upgrade("head")
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            errors.append(e)
+
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.connect() as writer:
+            for sql in writes:
+                writer.execute(sa.text(sql))
+            runner = threading.Thread(target=upgrade)
+            runner.start()
+            _wait_for_metadata_lock(db)
+            writer.commit()
+            runner.join(60)
+    finally:
+        engine.dispose()
+    assert not runner.is_alive()
+    assert len(errors) == 1, "the upgrade should have failed"
+    return errors[0]
+
+
 def test_mysql_orphan_written_while_the_foreign_key_is_added_is_caught(mysql_db: Database, tmp_path: Path) -> None:
     """InnoDB adds a foreign key in place only with foreign_key_checks off, which checks no existing
     row. A row committed after the preflight read the table and before the ALTER is caught by the
@@ -346,27 +376,7 @@ def test_mysql_orphan_written_while_the_foreign_key_is_added_is_caught(mysql_db:
     proj = project(tmp_path, db)
     rev = module_values(emit_alembic(spec(POSTS_FK), proj.versions, "--lock-timeout", "20s"))["revision"]
 
-    errors: list[BaseException] = []
-
-    def upgrade() -> None:
-        try:
-            proj.upgrade("head")
-        except BaseException as e:  # noqa: BLE001 - handed to the main thread
-            errors.append(e)
-
-    engine = sa.create_engine(db.url)
-    try:
-        with engine.connect() as writer:
-            writer.execute(sa.text("INSERT INTO posts (id, user_id, slug) VALUES (9, 99, 'x')"))
-            runner = threading.Thread(target=upgrade)
-            runner.start()
-            _wait_for_metadata_lock(db)
-            writer.commit()
-            runner.join(60)
-    finally:
-        engine.dispose()
-    assert not runner.is_alive()
-    [error] = errors
+    error = upgrade_behind_an_open_write(proj, db, "INSERT INTO posts (id, user_id, slug) VALUES (9, 99, 'x')")
     assert isinstance(error, CommandError), repr(error)
     message = str(error)
     assert message.startswith("fixgen: 1 orphan row(s) in posts (user_id): no matching row in users (id); they were "
