@@ -68,7 +68,7 @@ def _fail(err: FixgenError) -> None:
 def _timestamp(value: str | None) -> datetime:
     if value is None:
         return datetime.now(timezone.utc).replace(microsecond=0)
-    if not re.fullmatch(r"\d{14}", value):
+    if not re.fullmatch(r"[0-9]{14}", value):
         raise FixgenError(f"--timestamp must be YYYYMMDDHHMMSS, got {value!r}")
     try:
         return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
@@ -80,7 +80,7 @@ _UNITS = {"ms": 1, "s": 1000, "min": 60_000}
 
 
 def _milliseconds(option: str, value: str, zero: bool) -> int:
-    m = re.fullmatch(r"\s*(\d+)\s*(ms|s|min)?\s*", value)
+    m = re.fullmatch(r"\s*([0-9]+)\s*(ms|s|min)?\s*", value)
     if not m or (m.group(2) is None and int(m.group(1)) != 0):
         # a bare number is milliseconds to PostgreSQL and seconds to MySQL: make the user say which
         raise FixgenError(f"{option} must be a duration with its unit, like 500ms, 5s or 1min, got {value!r}")
@@ -129,6 +129,8 @@ def emit(
         d = resolve_dialect(t, dialect)
         if name is not None and not re.fullmatch(r"[A-Za-z0-9_]+", name):
             raise FixgenError(f"--name must use letters, digits and underscores only, got {name!r}")
+        if name is not None and len(name) > 100:
+            raise FixgenError(f"--name is {len(name)} characters long; at most 100 (it is part of file names)")
         when = _timestamp(timestamp)
         s = _read_spec(spec)
         from fixgen.writer import free_timestamp, write_files
@@ -162,14 +164,31 @@ def _alembic_context(ctx, out: Path | None, rev_id: str | None, down_revision: s
     from dataclasses import replace
 
     from fixgen.render.alembic import default_revision_id
-    from fixgen.versions import single_head
+    from fixgen.versions import read_revisions, single_head
 
     revision = rev_id or default_revision_id(ctx)
-    if not re.fullmatch(r"[A-Za-z0-9_]+", revision):
-        raise FixgenError(f"--rev-id must use letters, digits and underscores only, got {revision!r}")
-    if down_revision is None and out is not None:
-        down_revision = single_head(out, revision)
+    _check_revision_id("--rev-id", revision)
+    if down_revision is None:
+        if out is not None:
+            down_revision = single_head(out, revision)
+    else:
+        _check_revision_id("--down-revision", down_revision)
+        if down_revision == revision:
+            raise FixgenError(f"--down-revision {down_revision!r} is this revision's own id")
+        if out is not None and down_revision not in (read_revisions(out) if out.is_dir() else {}):
+            raise FixgenError(f"--down-revision {down_revision!r}: no revision file in {out} defines it "
+                              "(leave --out out to write the revision to stdout)")
     return replace(ctx, revision=revision, down_revision=down_revision)
+
+
+# Alembic keeps revision ids in alembic_version.version_num, a VARCHAR(32), and refuses '@', '-' and '+'
+_REVISION_ID = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+def _check_revision_id(option: str, value: str) -> None:
+    if not _REVISION_ID.fullmatch(value):
+        raise FixgenError(f"{option} must be 1 to 32 ASCII letters, digits and underscores "
+                          f"(what alembic_version can hold), got {value!r}")
 
 
 @app.command()

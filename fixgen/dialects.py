@@ -30,6 +30,8 @@ class Dialect:
     true_literal: str = "TRUE"
     false_literal: str = "FALSE"
     backslash_escapes: bool = False  # MySQL treats \ in string literals as an escape
+    # PostgreSQL: with standard_conforming_strings off, \ escapes in '...' too; E'...' reads the same either way
+    escape_string_prefix: str = ""
 
     def q(self, name: str) -> str:
         """Quote an identifier (already validated by fixgen.identifiers)."""
@@ -44,8 +46,12 @@ class Dialect:
         if isinstance(value, (int, float)):
             return repr(value)
         text = str(value).replace("'", "''")
+        if "\\" not in text:
+            return f"'{text}'"
         if self.backslash_escapes:
-            text = text.replace("\\", "\\\\")
+            return "'" + text.replace("\\", "\\\\") + "'"
+        if self.escape_string_prefix:
+            return self.escape_string_prefix + "'" + text.replace("\\", "\\\\") + "'"
         return f"'{text}'"
 
     def column_type(self, t: ColumnType) -> str:
@@ -94,6 +100,7 @@ POSTGRESQL = Dialect(
         "binary": "BYTEA",
     },
     transactional_ddl=True,
+    escape_string_prefix="E",
     guardable=frozenset({"create_index", "drop_index", "add_foreign_key", "drop_foreign_key",
                          "add_column", "drop_column", "rename_column", "foreign_key_actions"}),
 )

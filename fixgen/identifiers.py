@@ -1,8 +1,21 @@
-"""Identifier validation: names reach SQL, PHP and Python text, so they are checked once, here.
+"""The identifier policy: which names fixgen accepts, checked once, here, for every door.
 
-Quoting alone would be enough for SQL, but names also land inside string literals of
-catalog queries and generated PHP/Python, so characters that could end a literal or a
-statement are refused outright rather than escaped in five different syntaxes.
+A name reaches five languages (SQL of three dialects, PHP, Python), as a quoted SQL
+identifier, inside SQL string literals of catalog queries, inside PHP and Python string
+literals, and in comments. Each renderer quotes and escapes it for its language
+(fixgen.escape); on top of that, fixgen only accepts names made of characters that are
+inert in all of them, so that no quoting slip can ever turn a name into code:
+
+* letters, digits and combining marks of any script (Unicode categories L, M, N);
+* ``_ $ - # @``, and single ASCII spaces between other characters;
+* at most 255 bytes of UTF-8 (a target may have a lower limit; see Dialect.fits).
+
+Everything else is refused with the name and the character: quotes and backticks (end a
+literal or identifier), backslash (an escape in MySQL, PHP and Python), ``;`` (ends a
+statement), ``?`` and ``:`` (PDO and SQLAlchemy placeholders), ``*`` and ``/`` (comment
+delimiters), ``<`` and ``>`` (``?>`` ends PHP code), ``%``, ``{`` and ``}`` (format
+strings), ``.`` (the spec's ``table.column``), other punctuation and symbols, and every
+control, format, separator (U+2028, U+2029, no-break space) or unassigned code point.
 """
 
 from __future__ import annotations
@@ -10,8 +23,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-FORBIDDEN = set("\"'`\\;")
-_PLAIN = re.compile(r"[!#-&(-:<-\[\]-_a-~]+( [!#-&(-:<-\[\]-_a-~]+)*")  # printable ASCII minus " ' ` \ ; and edge spaces
+MAX_BYTES = 255
+ALLOWED_PUNCTUATION = "_$-#@"
+_PLAIN = re.compile(r"[A-Za-z0-9_$#@-]+( [A-Za-z0-9_$#@-]+)*")  # the common case, decided by one regex
+
+
+def _allowed(c: str) -> bool:
+    return c in ALLOWED_PUNCTUATION or c == " " or unicodedata.category(c)[0] in "LMN"
+
+
+def shown(name: str) -> str:
+    """A name as error messages print it: quoted, with every invisible character escaped."""
+    return repr(name) if len(name) <= 80 else repr(name[:60]) + f"... ({len(name)} characters)"
 
 
 def identifier_problem(name: object) -> str | None:
@@ -20,14 +43,17 @@ def identifier_problem(name: object) -> str | None:
         return f"expected a name (string), got {type(name).__name__}"
     if not name:
         return "empty name"
-    if len(name) <= 255 and _PLAIN.fullmatch(name):
-        return None  # the common case, decided without a per-character walk
-    if name != name.strip():
-        return f"name {name!r} has leading or trailing whitespace"
-    bad = sorted({c for c in name if c in FORBIDDEN or unicodedata.category(c).startswith("C")})
+    if len(name) <= MAX_BYTES and _PLAIN.fullmatch(name):
+        return None
+    bad = sorted({c for c in name if not _allowed(c)})
     if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        return f"name {name!r} contains forbidden character(s) {shown}"
-    if len(name.encode("utf-8")) > 255:
-        return f"name {name[:20]!r}... is longer than 255 bytes"
+        chars = ", ".join(repr(c) for c in bad)
+        return (f"name {shown(name)} contains forbidden character(s) {chars} (fixgen accepts letters, digits, "
+                f"{' '.join(ALLOWED_PUNCTUATION)} and single inner spaces in names: see README, Security)")
+    if name != name.strip(" "):
+        return f"name {shown(name)} has leading or trailing whitespace"
+    if "  " in name:
+        return f"name {shown(name)} has two spaces in a row"
+    if len(name.encode("utf-8")) > MAX_BYTES:
+        return f"name {shown(name)} is longer than {MAX_BYTES} bytes"
     return None

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fixgen.dialects import PORTABLE, Dialect, get_dialect
-from fixgen.errors import FixgenError
+from fixgen.errors import FixgenError, Problem, UnsupportedError
+from fixgen.identifiers import shown
 from fixgen.naming import CONVENTIONAL, LARAVEL, Naming
 from fixgen.planner import Plan, build_plan
 from fixgen.render.context import Context
@@ -80,8 +81,30 @@ def plan_for(spec: Spec, target: Target, dialect: Dialect, name: str | None) -> 
     if target.name == "sql":
         from fixgen.render.sql import renderer_for
 
+        check_name_lengths(spec, dialect)
         renderer_for(dialect).check_plan(plan)
     return plan
+
+
+# the Issue fields that hold names of database objects
+_NAME_FIELDS = ("table", "columns", "ref_table", "ref_columns", "name", "column", "old", "new")
+
+
+def check_name_lengths(spec: Spec, dialect: Dialect) -> None:
+    """A name over the dialect's limit: PostgreSQL would cut it silently and act on another object."""
+    problems = []
+    for issue in spec.issues:
+        for field in _NAME_FIELDS:
+            value = getattr(issue, field, None)
+            for n in (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ():
+                if n and not dialect.fits(n):
+                    size = f"{len(n.encode())} bytes" if dialect.limit_in_bytes else f"{len(n)} characters"
+                    unit = "bytes" if dialect.limit_in_bytes else "characters"
+                    problems.append(Problem(
+                        f"name {shown(n)} is {size}: {dialect.name} names are at most {dialect.max_identifier} {unit}",
+                        spec.file, issue.meta.line, issue.meta.index))
+    if problems:
+        raise UnsupportedError(problems)
 
 
 def emit(spec: Spec, target: Target, dialect: Dialect, ctx: Context) -> Output:

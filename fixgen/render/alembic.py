@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
+from fixgen.escape import py_string
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
-from fixgen.render.context import Context, issue_comments, one_line
+from fixgen.render.context import Context, issue_comments
 from fixgen.render.preflight import preflight_checks
-from fixgen.render.templates import render
+from fixgen.render.templates import Code, render
 
 IND = " " * 4
 
@@ -39,7 +40,8 @@ _SA_TYPES = {
 
 
 def py(value: object) -> str:
-    return repr(value)
+    """A Python literal (fixgen.escape.py_string)."""
+    return py_string(value)
 
 
 def sa_type(t: ColumnType) -> str:
@@ -62,8 +64,8 @@ def default_revision_id(ctx: Context) -> str:
 
 @dataclass
 class PyBlock:
-    comments: list[str]
-    code: str
+    comments: list[str]  # outside text: the template escapes it (py_comment)
+    code: Code
 
 
 class AlembicRenderer:
@@ -78,21 +80,22 @@ class AlembicRenderer:
         return f"{self.revision}_{self.ctx.name}.py"
 
     def render(self) -> str:
-        up = [PyBlock([op.describe(), *issue_comments(op.issues)], self.up_code(op)) for op in self.plan.ops]
+        up = [PyBlock([op.describe(), *issue_comments(op.issues)], Code(self.up_code(op))) for op in self.plan.ops]
         down = [PyBlock([f"undo: {op.describe()} (only if upgrade() did it)", *issue_comments(op.issues)],
-                        self.down_code(op)) for op in reversed(self.plan.ops)]
+                        Code(self.down_code(op))) for op in reversed(self.plan.ops)]
         if self.ctx.online:  # the steps run inside `with _online_session():`
             for block in (*up, *down):
-                block.code = textwrap.indent(block.code, IND)
-        return render("alembic/revision.py.j2", ctx=self.ctx, py=py, revision=self.revision,
+                block.code = Code(textwrap.indent(block.code, IND))
+        return render("alembic/revision.py.j2", ctx=self.ctx, revision=self.revision,
                       down_revision=self.down_revision, migration_id=f"{self.revision}_{self.ctx.name}",
-                      message=one_line(self.ctx.name.replace("_", " ")),
+                      message=self.ctx.name.replace("_", " "), indent=Code(IND if self.ctx.online else ""),
                       create_date=self.ctx.created.strftime("%Y-%m-%d %H:%M:%S%z"),
                       up_blocks=up, down_blocks=down, preflight=self.preflight(),
                       lock_wait_seconds=max(1, -(-self.ctx.lock_timeout_ms // 1000)))  # MySQL: whole seconds, rounded up
 
     def preflight(self) -> list[str]:
-        return [f"_require_{name}(problems, {', '.join(py(a) for a in args)})" for name, args in preflight_checks(self.plan)]
+        return [Code(f"_require_{name}(problems, {', '.join(py(a) for a in args)})")
+                for name, args in preflight_checks(self.plan)]
 
     def _apply(self, op: Op, present: str, done: str, perform: str) -> str:
         i = IND

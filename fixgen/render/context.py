@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from fixgen.escape import one_line
 from fixgen.spec import Meta
 
 LEDGER = "fixgen_ledger"
@@ -47,17 +47,8 @@ def _duration(ms: int) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def one_line(text: str) -> str:
-    """Make user text safe inside a line comment of any target: no line breaks, ever."""
-    if text.isprintable():  # the common case: no control or separator characters at all
-        return text.strip()
-    return _CONTROL.sub(" ", text).strip()
-
-
 def issue_comments(issues: tuple[Meta, ...]) -> list[str]:
+    """Where each issue came from, a line each: outside text, escaped by whoever writes it into a comment."""
     lines = []
     for m in issues:
         head = f"issue #{m.index + 1}"

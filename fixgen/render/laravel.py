@@ -12,17 +12,18 @@ from dataclasses import dataclass
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
+from fixgen.escape import php_string
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import Context, issue_comments
 from fixgen.render.preflight import preflight_checks
-from fixgen.render.templates import render
+from fixgen.render.templates import Code, render
 
 IND = " " * 8
 
 
 def php(value: object) -> str:
-    """A PHP literal. Strings are single-quoted: only \\ and ' need escaping there."""
+    """A PHP literal (strings: fixgen.escape.php_string)."""
     if isinstance(value, (list, tuple)):
         return php_list(value)
     if isinstance(value, dict):
@@ -33,8 +34,7 @@ def php(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
+    return php_string(str(value))
 
 
 def php_list(values: tuple[str, ...] | list[str]) -> str:
@@ -61,8 +61,8 @@ def blueprint_column(column: str, t: ColumnType, nullable: bool, has_default: bo
 
 @dataclass
 class PhpBlock:
-    comments: list[str]
-    code: str
+    comments: list[str]  # outside text: the template escapes it (php_comment)
+    code: Code
 
 
 def _schema_table(table: str, body: str, indent: str) -> str:  # Blueprint changes: columns
@@ -84,9 +84,9 @@ class LaravelRenderer:
         return f"{self.migration_id}.php"
 
     def render(self) -> str:
-        up = [PhpBlock([op.describe(), *issue_comments(op.issues)], self.up_code(op)) for op in self.plan.ops]
+        up = [PhpBlock([op.describe(), *issue_comments(op.issues)], Code(self.up_code(op))) for op in self.plan.ops]
         down = [PhpBlock([f"undo: {op.describe()} (only if up() did it)", *issue_comments(op.issues)],
-                         self.down_code(op)) for op in reversed(self.plan.ops)]
+                         Code(self.down_code(op))) for op in reversed(self.plan.ops)]
         return render("laravel/migration.php.j2", ctx=self.ctx, migration_id=self.migration_id, php=php,
                       up_blocks=up, down_blocks=down, preflight=self.preflight())
 
@@ -95,7 +95,7 @@ class LaravelRenderer:
         def call(name: str) -> str:  # foreign_key_fits -> requireForeignKeyFits
             return "require" + "".join(part.capitalize() for part in name.split("_"))
 
-        return [f"$this->{call(name)}($problems, {', '.join(php(a) for a in args)});"
+        return [Code(f"$this->{call(name)}($problems, {', '.join(php(a) for a in args)});")
                 for name, args in preflight_checks(self.plan)]
 
     # ------------------------------------------------------------------ up / down

@@ -16,17 +16,18 @@ from functools import cache, lru_cache
 
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
+from fixgen.escape import sql_comment
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
 from fixgen.render.context import LEDGER, Context, issue_comments
-from fixgen.render.templates import render
+from fixgen.render.templates import Code, render
 
 
 @dataclass
 class Block:
     """One commented chunk of the output file."""
 
-    comments: list[str]
+    comments: list[str]  # outside text: file() escapes it (sql_comment)
     sql: str
 
 
@@ -135,9 +136,10 @@ class SqlRenderer:
 
     def file(self, direction: str, blocks: list[Block]) -> str:
         # blocks are joined here, not looped over in the template: a big plan has tens of thousands
-        body = "\n\n".join("".join(f"-- {line}\n" for line in b.comments) + b.sql for b in blocks)
+        body = "\n\n".join("".join(f"-- {sql_comment(line)}\n" for line in b.comments) + b.sql for b in blocks)
         return render("sql/migration.sql.j2", ctx=self.ctx, direction=direction, dialect=self.dialect.name,
-                      body=body, begin=self.begin(), commit=self.commit(), run_hint=self.run_hint(direction))
+                      body=Code(body), begin=Code(self.begin()), commit=Code(self.commit()),
+                      run_hint=self.run_hint(direction))
 
     def fk_action_sql(self, op: AddForeignKey) -> str:
         return f"ON DELETE {ACTIONS[op.on_delete]} ON UPDATE {ACTIONS[op.on_update]}"

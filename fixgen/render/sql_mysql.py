@@ -35,11 +35,16 @@ class MySQLRenderer(SqlRenderer):
         return "mysql <database> < <this file>  (or mariadb; stops at the first error)"
 
     def begin(self) -> str:
-        if not self.ctx.online:
-            return ""
-        secs = max(1, -(-self.ctx.lock_timeout_ms // 1000))  # whole seconds, rounded up
-        return (f"-- online: wait at most {secs} s for a lock instead of queueing writers behind this migration\n"
-                f"SET SESSION lock_wait_timeout = {secs};\nSET SESSION innodb_lock_wait_timeout = {secs};")
+        lines = []
+        if any(isinstance(op, AddColumn) and isinstance(op.default, str) and "\\" in op.default for op in self.plan.ops):
+            # literals here escape \ as \\: make the session read them that way whatever the server's sql_mode
+            lines += ["-- string literals below escape backslashes: read them so even under NO_BACKSLASH_ESCAPES",
+                      "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '');"]
+        if self.ctx.online:
+            secs = max(1, -(-self.ctx.lock_timeout_ms // 1000))  # whole seconds, rounded up
+            lines += [f"-- online: wait at most {secs} s for a lock instead of queueing writers behind this migration",
+                      f"SET SESSION lock_wait_timeout = {secs};", f"SET SESSION innodb_lock_wait_timeout = {secs};"]
+        return "\n".join(lines)
 
     def online_clause(self) -> str:
         """Fail rather than block writes: InnoDB refuses LOCK=NONE where it would have to lock."""

@@ -1340,8 +1340,10 @@ def _drop_index(name: str, table: str) -> None:
 def _add_column(table: str, column: sa.Column) -> None:
     if _dialect() in ("mysql", "mariadb"):  # op.add_column cannot take ALGORITHM/LOCK
         sa.Table(table, sa.MetaData(), column)
-        spec = sa.schema.CreateColumn(column).compile(dialect=op.get_bind().dialect)
-        op.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {spec}{_online_clause()}")
+        bind = op.get_bind()
+        spec = sa.schema.CreateColumn(column).compile(dialect=bind.dialect)
+        # compiled for the driver (a % in a default is doubled for pymysql's formatting): run it at that level
+        bind.exec_driver_sql(f"ALTER TABLE {_quote(table)} ADD COLUMN {spec}{_online_clause()}")
     else:
         op.add_column(table, column)
 
