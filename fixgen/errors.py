@@ -18,6 +18,8 @@ class Problem:
         if self.file is None and self.line is None and self.index is None:
             return self.message
         where = self.file or "<spec>"
+        if not where.isprintable():  # a file name with a line break or an escape sequence: shown, not obeyed
+            where = repr(where)
         if self.line is not None:
             where += f":{self.line}"
         if self.index is not None:

@@ -399,3 +399,29 @@ def test_stdout_output_is_escaped_too(tmp_path: Path) -> None:
         assert "\x00" not in run.stdout and "\u2028" not in run.stdout, args
         if args[1] == "laravel":
             assert "?>" not in run.stdout, "?> ends PHP code even inside a // comment"
+
+
+@pytest.mark.parametrize("target", ["sql", "sql-plain"])
+def test_backslash_defaults_under_legacy_string_modes(target: str, pg_db: Database, mysql_db: Database,
+                                                      tmp_path: Path, canary: Path) -> None:
+    """A session may read '\\' as an escape (PostgreSQL standard_conforming_strings = off) or not at all
+    (MySQL NO_BACKSLASH_ESCAPES): a backslash in a default must still read back as itself."""
+    legacy = {"postgresql": "SET standard_conforming_strings = off;\n",
+              "mysql": "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES');\n"}
+    texts = [PAYLOADS["backslash"], PAYLOADS["trailing-backslash"], "C:\\new\\table", "\\\\'\\"]
+    columns = {f"d{i}": t for i, t in enumerate(texts)}
+    spec = spec_file(tmp_path / "spec", [{"kind": "missing_column", "table": "posts", "column": c,
+                                          "type": "string(100)", "default": t} for c, t in columns.items()])
+    for db in (pg_db, mysql_db):
+        setup_schema(db)
+        files = emit(spec, target, db.dialect, tmp_path / f"out_{db.dialect}")
+        for f in files:  # the session starts in the legacy mode
+            f.write_text(legacy[db.dialect] + f.read_text(encoding="utf-8"), encoding="utf-8")
+
+        def read_back(db: Database) -> None:
+            db.execute("INSERT INTO posts (id) VALUES (100)")
+            got = db.query(f"SELECT {', '.join(columns)} FROM posts WHERE id = 100")[0]
+            db.execute("DELETE FROM posts WHERE id = 100")
+            assert list(got) == texts, f"{db.dialect}: {got!r}"
+
+        round_trip(db, target, files, tmp_path, canary, after_up=read_back)
