@@ -55,9 +55,9 @@ sys.path.insert(0, str(REPO))
 
 from fixgen import __version__  # noqa: E402
 from fixgen.dialects import DIALECTS  # noqa: E402
-from fixgen.render.context import Context  # noqa: E402
 from fixgen.spec import load_spec  # noqa: E402
 from fixgen.targets import TARGETS, get_target, plan_for, resolve_dialect  # noqa: E402
+from fixgen.targets.context import Context  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 5_000, 10_000, 20_000)
 # every target; targets that need a dialect once per dialect

@@ -120,9 +120,9 @@ def emit(
         help="online, PostgreSQL: limit for statements that hold write-blocking locks (0: none).")] = "30s",
 ) -> None:
     """Write the fix migration for SPEC."""
-    from fixgen.render.context import Context
     from fixgen.targets import emit as do_emit
     from fixgen.targets import get_target, resolve_dialect
+    from fixgen.targets.context import Context
 
     try:
         t = get_target(target)
@@ -163,7 +163,7 @@ def emit(
 def _alembic_context(ctx, out: Path | None, rev_id: str | None, down_revision: str | None):  # -> Context
     from dataclasses import replace
 
-    from fixgen.render.alembic import default_revision_id
+    from fixgen.targets.alembic.render import default_revision_id
     from fixgen.versions import read_revisions, single_head
 
     revision = rev_id or default_revision_id(ctx)

@@ -10,7 +10,7 @@ names and defaults, the spec's file name, command-line values, what importers an
 * **literals**, for the program: quoted so the language reads back exactly the text.
 
 Renderers never paste outside text into code: they call one of these functions (templates
-get them as filters; fixgen.render.templates refuses any plain string in a template).
+get them as filters; fixgen.targets.templates refuses any plain string in a template).
 Identifiers are also held to fixgen.identifiers' policy before they get here.
 """
 

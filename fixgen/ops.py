@@ -2,6 +2,10 @@
 
 An operation is a *desired change*; renderers wrap it in the guard that makes it
 idempotent, and the ledger step that makes its reverse run only if up performed it.
+Down is the plan reversed (Plan.reverse): each reversed op carries `undoes`, the ledger
+step of the op it undoes, so a renderer tells a rollback step from a forward one by that
+fact, never by its class. Opposites are siblings: no op class derives from another, so a
+dispatch on the class cannot take one for its opposite.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
+from fixgen.ledger import step_key
 from fixgen.spec import Meta
 
 
@@ -17,13 +22,19 @@ from fixgen.spec import Meta
 class Op:
     table: str
     issues: tuple[Meta, ...] = field(default=(), compare=False)
+    # down: the ledger step of the forward op this one undoes (None: a forward op)
+    undoes: str | None = field(default=None, compare=False, kw_only=True)
 
     kind = "op"
 
     @property
     def key(self) -> str:
         """Stable ledger step id: what up records when it performs this op."""
-        return f"{self.kind}:{self.table}:{self.object_name}"
+        return step_key(self.kind, self.table, self.object_name)
+
+    def undoing(self, op: Op) -> Op:
+        """This op as the rollback of `op`."""
+        return replace(self, undoes=op.key)
 
     @property
     def object_name(self) -> str:
@@ -57,7 +68,7 @@ class CreateIndex(Op):
         return self.name
 
     def reverse(self) -> DropIndex:
-        return DropIndex(self.table, self.issues, self.name, self.columns, self.unique)
+        return DropIndex(self.table, self.issues, self.name, self.columns, self.unique).undoing(self)
 
     def describe(self) -> str:
         what = "unique index" if self.unique else "index"
@@ -78,7 +89,7 @@ class DropIndex(Op):
         return self.name
 
     def reverse(self) -> CreateIndex:
-        return CreateIndex(self.table, self.issues, self.name, self.columns, self.unique)
+        return CreateIndex(self.table, self.issues, self.name, self.columns, self.unique).undoing(self)
 
     def describe(self) -> str:
         what = "unique index" if self.unique else "index"
@@ -86,7 +97,9 @@ class DropIndex(Op):
 
 
 @dataclass(frozen=True)
-class AddForeignKey(Op):
+class _ForeignKeyFields(Op):
+    """What defines a foreign key (its drop needs it too: SQLite rebuilds the table without its clause)."""
+
     name: str = ""
     columns: tuple[str, ...] = ()
     ref_table: str = ""
@@ -94,15 +107,18 @@ class AddForeignKey(Op):
     on_delete: str = "no_action"
     on_update: str = "no_action"
 
-    kind = "add_foreign_key"
-
     @property
     def object_name(self) -> str:
         return self.name
 
+
+@dataclass(frozen=True)
+class AddForeignKey(_ForeignKeyFields):
+    kind = "add_foreign_key"
+
     def reverse(self) -> DropForeignKey:
         return DropForeignKey(self.table, self.issues, self.name, self.columns, self.ref_table,
-                              self.ref_columns, self.on_delete, self.on_update)
+                              self.ref_columns, self.on_delete, self.on_update).undoing(self)
 
     def describe(self) -> str:
         return (f"add foreign key {self.name} on {self.table} ({_cols(self.columns)}) -> "
@@ -111,34 +127,37 @@ class AddForeignKey(Op):
 
 
 @dataclass(frozen=True)
-class DropForeignKey(AddForeignKey):
+class DropForeignKey(_ForeignKeyFields):
     kind = "drop_foreign_key"
 
     def reverse(self) -> AddForeignKey:
         return AddForeignKey(self.table, self.issues, self.name, self.columns, self.ref_table,
-                             self.ref_columns, self.on_delete, self.on_update)
+                             self.ref_columns, self.on_delete, self.on_update).undoing(self)
 
     def describe(self) -> str:
         return f"drop foreign key {self.name} on {self.table} ({_cols(self.columns)})"
 
 
 @dataclass(frozen=True)
-class AddColumn(Op):
+class _ColumnFields(Op):
     column: str = ""
     type: ColumnType = ColumnType("text")
     nullable: bool = True
     default: object = None
     has_default: bool = False
 
-    kind = "add_column"
-
     @property
     def object_name(self) -> str:
         return self.column
 
+
+@dataclass(frozen=True)
+class AddColumn(_ColumnFields):
+    kind = "add_column"
+
     def reverse(self) -> DropColumn:
         return DropColumn(self.table, self.issues, self.column, self.type, self.nullable,
-                          self.default, self.has_default)
+                          self.default, self.has_default).undoing(self)
 
     def describe(self) -> str:
         null = "NULL" if self.nullable else "NOT NULL"
@@ -147,12 +166,12 @@ class AddColumn(Op):
 
 
 @dataclass(frozen=True)
-class DropColumn(AddColumn):
+class DropColumn(_ColumnFields):
     kind = "drop_column"
 
     def reverse(self) -> AddColumn:
         return AddColumn(self.table, self.issues, self.column, self.type, self.nullable,
-                         self.default, self.has_default)
+                         self.default, self.has_default).undoing(self)
 
     def describe(self) -> str:
         return f"drop column {self.table}.{self.column}"
@@ -170,7 +189,7 @@ class RenameColumn(Op):
         return f"{self.old}:{self.new}"
 
     def reverse(self) -> RenameColumn:
-        return RenameColumn(self.table, self.issues, self.new, self.old)
+        return RenameColumn(self.table, self.issues, self.new, self.old).undoing(self)
 
     def describe(self) -> str:
         return f"rename column {self.table}.{self.old} to {self.new}"
@@ -197,7 +216,7 @@ class ChangeForeignKeyActions(Op):
 
     def reverse(self) -> ChangeForeignKeyActions:
         return replace(self, on_delete=self.old_on_delete, on_update=self.old_on_update,
-                       old_on_delete=self.on_delete, old_on_update=self.on_update)
+                       old_on_delete=self.on_delete, old_on_update=self.on_update).undoing(self)
 
     def as_foreign_key(self, old: bool = False) -> AddForeignKey:
         """The foreign key with the new actions (or, `old`, the ones it had)."""

@@ -27,6 +27,10 @@ class Plan:
     name: str
     file: str | None = None  # the spec's, for error messages
 
+    def reverse(self) -> tuple[Op, ...]:
+        """Down: every op's reverse, last first (Alembic's `reversed([op.reverse() ...])`)."""
+        return tuple(op.reverse() for op in reversed(self.ops))
+
     def renames(self) -> dict[tuple[str, str], str]:
         """(table, new name) -> old name, for columns up renames."""
         return {(op.table, op.new): op.old for op in self.ops if isinstance(op, RenameColumn)}

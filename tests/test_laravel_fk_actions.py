@@ -15,7 +15,7 @@ from dbs import Database
 from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
 from roundtrip import ledger_rows
 
-from fixgen.render.context import LEDGER
+from fixgen.targets.context import LEDGER
 
 FK = "posts_user_id_fkey"
 STEP = f"foreign_key_actions:posts:{FK}"

@@ -15,7 +15,7 @@ from dbs import Database
 from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
 from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
 
-from fixgen.render.context import LEDGER
+from fixgen.targets.context import LEDGER
 
 FK_NAME = "posts_user_id_foreign"
 

@@ -4,7 +4,7 @@ Every migration is generated with the real CLI (in-process), checked with ``php 
 by tests/laravel/runner.php against fresh PostgreSQL, MariaDB and SQLite databases
 (tests/dbs.py); results are compared as exact schema and data snapshots. No mocks.
 
-What the target promises (fixgen/render/laravel.py, templates/laravel/migration.php.j2):
+What the target promises (fixgen/targets/laravel/, templates/laravel/migration.php.j2):
   * up() is idempotent: each fix is guarded by catalog queries that match by definition
     (an index leading with the columns, a foreign key on the columns to the same
     table/columns), whatever the existing object's name;

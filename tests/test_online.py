@@ -33,7 +33,7 @@ from roundtrip import (
     write_spec,
 )
 
-from fixgen.render.context import LEDGER
+from fixgen.targets.context import LEDGER
 
 
 def emit(tmp_path: Path, dialect: str, issues: list[dict], *flags: str) -> tuple[Path, Path]:

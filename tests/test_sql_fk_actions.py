@@ -10,7 +10,7 @@ import pytest
 from dbs import Database, SqlRunError
 from roundtrip import TS, cli, fixgen_emit, ledger_rows, write_spec
 
-from fixgen.render.context import LEDGER
+from fixgen.targets.context import LEDGER
 
 SCHEMA = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY)",

@@ -5,7 +5,7 @@ runs it with the real command-line client (psql, mariadb, sqlite3 -bail) through
 tests/dbs.py, and compares exact schema snapshots (tables, columns, indexes, foreign
 keys with their actions) and data rows. No mocks.
 
-What the sql target promises (see fixgen/render/sql_*.py):
+What the sql target promises (see fixgen/targets/sql/):
   * up is guarded: it changes only what is missing, and records what it did in
     fixgen_ledger; running it again changes nothing;
   * down undoes exactly what up recorded, then drops the ledger table once empty

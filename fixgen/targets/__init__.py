@@ -10,8 +10,8 @@ from fixgen.errors import FixgenError, Problem, UnsupportedError
 from fixgen.identifiers import shown
 from fixgen.naming import CONVENTIONAL, LARAVEL, Naming
 from fixgen.planner import Plan, build_plan
-from fixgen.render.context import Context
 from fixgen.spec import Spec
+from fixgen.targets.context import Context
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Target:
 
 
 def _render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
-    from fixgen.render.sql import render_sql
+    from fixgen.targets.sql import render_sql
 
     m = render_sql(plan, dialect, ctx)
     base = ctx.migration_id
@@ -39,14 +39,14 @@ def _render_sql(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
 
 
 def _render_laravel(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
-    from fixgen.render.laravel import render_laravel
+    from fixgen.targets.laravel.render import render_laravel
 
     name, text = render_laravel(plan, ctx)
     return Output({name: text})
 
 
 def _render_alembic(plan: Plan, dialect: Dialect, ctx: Context) -> Output:
-    from fixgen.render.alembic import render_alembic
+    from fixgen.targets.alembic.render import render_alembic
 
     name, text = render_alembic(plan, ctx, ctx.revision, ctx.down_revision)
     return Output({name: text})
@@ -79,7 +79,7 @@ def plan_for(spec: Spec, target: Target, dialect: Dialect, name: str | None) -> 
     """The plan, refused (UnsupportedError) where the target/dialect cannot guard a step."""
     plan = build_plan(spec, target.naming, dialect, name)
     if target.name == "sql":
-        from fixgen.render.sql import renderer_for
+        from fixgen.targets.sql import renderer_for
 
         check_name_lengths(spec, dialect)
         renderer_for(dialect).check_plan(plan)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+from fixgen import ledger
 from fixgen.dialects import MYSQL
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
-from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block, Col, SqlRenderer, SqlText
+from fixgen.targets.context import LEDGER
+from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
 
 IS = "information_schema"
 EXEC = "PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;"
@@ -65,11 +66,7 @@ class MySQLRenderer(SqlRenderer):
 
     # ------------------------------------------------------------------ ledger
     def ledger_create(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
-                "  migration VARCHAR(255) NOT NULL,\n  step VARCHAR(255) NOT NULL,\n"
-                "  object_name VARCHAR(255) NOT NULL,\n"
-                "  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-                "  PRIMARY KEY (migration, step)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;"]
+        return [ledger.create_table_sql("mysql", self.q(LEDGER))]
 
     def ledger_drop(self) -> list[str]:
         return self.run_if(f"NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)})", f"DROP TABLE {self.q(LEDGER)}")

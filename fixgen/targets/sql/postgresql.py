@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from fixgen import ledger
 from fixgen.dialects import POSTGRESQL
 from fixgen.ops import AddForeignKey, DropIndex, Op
-from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block, Col, SqlRenderer, SqlText
+from fixgen.targets.context import LEDGER
+from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
 
 # Catalog lookups as session-local helper functions (pg_temp: gone when the session ends),
 # so every guard below reads as one call instead of a nested catalog query.
@@ -90,11 +91,7 @@ class PostgresRenderer(SqlRenderer):
 
     # ------------------------------------------------------------------ ledger
     def ledger_create(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
-                "  migration VARCHAR(255) NOT NULL,\n  step VARCHAR(255) NOT NULL,\n"
-                "  object_name VARCHAR(255) NOT NULL,\n"
-                "  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-                "  PRIMARY KEY (migration, step)\n);"]
+        return [ledger.create_table_sql("postgresql", self.q(LEDGER))]
 
     def ledger_drop(self) -> list[str]:
         return [self.do([f"IF NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)}) THEN",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fixgen.dialects import Dialect
 from fixgen.planner import Plan
-from fixgen.render.context import Context
-from fixgen.render.sql_base import SqlMigration, SqlRenderer
+from fixgen.targets.context import Context
+from fixgen.targets.sql.base import SqlMigration, SqlRenderer
 
 
 def renderer_for(dialect: Dialect, online: bool = False) -> type[SqlRenderer]:
-    from fixgen.render.sql_mysql import MySQLRenderer
-    from fixgen.render.sql_postgresql import PostgresRenderer
-    from fixgen.render.sql_postgresql_online import PostgresOnlineRenderer
-    from fixgen.render.sql_sqlite import SQLiteRenderer
+    from fixgen.targets.sql.mysql import MySQLRenderer
+    from fixgen.targets.sql.postgresql import PostgresRenderer
+    from fixgen.targets.sql.postgresql_online import PostgresOnlineRenderer
+    from fixgen.targets.sql.sqlite import SQLiteRenderer
 
     if online and dialect.name == "postgresql":
         return PostgresOnlineRenderer

@@ -19,8 +19,8 @@ from fixgen.errors import Problem, UnsupportedError
 from fixgen.escape import sql_comment
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
-from fixgen.render.context import LEDGER, Context, issue_comments
-from fixgen.render.templates import Code, render
+from fixgen.targets.context import LEDGER, Context, issue_comments
+from fixgen.targets.templates import Code, render
 
 
 @dataclass

@@ -9,10 +9,11 @@ create -- stop with a message instead of guessing.
 
 from __future__ import annotations
 
+from fixgen import ledger
 from fixgen.dialects import SQLITE
 from fixgen.ops import AddForeignKey, CreateIndex, DropIndex, Op
-from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block, SqlRenderer
+from fixgen.targets.context import LEDGER
+from fixgen.targets.sql.base import Block, SqlRenderer
 
 GUARD = "fixgen_guard"
 
@@ -42,11 +43,7 @@ class SQLiteRenderer(SqlRenderer):
 
     # ------------------------------------------------------------------ ledger
     def ledger_create(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
-                "  migration VARCHAR(255) NOT NULL,\n  step VARCHAR(255) NOT NULL,\n"
-                "  object_name VARCHAR(255) NOT NULL,\n"
-                "  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-                "  PRIMARY KEY (migration, step)\n);"]
+        return [ledger.create_table_sql("sqlite", self.q(LEDGER))]
 
     def ledger_drop(self) -> list[str]:
         return ["-- SQLite SQL cannot drop a table conditionally: fixgen_ledger stays (empty once every",

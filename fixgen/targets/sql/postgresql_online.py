@@ -18,10 +18,11 @@ Each step is safe to repeat after an interruption at any point:
 
 from __future__ import annotations
 
+from fixgen import ledger
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
-from fixgen.render.context import LEDGER
-from fixgen.render.sql_base import Block
-from fixgen.render.sql_postgresql import HELPERS, PostgresRenderer
+from fixgen.targets.context import LEDGER
+from fixgen.targets.sql.base import Block
+from fixgen.targets.sql.postgresql import HELPERS, PostgresRenderer
 
 ONLINE_HELPERS = HELPERS + """
 -- an index of that name on the table that an interrupted concurrent build (or drop) left unusable
@@ -82,11 +83,7 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return [Block(["the ledger, if up never ran (then there is nothing to undo)"], self.join(self.ledger_create()))]
 
     def ledger_create(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.q(LEDGER)} (\n"
-                "  migration TEXT NOT NULL,\n  step TEXT NOT NULL,\n"
-                "  object_name TEXT NOT NULL,\n"
-                "  applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-                "  PRIMARY KEY (migration, step)\n);"]
+        return [ledger.create_table_sql("postgresql", self.q(LEDGER), online=True)]
 
     # ------------------------------------------------------------------ predicates
     def index_invalid(self, t: str, name: str) -> str:

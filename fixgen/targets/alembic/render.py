@@ -23,9 +23,9 @@ from fixgen.dialects import ACTIONS
 from fixgen.escape import py_string
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
 from fixgen.planner import Plan
-from fixgen.render.context import Context, issue_comments
-from fixgen.render.preflight import preflight_checks
-from fixgen.render.templates import Code, render
+from fixgen.targets.context import Context, issue_comments
+from fixgen.targets.preflight import preflight_checks
+from fixgen.targets.templates import Code, render
 
 IND = " " * 4
 

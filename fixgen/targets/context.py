@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from fixgen import ledger
 from fixgen.escape import one_line
 from fixgen.spec import Meta
 
-LEDGER = "fixgen_ledger"
+LEDGER = ledger.TABLE
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""The ledger: one row per change a migration made, so that its rollback undoes exactly those.
+
+Every fact about it lives here — the table's name and columns, its DDL per dialect, the
+format of a step key — and renderers hand these values to the runtimes they embed, so the
+SQL, PHP and Python outputs can never disagree about the ledger they share.
+"""
+
+from __future__ import annotations
+
+TABLE = "fixgen_ledger"
+COLUMNS = ("migration", "step", "object_name", "applied_at")
+KEY_COLUMNS = ("migration", "step")
+TEXT_WIDTH = 255  # migration, step and object_name are VARCHAR(255) where the dialect needs a width
+STEP_SEPARATOR = ":"
+
+
+def step_key(kind: str, table: str, object_name: str) -> str:
+    """What up records when it performs an op: stable across runs and re-emits of the same spec."""
+    return STEP_SEPARATOR.join((kind, table, object_name))
+
+
+def create_table_sql(dialect: str, quoted_table: str, online: bool = False) -> str:
+    """CREATE TABLE IF NOT EXISTS for the sql target (the frameworks build the same shape with their own API)."""
+    if dialect == "postgresql" and online:  # no width limit, and an unambiguous time
+        text, stamp, tail = "TEXT", "TIMESTAMPTZ", ""
+    else:
+        text, stamp, tail = f"VARCHAR({TEXT_WIDTH})", "TIMESTAMP", ""
+    if dialect == "mysql":
+        tail = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    return (f"CREATE TABLE IF NOT EXISTS {quoted_table} (\n"
+            f"  migration {text} NOT NULL,\n  step {text} NOT NULL,\n"
+            f"  object_name {text} NOT NULL,\n"
+            f"  applied_at {stamp} NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+            f"  PRIMARY KEY ({', '.join(KEY_COLUMNS)})\n){tail};")

@@ -1,1 +1,0 @@
-"""Renderers: one per target, plan in, text out. Nothing here touches the disk."""

@@ -1,0 +1,1 @@
+"""Target alembic: one revision file, guarded through the inspector."""
