@@ -322,6 +322,8 @@ def import_(
 
             dialect = get_dialect(dialect).name
         schema = load_schema(db) if db else None
+        for w in schema.warnings if schema is not None and fmt not in NO_INPUT else []:
+            typer.echo(f"warning: {w.text()}", err=True)  # import alembic reports them as "not compared"
         options = ImportOptions(dialect=dialect, db=schema, db_url=db, metadata=metadata, hints=hints)
         result = read_findings(fmt, text, name, options)
         if result.unsupported and not skip_unsupported:
@@ -371,14 +373,14 @@ def detect(
             models = read_app(laravel_app)  # a bad app dir is reported before connecting
         schema = load_schema(url, db_schema)
         findings = detect_findings(schema, hints)
-        warnings = []
+        warnings = list(schema.warnings)  # what the snapshot left out or keeps as coverage only
         if models is not None:
             from fixgen.laravel_app.detect import combine
 
-            findings, warnings = combine(models, schema, findings)
-            if output_format != "table":  # stdout is the spec: warnings go to stderr
-                for w in warnings:
-                    typer.echo(f"warning: {w.text()}", err=True)
+            findings, warnings = combine(models, schema, findings)  # schema.warnings first, then the app's
+        if output_format != "table":  # stdout is the spec: warnings go to stderr
+            for w in warnings:
+                typer.echo(f"warning: {w.text()}", err=True)
         _finish_findings(findings, output_format, out, force, exit_zero, allow_table=True,
                          notes=[w.row() for w in warnings] if output_format == "table" else [])
     except FixgenError as e:

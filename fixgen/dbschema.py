@@ -2,17 +2,53 @@
 
 `detect` reads its findings from it and importers fill a finding's gaps from it. It is
 read once, up front, into plain data, so nothing else in fixgen talks to a database.
+
+Catalog content is input like any other, and fixgen's identifier policy
+(fixgen.identifiers) applies to it. Per object:
+
+- a table whose name the policy refuses, or that cannot be read (the dialect's reflection
+  fails on it), is left out of `Schema.tables`;
+- a column whose name is refused is left out of `Table.columns` (its name is kept in
+  `Table.refused_columns`, so that nothing mistakes it for missing);
+- an index or foreign key whose name, columns or referenced table/columns are refused stays
+  in the table, so that it still covers its columns (detect must not propose it again), but
+  `problem` says why no fix may name it, and detect builds no finding from it.
+
+Each of these is a `SnapshotWarning` in `Schema.warnings`, its names shown with `shown()`.
+Where SQLAlchemy's reflection parses DDL text (PostgreSQL's foreign key definitions,
+MySQL/MariaDB's SHOW CREATE TABLE), names with line breaks or quotes can defeat the parse,
+silently or with an exception: the result is checked against the catalog
+(pg_constraint, information_schema) and the catalog's reading wins.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from fixgen.errors import FixgenError
+from fixgen.identifiers import identifier_problem, shown
 
 # what to install for each URL scheme (SQLAlchemy names the driver after "+")
 _DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
+def names_problem(*names: str | None) -> str | None:
+    """The first refused name among these (None and "" are no names: an unnamed key, an expression), or None."""
+    for name in names:
+        if name is None or name == "":
+            continue
+        why = identifier_problem(name)
+        if why:
+            return why
+    return None
+
+
+def safe_name(name: Any) -> str:
+    """A name for a message: as is when the policy accepts it, else `shown()` (quoted, escaped)."""
+    text = name if isinstance(name, str) else str(name)
+    return text if identifier_problem(text) is None else shown(text)
 
 
 @dataclass(frozen=True)
@@ -32,6 +68,11 @@ class Index:
     plain: bool = True
     constraint: bool = False  # backs a UNIQUE constraint (PostgreSQL, SQLite): DROP INDEX cannot remove it
 
+    @property
+    def problem(self) -> str | None:
+        """Why no fix may name this index (its name or a column's is refused), or None."""
+        return names_problem(self.name, *self.columns)
+
 
 @dataclass(frozen=True)
 class ForeignKey:
@@ -42,6 +83,11 @@ class ForeignKey:
     on_delete: str | None = None  # SQLAlchemy's options: None for NO ACTION (and, on MySQL/MariaDB, RESTRICT)
     on_update: str | None = None
 
+    @property
+    def problem(self) -> str | None:
+        """Why no fix may name this key (a name, column or referenced name is refused), or None."""
+        return names_problem(self.name, *self.columns, self.ref_table, *self.ref_columns)
+
 
 @dataclass
 class Table:
@@ -50,6 +96,10 @@ class Table:
     primary_key: tuple[str, ...] = ()
     indexes: list[Index] = field(default_factory=list)  # unique constraints included
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    refused_columns: tuple[str, ...] = ()  # columns the table has whose names fixgen refuses (not in `columns`)
+    # False: SQLAlchemy's reflection of it failed or disagreed with the catalog, whose reading this is (what
+    # reflects it again through SQLAlchemy, like Alembic's autogenerate, would misread it)
+    reflected: bool = True
 
     def has_index_leading(self, columns: tuple[str, ...]) -> bool:
         """Some index (or the primary key) starts with these columns, in any order within that prefix."""
@@ -58,12 +108,35 @@ class Table:
         keys = [ix.columns for ix in self.indexes] + [self.primary_key]
         return any(len(k) >= n and set(k[:n]) == want for k in keys)
 
+    def has_column(self, name: str) -> bool:
+        """The table has this column, whether or not fixgen accepts its name."""
+        return name in self.columns or name in self.refused_columns
+
+
+@dataclass(frozen=True)
+class SnapshotWarning:
+    """Something in the database the snapshot leaves out or that no fix may name; never part of a spec."""
+
+    table: str  # the table it is about, as the database spells it (shown escaped)
+    message: str  # names already shown()
+
+    def text(self) -> str:
+        return self.message
+
+    def row(self):  # -> Finding (a `--format table` row, KIND `warning`)
+        from fixgen.findings import Finding
+
+        return Finding("warning", {"table": safe_name(self.table) if self.table else ""}, "fixgen detect: database",
+                       self.message)
+
 
 @dataclass
 class Schema:
     dialect: str  # postgresql | mysql | sqlite
     tables: dict[str, Table]
     schema: str | None = None
+    warnings: list[SnapshotWarning] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)  # table -> why it is not in `tables`
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -113,14 +186,36 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
 
 
+def reflection_errors() -> tuple[type[BaseException], ...]:
+    """What a dialect's reflection raises when a table's content defeats it (a regex over DDL text that does
+    not match, a name it cannot split): one table's problem, unlike sqlalchemy.exc.DBAPIError, which is the
+    database's (catch that first: it is a SQLAlchemyError too)."""
+    import sqlalchemy as sa
+
+    return (sa.exc.SQLAlchemyError, AttributeError, KeyError, ValueError, TypeError, IndexError)
+
+
+def said(e: BaseException) -> str:
+    """An exception's first line for a message: at most 200 characters, invisible characters escaped."""
+    lines = str(e).strip().splitlines()
+    text = lines[0] if lines else ""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
 def load_schema(url: str, schema: str | None = None) -> Schema:
-    """Read every table of one schema (the connection's default unless named)."""
+    """Read every table of one schema (the connection's default unless named).
+
+    A table that cannot be read is left out with a warning (see the module's docstring); only
+    an unusable database (unreachable, access denied, lost connection) is an error."""
     import warnings
 
     import sqlalchemy as sa
 
     _check_sqlite_file(url)
     engine = engine_for(url)
+    out = Schema(dialect=dialect_of(url), tables={}, schema=schema)
     try:
         with engine.connect() as conn, warnings.catch_warnings():
             # "Skipped unsupported reflection of expression-based index", "Did not recognize type":
@@ -128,15 +223,41 @@ def load_schema(url: str, schema: str | None = None) -> Schema:
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             insp = sa.inspect(conn)
             names = sorted(n for n in insp.get_table_names(schema=schema) if not n.startswith("sqlite_"))
-            tables = {n: _read_table(insp, n, schema) for n in names}
+            catalog = _read_catalog(conn, schema)
+            for name in names:
+                why = identifier_problem(name)
+                if why:
+                    _leave_out(out, name, why)
+                else:
+                    _read_one(conn, insp, name, schema, catalog, out)
     except sa.exc.DBAPIError as e:  # OperationalError (unreachable, access denied, no such database) and kin
         reason = str(e.orig if e.orig is not None else e).strip().splitlines() or [type(e).__name__]
         raise FixgenError(f"cannot read {_redact(url)}: {reason[0]}") from None
-    except sa.exc.NoSuchTableError as e:
-        raise FixgenError(f"cannot read {_redact(url)}: no such table {e}") from None
     finally:
         engine.dispose()
-    return Schema(dialect=dialect_of(url), tables=tables, schema=schema)
+    return out
+
+
+def _leave_out(out: Schema, name: str, why: str) -> None:
+    out.left_out[name] = why
+    out.warnings.append(SnapshotWarning(name, f"table {shown(name)} left out: {why}"))
+
+
+def _read_one(conn, insp, name: str, schema: str | None, catalog: _Catalog, out: Schema) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    try:
+        table = _read_table(insp, name, schema, catalog)
+    except sa.exc.DBAPIError as e:
+        if e.connection_invalidated:
+            raise
+        conn.rollback()  # PostgreSQL: the failed statement aborted the transaction the next table needs
+        _leave_out(out, name, f"the database refused to describe it ({said(e.orig if e.orig is not None else e)})")
+        return
+    except reflection_errors() as e:
+        _leave_out(out, name, f"SQLAlchemy could not read its definition ({said(e)})")
+        return
+    out.tables[name] = _apply_policy(table, out.warnings)
 
 
 def _check_sqlite_file(url: str) -> None:
@@ -173,7 +294,35 @@ def _not_plain(insp, name: str, schema: str | None) -> set[str]:  # noqa: ANN001
     return set()
 
 
-def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 - sqlalchemy Inspector
+def _sqlite_partial(insp, name: str) -> set[str]:  # noqa: ANN001 - sqlalchemy Inspector
+    """SQLite's partial indexes, from PRAGMA index_list (SQLAlchemy finds them with a regex over the
+    CREATE INDEX text, which an index or column name containing ') WHERE ' fools)."""
+    import sqlalchemy as sa
+
+    rows = insp.bind.execute(sa.text("SELECT name, \"partial\" FROM pragma_index_list(:t)"), {"t": name})
+    return {r[0] for r in rows if r[1]}
+
+
+def _read_table(insp, name: str, schema: str | None, catalog: _Catalog) -> Table:  # noqa: ANN001
+    """The table as SQLAlchemy reflects it, checked against the catalog where the reflection parses DDL text."""
+    import sqlalchemy as sa
+
+    try:
+        t, fks_read = _reflect(insp, name, schema, catalog)
+    except sa.exc.DBAPIError:
+        raise
+    except reflection_errors():
+        if catalog.tables is None or name not in catalog.tables:
+            raise
+        truth = catalog.tables[name]  # MySQL/MariaDB: SHOW CREATE TABLE defeated the parser; information_schema did not
+        truth.reflected = False
+        return truth
+    return catalog.checked(t, fks_read)
+
+
+def _reflect(insp, name: str, schema: str | None, catalog: _Catalog) -> tuple[Table, bool]:  # noqa: ANN001
+    import sqlalchemy as sa
+
     t = Table(name)
     for c in insp.get_columns(name, schema=schema):
         try:
@@ -184,10 +333,12 @@ def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 -
     t.primary_key = tuple(insp.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
     seen: set[str] = set()
     not_plain = _not_plain(insp, name, schema)
+    partial = _sqlite_partial(insp, name) if insp.bind.dialect.name == "sqlite" else None
     for ix in insp.get_indexes(name, schema=schema):
         cols = tuple(c or "" for c in ix.get("column_names") or ())
         opts = ix.get("dialect_options") or {}
-        if any(k.endswith("_where") and v is not None for k, v in opts.items()):
+        if (ix["name"] in partial) if partial is not None else \
+                any(k.endswith("_where") and v is not None for k, v in opts.items()):
             continue  # a partial index (postgresql_where, sqlite_where) cannot stand in for a full one
         plain = (all(cols) and not ix.get("column_sorting") and not opts.get("postgresql_include")
                  and opts.get("postgresql_using", "btree") == "btree" and not opts.get("postgresql_ops")
@@ -198,12 +349,182 @@ def _read_table(insp, name: str, schema: str | None) -> Table:  # noqa: ANN001 -
     for uc in insp.get_unique_constraints(name, schema=schema):
         if uc.get("name") not in seen:  # MySQL reports unique keys as both; SQLite's autoindexes only here
             t.indexes.append(Index(uc.get("name") or "", tuple(uc["column_names"]), True, constraint=True))
-    for fk in insp.get_foreign_keys(name, schema=schema):
+    try:
+        fks = insp.get_foreign_keys(name, schema=schema)
+    except sa.exc.DBAPIError:
+        raise
+    except reflection_errors():
+        if catalog.foreign_keys is None:
+            raise
+        return t, False  # PostgreSQL: a key definition its regex does not match; the catalog has the keys
+    for fk in fks:
         t.foreign_keys.append(ForeignKey(
             fk.get("name"), tuple(fk["constrained_columns"]), fk["referred_table"],
             tuple(fk["referred_columns"]), (fk.get("options") or {}).get("ondelete"),
             (fk.get("options") or {}).get("onupdate")))
+    return t, True
+
+
+def _apply_policy(t: Table, warnings: list[SnapshotWarning]) -> Table:
+    """fixgen's identifier policy on one read table (see the module's docstring); a warning per refused object."""
+    tn = shown(t.name)
+    refused = [c for c in t.columns if identifier_problem(c)]
+    for c in refused:
+        del t.columns[c]
+        warnings.append(SnapshotWarning(t.name, f"column {shown(c)} of table {tn} left out: {identifier_problem(c)}"))
+    t.refused_columns = tuple(refused)
+    for ix in t.indexes:
+        if ix.problem:
+            what = f"index {shown(ix.name)}" if ix.name else f"a unique constraint on ({', '.join(map(shown, ix.columns))})"
+            warnings.append(SnapshotWarning(t.name, f"{what} of table {tn}: {ix.problem}; no fix will name it "
+                                                    "(it still counts as an index on its columns)"))
+    for fk in t.foreign_keys:
+        if fk.problem:
+            what = f"foreign key {shown(fk.name)}" if fk.name else f"a foreign key on ({', '.join(map(shown, fk.columns))})"
+            warnings.append(SnapshotWarning(t.name, f"{what} of table {tn}: {fk.problem}; no fix will name it "
+                                                    "(it still counts as the key of its columns)"))
     return t
+
+
+# ------------------------------------------------------------------ the catalog's own reading
+
+@dataclass
+class _Catalog:
+    """What the catalog says where SQLAlchemy parses DDL text to find out: PostgreSQL's foreign keys
+    (pg_get_constraintdef, read with a regex), everything on MySQL/MariaDB (SHOW CREATE TABLE, read
+    line by line: a name with a line break in it splits a line). None: nothing to check."""
+
+    foreign_keys: dict[str, list[ForeignKey]] | None = None
+    tables: dict[str, Table] | None = None  # MySQL/MariaDB
+
+    def checked(self, t: Table, fks_read: bool) -> Table:
+        """`t` as reflected if the catalog agrees with it, else the catalog's reading."""
+        if self.tables is not None:
+            truth = self.tables.get(t.name)
+            if truth is None or (fks_read and _shape(t) == _shape(truth)):
+                return t
+            # keep SQLAlchemy's spelling of the types it did read (messages and type comparisons use it)
+            truth.columns = {n: t.columns.get(n, c) for n, c in truth.columns.items()}
+            truth.reflected = False
+            return truth
+        if self.foreign_keys is not None:
+            fks = self.foreign_keys.get(t.name, [])
+            if not fks_read or _fk_shape(t.foreign_keys) != _fk_shape(fks):
+                t.foreign_keys = list(fks)
+                t.reflected = False
+        return t
+
+
+def _fk_shape(fks: list[ForeignKey]) -> list[tuple]:
+    return sorted((fk.name or "", fk.columns, fk.ref_table, fk.ref_columns) for fk in fks)
+
+
+def _shape(t: Table) -> tuple:
+    return (sorted(t.columns), t.primary_key, sorted((ix.name, ix.columns, ix.unique) for ix in t.indexes),
+            _fk_shape(t.foreign_keys))
+
+
+def _read_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001 - sqlalchemy Connection
+    if conn.dialect.name == "postgresql":
+        return _Catalog(foreign_keys=_pg_foreign_keys(conn, schema))
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return _mysql_catalog(conn, schema)
+    return _Catalog()  # SQLite: PRAGMAs, which SQLAlchemy reads as such
+
+
+_PG_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_PG_FKS = """
+SELECT t.relname::text, con.conname::text, rt.relname::text,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord),
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord),
+       con.confdeltype::text, con.confupdtype::text,
+       pg_get_constraintdef(con.oid) ~ 'ON DELETE SET (NULL|DEFAULT) \\('
+FROM pg_constraint con
+JOIN pg_class t ON t.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_class rt ON rt.oid = con.confrelid
+WHERE con.contype = 'f' AND n.nspname = COALESCE(CAST(:s AS text), current_schema())
+ORDER BY t.relname, con.conname
+"""
+
+
+def _pg_foreign_keys(conn, schema: str | None) -> dict[str, list[ForeignKey]]:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    out: dict[str, list[ForeignKey]] = {}
+    for table, name, ref_table, cols, ref_cols, on_delete, on_update, column_list in \
+            conn.execute(sa.text(_PG_FKS), {"s": schema}):
+        delete = _PG_ACTIONS.get(on_delete, on_delete)
+        if column_list:  # PostgreSQL 15's ON DELETE SET NULL (columns): no spec v1 action
+            delete = f"{delete} (some columns)"
+        out.setdefault(table, []).append(ForeignKey(name, tuple(cols), ref_table, tuple(ref_cols), delete,
+                                                    _PG_ACTIONS.get(on_update, on_update)))
+    return out
+
+
+_MY_COLUMNS = """
+SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, ORDINAL_POSITION
+"""
+_MY_INDEXES = """
+SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE
+FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+"""
+_MY_FKS = """
+SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
+       r.DELETE_RULE, r.UPDATE_RULE
+FROM information_schema.KEY_COLUMN_USAGE k
+JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+WHERE k.TABLE_SCHEMA = {s} AND k.REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+"""
+
+
+def _mysql_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001
+    """Every table of the schema as information_schema has it (what SHOW CREATE TABLE's parse is checked against)."""
+    import sqlalchemy as sa
+
+    s = "DATABASE()" if schema is None else ":s"
+    tables: dict[str, Table] = {}
+
+    def rows(sql: str):  # noqa: ANN202
+        return conn.execute(sa.text(sql.format(s=s)), {"s": schema} if schema is not None else {})
+
+    for table, col, ctype, nullable in rows(_MY_COLUMNS):
+        t = tables.setdefault(table, Table(table))
+        t.columns[col] = Column(col, str(ctype).upper(), nullable == "YES")
+    indexes: dict[tuple[str, str], dict[str, Any]] = {}
+    for table, name, non_unique, col, sub_part, collation, index_type in rows(_MY_INDEXES):
+        t = tables.setdefault(table, Table(table))
+        if name == "PRIMARY":
+            t.primary_key += (col,)
+            continue
+        ix = indexes.setdefault((table, name), {"columns": [], "unique": not int(non_unique), "plain": True})
+        ix["columns"].append(col or "")
+        ix["plain"] = ix["plain"] and bool(col) and sub_part is None and collation != "D" and index_type == "BTREE"
+    for (table, name), ix in indexes.items():
+        tables[table].indexes.append(Index(name, tuple(ix["columns"]), ix["unique"], plain=ix["plain"]))
+    fks: dict[tuple[str, str], dict[str, Any]] = {}
+    for table, name, col, ref_table, ref_col, on_delete, on_update in rows(_MY_FKS):
+        fk = fks.setdefault((table, name), {"columns": [], "ref_table": ref_table, "ref_columns": [],
+                                            "on_delete": on_delete, "on_update": on_update})
+        fk["columns"].append(col)
+        fk["ref_columns"].append(ref_col)
+    by_table: dict[str, list[ForeignKey]] = {}
+    for (table, name), fk in fks.items():
+        key = ForeignKey(name, tuple(fk["columns"]), fk["ref_table"], tuple(fk["ref_columns"]),
+                         _mysql_action(fk["on_delete"]), _mysql_action(fk["on_update"]))
+        by_table.setdefault(table, []).append(key)
+        tables.setdefault(table, Table(table)).foreign_keys.append(key)
+    return _Catalog(foreign_keys=by_table, tables=tables)
+
+
+def _mysql_action(rule: str | None) -> str | None:
+    """information_schema's rule as SQLAlchemy reports it from SHOW CREATE TABLE (InnoDB: RESTRICT is NO ACTION)."""
+    return None if rule in (None, "RESTRICT", "NO ACTION") else rule
 
 
 # ------------------------------------------------------------------ naming conventions
@@ -227,13 +548,13 @@ def guess_reference(schema: Schema, table: str, column: str, hints: dict[str, st
     Tries, in order: a `--ref` hint (`column=table`, or `table.column=table`), the
     name without `_id` (`user_id` -> users), then ever shorter suffixes
     (`created_by_user_id` -> users). None when no existing table with a one-column
-    primary key matches.
+    primary key matches (a key column whose name fixgen refuses is no match: no fix may name it).
     """
     hints = hints or {}
     target = hints.get(f"{table}.{column}") or hints.get(column)
     if target:
         t = schema.table(target)
-        if t is None or len(t.primary_key) != 1:
+        if t is None or not _one_named_key(t):
             return None
         return target, t.primary_key
     if not column.lower().endswith("_id") or len(column) <= 3:
@@ -243,9 +564,13 @@ def guess_reference(schema: Schema, table: str, column: str, hints: dict[str, st
         stem = "_".join(parts[i:])
         for cand in plural_candidates(stem):
             t = schema.table(cand)
-            if t is not None and len(t.primary_key) == 1:
+            if t is not None and _one_named_key(t):
                 return cand, t.primary_key
     return None
+
+
+def _one_named_key(t: Table) -> bool:
+    return len(t.primary_key) == 1 and identifier_problem(t.primary_key[0]) is None
 
 
 def parse_ref_hints(values: list[str]) -> dict[str, str]:

@@ -22,6 +22,11 @@ Four rules, each a `source` of its own ("fixgen detect: <rule>"):
   plain pivot (Laravel's default, no `withTimestamps()`), not a finding.
 
 Output order is deterministic: by table, then kind, then columns.
+
+Names: the snapshot leaves out tables and columns whose names fixgen refuses and keeps refused
+indexes and foreign keys only as coverage (fixgen.dbschema); no rule builds a finding, or a
+message, from a refused name, and a finding that would still name one is left out with a
+warning in `schema.warnings` rather than reach a spec.
 """
 
 from __future__ import annotations
@@ -29,13 +34,15 @@ from __future__ import annotations
 import re
 from itertools import combinations
 
-from fixgen.dbschema import Index, Schema, Table, guess_reference
-from fixgen.findings import Finding
+from fixgen.dbschema import Index, Schema, SnapshotWarning, Table, guess_reference, names_problem, safe_name
+from fixgen.findings import Finding, name_problems
 
 SOURCE = "fixgen detect: "
 
 
 def detect_findings(schema: Schema, hints: dict[str, str] | None = None) -> list[Finding]:
+    """The four rules' findings; one that names something fixgen's identifier policy refuses becomes
+    a warning appended to `schema.warnings` instead (the snapshot's rules make that a safety net)."""
     hints = hints or {}
     findings: list[Finding] = []
     for table in schema.tables.values():
@@ -43,7 +50,16 @@ def detect_findings(schema: Schema, hints: dict[str, str] | None = None) -> list
         findings += _missing_foreign_keys(schema, table, hints)
         findings += _redundant_indexes(schema, table)
         findings += _pivot_timestamps(table)
-    return sorted(findings, key=_order)
+    kept = []
+    for f in findings:
+        problems = name_problems(f)
+        if problems:
+            table = str(f.fields.get("table") or "")
+            schema.warnings.append(SnapshotWarning(table, f"{f.kind} on table {safe_name(table)} left out: "
+                                                          f"{'; '.join(problems)}"))
+        else:
+            kept.append(f)
+    return sorted(kept, key=_order)
 
 
 def _order(f: Finding) -> tuple:
@@ -59,6 +75,8 @@ def _fk_without_index(table: Table) -> list[Finding]:
     for fk in table.foreign_keys:
         if fk.columns in seen or table.has_index_leading(fk.columns):
             continue
+        if names_problem(*fk.columns, fk.ref_table):
+            continue  # the snapshot warned about it: the fix would name what fixgen refuses
         seen.add(fk.columns)
         cols = ", ".join(fk.columns)
         out.append(Finding(
@@ -140,7 +158,8 @@ def _types_compatible(dialect: str, column: str, target: str) -> bool:
 
 def _redundant_indexes(schema: Schema, table: Table) -> list[Finding]:
     pk = Index("PRIMARY KEY", table.primary_key, True, constraint=True) if table.primary_key else None
-    candidates = [ix for ix in table.indexes if ix.plain and ix.name]
+    # an index fixgen cannot name is neither dropped nor named as the reason to drop another
+    candidates = [ix for ix in table.indexes if ix.plain and ix.name and ix.problem is None]
     covering = candidates + ([pk] if pk else [])
     fk_cols = [fk.columns for fk in table.foreign_keys]
     out = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixgen.errors import FixgenError, Problem
+from fixgen.identifiers import identifier_problem
 
 # spec v1 key order, so generated specs read like hand-written ones
 _KEY_ORDER = ("id", "kind", "message", "source", "table", "name", "columns", "column", "unique",
@@ -43,6 +44,48 @@ class Finding:
 
     def where(self) -> str:
         return f"{self.origin}: " if self.origin else ""
+
+
+# the fields that hold names, and the hints that name what a resolver looks up in the database
+_NAME_FIELDS = ("table", "name", "column", "from", "to")
+_NAME_HINTS = ("column", "constraint", "index", "ref_table")
+
+
+def name_problems(f: Finding) -> list[str]:
+    """`field: why` for each name in the finding that fixgen's identifier policy refuses (a gap's None is
+    no name yet). A finding with any must not reach a spec: whoever made it reports these instead."""
+    out: dict[str, str] = {}  # why -> where: a name in a field and in a hint is reported once
+
+    def check(where: str, value: Any) -> None:
+        why = identifier_problem(value)
+        if why:
+            out.setdefault(why, where)
+
+    for key in _NAME_FIELDS:
+        if f.fields.get(key) is not None:
+            check(key, f.fields[key])
+    columns = f.fields.get("columns")
+    if isinstance(columns, (list, tuple)):
+        for c in columns:
+            check("columns", c)
+    elif columns is not None:
+        out.setdefault(f"expected a list of names, got {type(columns).__name__}", "columns")
+    ref = f.fields.get("references")
+    if isinstance(ref, str):
+        table, dot, column = ref.partition(".")
+        check("references", table)
+        if dot:
+            check("references", column)
+    elif isinstance(ref, dict):
+        check("references", ref.get("table"))
+        for c in ref.get("columns") or ([ref["column"]] if ref.get("column") is not None else []):
+            check("references", c)
+    elif ref is not None:
+        out.setdefault(f"expected 'table.column' or {{table, columns}}, got {type(ref).__name__}", "references")
+    for key in _NAME_HINTS:
+        if f.hints.get(key) is not None:
+            check(key, f.hints[key])
+    return [f"{where}: {why}" for why, where in out.items()]
 
 
 def _key_rank(key: str) -> int:

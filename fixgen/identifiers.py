@@ -7,14 +7,15 @@ literals, and in comments. Each renderer quotes and escapes it for its language
 inert in all of them, so that no quoting slip can ever turn a name into code:
 
 * letters, digits and combining marks of any script (Unicode categories L, M, N);
-* ``_ $ - # @``, and single ASCII spaces between other characters;
+* ``_ $ - # @ % { }``, and single ASCII spaces between other characters (``%`` is doubled
+  wherever a runtime passes SQL through a %-formatting driver or ``format()``; no runtime builds a
+  format string from a name, so braces are plain text);
 * at most 255 bytes of UTF-8 (a target may have a lower limit; see Dialect.fits).
 
 Everything else is refused with the name and the character: quotes and backticks (end a
 literal or identifier), backslash (an escape in MySQL, PHP and Python), ``;`` (ends a
 statement), ``?`` and ``:`` (PDO and SQLAlchemy placeholders), ``*`` and ``/`` (comment
-delimiters), ``<`` and ``>`` (``?>`` ends PHP code), ``%``, ``{`` and ``}`` (format
-strings), ``.`` (the spec's ``table.column``), other punctuation and symbols, and every
+delimiters), ``<`` and ``>`` (``?>`` ends PHP code), ``.`` (the spec's ``table.column``), other punctuation and symbols, and every
 control, format, separator (U+2028, U+2029, no-break space) or unassigned code point.
 """
 
@@ -24,8 +25,8 @@ import re
 import unicodedata
 
 MAX_BYTES = 255
-ALLOWED_PUNCTUATION = "_$-#@"
-_PLAIN = re.compile(r"[A-Za-z0-9_$#@-]+( [A-Za-z0-9_$#@-]+)*")  # the common case, decided by one regex
+ALLOWED_PUNCTUATION = "_$-#@%{}"
+_PLAIN = re.compile(r"[A-Za-z0-9_$#@%{}-]+( [A-Za-z0-9_$#@%{}-]+)*")  # the common case, decided by one regex
 
 
 def _allowed(c: str) -> bool:
@@ -48,8 +49,7 @@ def identifier_problem(name: object) -> str | None:
     bad = sorted({c for c in name if not _allowed(c)})
     if bad:
         chars = ", ".join(repr(c) for c in bad)
-        return (f"name {shown(name)} contains forbidden character(s) {chars} (fixgen accepts letters, digits, "
-                f"{' '.join(ALLOWED_PUNCTUATION)} and single inner spaces in names: see README, Security)")
+        return f"name {shown(name)} contains forbidden character(s) {chars}"
     if name != name.strip(" "):
         return f"name {shown(name)} has leading or trailing whitespace"
     if "  " in name:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fixgen import spec as s
 from fixgen.coltypes import ColumnType
@@ -16,6 +17,8 @@ from fixgen.dialects import Dialect
 from fixgen.errors import Problem, SpecError
 from fixgen.naming import Naming
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
+
+OpT = TypeVar("OpT", bound=Op)
 
 GROUPS = (RenameColumn, AddColumn, CreateIndex, DropIndex, AddForeignKey, ChangeForeignKeyActions)
 TIMESTAMP = ColumnType("timestamp")
@@ -26,6 +29,10 @@ class Plan:
     ops: tuple[Op, ...]
     name: str
     file: str | None = None  # the spec's, for error messages
+
+    def of(self, cls: type[OpT]) -> list[OpT]:
+        """The ops of one class, in plan order."""
+        return [op for op in self.ops if type(op) is cls]
 
     def reverse(self) -> tuple[Op, ...]:
         """Down: every op's reverse, last first (Alembic's `reversed([op.reverse() ...])`)."""

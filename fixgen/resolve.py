@@ -9,65 +9,88 @@ Gap kinds (keys of `Finding.gaps`) and the hints each needs:
 - "primary_key": a foreign key's referenced columns, which `REFERENCES t` leaves to t's primary key;
   hints["ref_table"].
 A gap this module cannot fill stays, with its message, for the CLI to report.
+
+Names: a finding that names something fixgen's identifier policy refuses gets a "names" gap
+(so it is reported, never written), and so does one whose gap would be filled from a database
+object that no fix may name (fixgen.dbschema keeps such indexes and keys as coverage only).
 """
 
 from __future__ import annotations
 
-from fixgen.dbschema import ForeignKey, Index, Schema, Table, guess_reference
+from fixgen.dbschema import ForeignKey, Index, Schema, Table, guess_reference, names_problem
 from fixgen.dialects import ACTIONS
-from fixgen.findings import Finding
+from fixgen.findings import Finding, name_problems
 
 
 def fill_gaps(findings: list[Finding], schema: Schema | None, hints: dict[str, str]) -> None:
     for f in findings:
+        problems = name_problems(f)
+        if problems:
+            f.gaps = {"names": f"fixgen cannot use these names: {'; '.join(problems)}"}
+            continue
         if not f.gaps:
             continue
-        table_name = f.fields.get("table")
-        table = schema.table(table_name) if schema and table_name else None
-        if schema is not None and table_name and table is None:
-            for gap in list(f.gaps):
-                f.gaps[gap] = f"table {table_name!r} does not exist in the database given by --db"
-            continue
-        if "references" in f.gaps and schema is not None:
-            column = f.hints.get("column") or (f.fields.get("columns") or [None])[0]
-            ref = guess_reference(schema, table_name, column, hints) if column else None
-            if ref is not None:
-                f.fields["references"] = f"{ref[0]}.{ref[1][0]}"
-                del f.gaps["references"]
+        _fill(f, schema, hints)
+        problems = name_problems(f)
+        if problems:  # cannot happen with a snapshot from load_schema; a safety net for any other Schema
+            f.gaps["names"] = f"the database gives names fixgen cannot use: {'; '.join(problems)}"
+
+
+def _fill(f: Finding, schema: Schema | None, hints: dict[str, str]) -> None:
+    table_name = f.fields.get("table")
+    table = schema.table(table_name) if schema and table_name else None
+    if schema is not None and table_name and table is None:
+        why = schema.left_out.get(table_name)
+        for gap in list(f.gaps):
+            f.gaps[gap] = (f"table {table_name!r} could not be read from the database given by --db: {why}" if why
+                           else f"table {table_name!r} does not exist in the database given by --db")
+        return
+    if "references" in f.gaps and schema is not None:
+        column = f.hints.get("column") or (f.fields.get("columns") or [None])[0]
+        ref = guess_reference(schema, table_name, column, hints) if column else None
+        if ref is not None:
+            f.fields["references"] = f"{ref[0]}.{ref[1][0]}"
+            del f.gaps["references"]
+        else:
+            target = hints.get(f"{table_name}.{column}", hints.get(column))
+            f.gaps["references"] = (
+                f"--ref {column}={target}: no table {target!r} with a one-column primary key in the database"
+                if target else
+                f"no table in the database matches {table_name}.{column} by name; name it with --ref {column}=TABLE")
+    if "constraint" in f.gaps and table is not None:
+        name = f.hints.get("constraint")
+        fk = next((k for k in table.foreign_keys if k.name == name), None)
+        # what the finding takes from the key: a missing_index only its columns
+        taken = () if fk is None else fk.columns if f.kind == "missing_index" else (*fk.columns, fk.ref_table, *fk.ref_columns)
+        if fk is not None and names_problem(*taken):
+            f.gaps["constraint"] = f"foreign key {name} on {table_name} in the database: {names_problem(*taken)}"
+        elif fk is not None and f.kind == "foreign_key_actions":
+            problem = _fill_foreign_key_actions(f, fk, schema.dialect)  # type: ignore[union-attr]
+            if problem:
+                f.gaps["constraint"] = problem
             else:
-                target = hints.get(f"{table_name}.{column}", hints.get(column))
-                f.gaps["references"] = (
-                    f"--ref {column}={target}: no table {target!r} with a one-column primary key in the database"
-                    if target else
-                    f"no table in the database matches {table_name}.{column} by name; name it with --ref {column}=TABLE")
-        if "constraint" in f.gaps and table is not None:
-            name = f.hints.get("constraint")
-            fk = next((k for k in table.foreign_keys if k.name == name), None)
-            if fk is not None and f.kind == "foreign_key_actions":
-                problem = _fill_foreign_key_actions(f, fk, schema.dialect)  # type: ignore[union-attr]
-                if problem:
-                    f.gaps["constraint"] = problem
-                else:
-                    del f.gaps["constraint"]
-            elif fk is not None:
-                f.fields["columns"] = list(fk.columns)
-                if f.kind == "missing_foreign_key":  # a missing_index on a key's columns takes only the columns
-                    f.fields["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
                 del f.gaps["constraint"]
-            else:
-                f.gaps["constraint"] = f"no foreign key named {name!r} on {table_name} in the database"
-        if "index" in f.gaps and table is not None:
-            name = f.hints.get("index")
-            ix = next((i for i in table.indexes if i.name == name), None)
-            if ix is not None and all(ix.columns):
-                _take_index(f, table, ix)
-                del f.gaps["index"]
-            else:
-                f.gaps["index"] = f"no plain-column index named {name!r} on {table_name} in the database"
-        if "index_table" in f.gaps and schema is not None:
-            _fill_index_table(f, schema)
-        if "primary_key" in f.gaps and schema is not None:
-            _fill_primary_key(f, schema)
+        elif fk is not None:
+            f.fields["columns"] = list(fk.columns)
+            if f.kind == "missing_foreign_key":  # a missing_index on a key's columns takes only the columns
+                f.fields["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
+            del f.gaps["constraint"]
+        else:
+            f.gaps["constraint"] = f"no foreign key named {name!r} on {table_name} in the database"
+    if "index" in f.gaps and table is not None:
+        name = f.hints.get("index")
+        ix = next((i for i in table.indexes if i.name == name), None)
+        if ix is not None and ix.problem:
+            f.gaps["index"] = f"index {name} on {table_name} in the database: {ix.problem}"
+        elif ix is not None and all(ix.columns):
+            _take_index(f, table, ix)
+            del f.gaps["index"]
+        else:
+            f.gaps["index"] = f"no plain-column index named {name!r} on {table_name} in the database"
+    if "index_table" in f.gaps and schema is not None:
+        _fill_index_table(f, schema)
+    if "primary_key" in f.gaps and schema is not None:
+        _fill_primary_key(f, schema)
 
 
 def _fill_index_table(f: Finding, schema: Schema) -> None:
@@ -81,6 +104,9 @@ def _fill_index_table(f: Finding, schema: Schema) -> None:
         f.gaps["index_table"] = f"several tables have an index named {name!r} ({tables}): name the table in the statement"
     else:
         t, ix = found[0]
+        if ix.problem:
+            f.gaps["index_table"] = f"index {name} on {t.name} in the database: {ix.problem}"
+            return
         if not (all(ix.columns) and ix.plain) or ix.constraint:
             why = "backs a constraint" if ix.constraint else "is not a plain-column index"
             f.gaps["index_table"] = f"index {name!r} on {t.name} {why}: a redundant_index cannot drop and restore it"
@@ -105,6 +131,8 @@ def _fill_primary_key(f: Finding, schema: Schema) -> None:
     cols = f.fields.get("columns") or []
     if target is None:
         f.gaps["primary_key"] = f"referenced table {ref!r} does not exist in the database given by --db"
+    elif names_problem(*target.primary_key):
+        f.gaps["primary_key"] = f"the primary key of {ref}: {names_problem(*target.primary_key)}"
     elif len(target.primary_key) != len(cols):
         f.gaps["primary_key"] = (f"the primary key of {ref} has {len(target.primary_key)} column(s), "
                                  f"the foreign key {len(cols)}")

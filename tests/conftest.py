@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -58,3 +59,27 @@ def mysql_db(tmp_path: Path):
 @pytest.fixture
 def sqlite_db(tmp_path: Path):
     yield from _fresh("sqlite", tmp_path)
+
+
+DB_FIXTURES = {"db", "pg_db", "mysql_db", "sqlite_db"}
+# helpers whose use means a database server, PHP or a framework run
+SERVICE_HELPERS = ("create_database", "database_or_skip", "fresh_database", "run_laravel", "php_lint", "Project(",
+                   "emit_laravel", "run_sql_file", "npx", "schemalint")
+
+
+@functools.cache
+def _uses_services(path: str) -> bool:
+    text = Path(path).read_text(encoding="utf-8")
+    return any(h in text for h in SERVICE_HELPERS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`db` marks every test that needs a database, PHP or a framework run: `pytest -m "not db"` is the fast set.
+
+    A test is marked when it takes a database fixture, is parametrized by dialect, or its module calls a
+    service helper (then the whole module counts: a few fast tests there run only in the full suite)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (DB_FIXTURES & set(getattr(item, "fixturenames", ())) or "dialect" in params
+                or _uses_services(str(item.path))):
+            item.add_marker(pytest.mark.db)

@@ -7,6 +7,11 @@ tables, removed objects, type/nullability/default changes, expression indexes, N
 columns without a server default) is reported as unsupported, with the diff's position and
 a description: autogenerate output has no lines. The table fixgen keeps its ledger in is
 fixgen's own bookkeeping and never reported.
+
+Tables the snapshot (fixgen.dbschema) leaves out, a name fixgen refuses or a definition
+SQLAlchemy cannot read, and tables SQLAlchemy misreads (its reading disagrees with the
+catalog: Alembic would see a key missing that is there) are not compared: each is reported
+as unsupported instead, like the diffs fixgen cannot fix.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import re
 import sys
 from typing import Any
 
-from fixgen.dbschema import _redact, engine_for
+from fixgen.dbschema import _redact, engine_for, load_schema, reflection_errors, safe_name, said
 from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding
 from fixgen.importers import ImportOptions, ImportResult
@@ -33,8 +38,14 @@ def read(text: str | None, file: str, options: ImportOptions) -> ImportResult:
     if not options.db_url:
         raise FixgenError("import alembic needs --db URL: the database to compare the metadata with")
     metadata = load_metadata(options.metadata)
-    diffs, skipped = compare(metadata, options.db_url)
+    snapshot = options.db if options.db is not None else load_schema(options.db_url)
+    left_out = dict(snapshot.left_out)
+    left_out.update({t.name: "SQLAlchemy's reflection of it disagrees with the database's catalog, so Alembic's would too"
+                     for t in snapshot.tables.values() if not t.reflected})
+    diffs, skipped = compare(metadata, options.db_url, set(left_out))
     result = ImportResult(unsupported=[Problem(f"not compared: {w}", file) for w in skipped])
+    result.unsupported += [Problem(f"not compared: table {safe_name(name)}: {why}", file)
+                           for name, why in sorted(left_out.items()) if name != LEDGER]
     for i, diff in enumerate(diffs, 1):
         try:
             finding = _finding(diff)
@@ -77,9 +88,10 @@ def load_metadata(spec: str) -> Any:  # -> sqlalchemy.MetaData
     return obj
 
 
-def compare(metadata: Any, url: str) -> tuple[list[Any], list[str]]:
-    """compare_metadata's diff list (fixgen's ledger table left out), and what Alembic warned it
-    skipped (e.g. expression indexes SQLite cannot reflect): those are not silently dropped."""
+def compare(metadata: Any, url: str, left_out: set[str] | None = None) -> tuple[list[Any], list[str]]:
+    """compare_metadata's diff list (fixgen's ledger table and the `left_out` tables left out, on both
+    sides), and what Alembic warned it skipped (e.g. expression indexes SQLite cannot reflect): those are
+    not silently dropped."""
     import warnings
 
     import sqlalchemy as sa
@@ -90,19 +102,31 @@ def compare(metadata: Any, url: str) -> tuple[list[Any], list[str]]:
     try:
         with engine.connect() as conn, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            context = MigrationContext.configure(conn, opts={"include_name": _not_ledger})
+            skip = {LEDGER, *(left_out or ())}
+
+            def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+                return not (type_ == "table" and name in skip)
+
+            def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+                return not (type_ == "table" and name in skip)
+
+            context = MigrationContext.configure(conn, opts={"include_name": include_name,
+                                                             "include_object": include_object})
             diffs = list(compare_metadata(context, metadata))
-        skipped = [str(w.message) for w in caught if "skipping" in str(w.message)]
+        skipped = [said_text(str(w.message)) for w in caught if "skipping" in str(w.message)]
         return diffs, list(dict.fromkeys(skipped))
     except sa.exc.DBAPIError as e:
         reason = str(e.orig if e.orig is not None else e).strip().splitlines() or [type(e).__name__]
         raise FixgenError(f"cannot read {_redact(url)}: {reason[0]}") from None
+    except reflection_errors() as e:  # the dialect's reflection defeated by a table the snapshot read fine
+        raise FixgenError(f"cannot compare with {_redact(url)}: SQLAlchemy could not read the database ({said(e)})") from None
     finally:
         engine.dispose()
 
 
-def _not_ledger(name: str | None, type_: str, parent_names: dict) -> bool:
-    return not (type_ == "table" and name == LEDGER)
+def said_text(text: str) -> str:
+    """Text for a message with its invisible characters (line breaks, U+2028...) escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class _Unsupported(Exception):
@@ -139,40 +163,41 @@ def _describe(diff: tuple) -> str:
     """One readable line for any diff tuple, e.g. `add_table orders` or `modify_nullable users.email: True -> False`."""
     import sqlalchemy as sa
 
+    n = safe_name  # names as they are, or quoted and escaped when fixgen refuses them
     kind = diff[0]
     if kind.startswith("modify_"):
         table, column, old, new = diff[2], diff[3], diff[5], diff[6]
-        return f"{kind} {table}.{column}: {_text(old)} -> {_text(new)}"
+        return f"{kind} {n(table)}.{n(column)}: {_text(old)} -> {_text(new)}"
     if kind in ("add_column", "remove_column"):
-        return f"{kind} {diff[2]}.{diff[3].name}"
+        return f"{kind} {n(diff[2])}.{n(diff[3].name)}"
     obj = diff[1]
     if isinstance(obj, sa.Table):
-        return f"{kind} {obj.name}"
+        return f"{kind} {n(obj.name)}"
     if isinstance(obj, sa.Index):
         cols = ", ".join(_expr_text(e) for e in obj.expressions)
-        return f"{kind} {obj.name} on {obj.table.name} ({cols})"
+        return f"{kind} {n(obj.name)} on {n(obj.table.name)} ({cols})"
     if isinstance(obj, sa.ForeignKeyConstraint):
-        return (f"{kind} {obj.parent.name}({', '.join(c.name for c in obj.columns)}) -> "
-                f"{obj.referred_table.name}({', '.join(e.column.name for e in obj.elements)})")
+        return (f"{kind} {n(obj.parent.name)}({', '.join(n(c.name) for c in obj.columns)}) -> "
+                f"{n(obj.referred_table.name)}({', '.join(n(e.column.name) for e in obj.elements)})")
     if isinstance(obj, sa.Constraint) and obj.table is not None:
-        return f"{kind} {_name(obj.name) or type(obj).__name__} on {obj.table.name}"
-    return f"{kind} {obj!r}"
+        return f"{kind} {n(_name(obj.name) or type(obj).__name__)} on {n(obj.table.name)}"
+    return said_text(f"{kind} {obj!r}")
 
 
 def _text(value: Any) -> str:
     import sqlalchemy as sa
 
     if isinstance(value, sa.types.TypeEngine):
-        return repr(value)
+        return said_text(repr(value))
     if hasattr(value, "arg"):  # a DefaultClause
         value = value.arg
-    return str(getattr(value, "text", value))
+    return said_text(str(getattr(value, "text", value)))
 
 
 def _expr_text(expr: Any) -> str:
     import sqlalchemy as sa
 
-    return expr.name if isinstance(expr, sa.Column) else str(expr)
+    return safe_name(expr.name) if isinstance(expr, sa.Column) else said_text(str(expr))
 
 
 def _name(name: Any) -> str | None:

@@ -9,6 +9,10 @@ old name in sight: a missing_column needs a type, which the code does not say.
 `combine` merges these with the database's own findings into one spec: a database finding
 that names a column the app renames is rewritten to the new name (a spec names columns as
 they are after the fix), and a fix asked for twice is kept once.
+
+Names come from the app's PHP strings and from the database: a finding that would name
+something fixgen's identifier policy refuses becomes a warning, and the snapshot's own
+warnings (tables, columns, keys left out or kept as coverage only) come first in the list.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixgen.dbschema import Schema, Table
+from fixgen.dbschema import Schema, SnapshotWarning, Table, safe_name
 from fixgen.errors import FixgenError, Problem
-from fixgen.findings import Finding, dedupe
+from fixgen.findings import Finding, dedupe, name_problems
+from fixgen.identifiers import shown
 from fixgen.laravel_app.models import App, Key, Model, Relation, load_app
 
 SOURCE = "laravel app: "  # + "file:line Model::relation", the code that asks for the fix
@@ -53,8 +58,10 @@ def read_app(root: str | Path) -> App:
     return app
 
 
-def combine(app: App, schema: Schema, db_findings: list[Finding]) -> tuple[list[Finding], list[AppWarning]]:
-    """Database findings plus the app's, as one de-duplicated spec's worth, and the app's warnings.
+def combine(app: App, schema: Schema, db_findings: list[Finding]
+            ) -> tuple[list[Finding], list[SnapshotWarning | AppWarning]]:
+    """Database findings plus the app's, as one de-duplicated spec's worth, and the warnings: the
+    snapshot's (`schema.warnings`, in reading order), then the app's (in file order).
 
     Order: by table, then kind, then columns (as `fixgen detect`); of two findings asking for the
     same fix the database's comes first, then the app's in file order.
@@ -62,7 +69,11 @@ def combine(app: App, schema: Schema, db_findings: list[Finding]) -> tuple[list[
     warnings: list[AppWarning] = []
     found: list[Finding] = []
     for f in model_findings(app, schema):
-        if f.gaps:  # a missing_column whose type nobody knows
+        problems = name_problems(f)
+        if problems:  # a key or table the PHP names that fixgen cannot name in a fix
+            table = safe_name(f.fields["table"]) if f.fields.get("table") else ""
+            warnings.append(AppWarning(f.origin or "", table, f"{f.kind} on {table} left out: {'; '.join(problems)}"))
+        elif f.gaps:  # a missing_column whose type nobody knows
             warnings.append(AppWarning(f.origin or "", f.fields["table"], f"{f.message}: add the column "
                                        "(a missing_column issue with its type) or fix the key in the code"))
         else:
@@ -73,7 +84,7 @@ def combine(app: App, schema: Schema, db_findings: list[Finding]) -> tuple[list[
     created = _created_columns(merged)
     warnings += [w for w in _fillable(app, schema) if (w.table, w.column) not in created]
     warnings.sort(key=lambda w: _origin_order(w.origin))
-    return merged, warnings
+    return merged, [*schema.warnings, *warnings]
 
 
 def model_findings(app: App, schema: Schema) -> list[Finding]:
@@ -113,10 +124,11 @@ def _fillable(app: App, schema: Schema) -> list[_FillableWarning]:
         if table is None:
             continue
         for entry in model.properties:
-            if entry.property == "fillable" and entry.value not in table.columns:
+            if entry.property == "fillable" and not table.has_column(entry.value):
+                value = f"'{entry.value}'" if safe_name(entry.value) == entry.value else shown(entry.value)
                 out.append(_FillableWarning(
                     f"{model.file}:{entry.line}", model.table,
-                    f"{model.name}::$fillable names '{entry.value}', which table {model.table} does not have", entry.value))
+                    f"{model.name}::$fillable names {value}, which table {model.table} does not have", entry.value))
     return out
 
 
@@ -173,7 +185,7 @@ def _origin_order(origin: str) -> tuple[str, int]:
 
 def _missing_key(app: App, schema: Schema, model: Model, rel: Relation, key: Key) -> Finding | None:
     table = schema.table(key.table) if key.table else None
-    if table is None or key.column in table.columns:
+    if table is None or table.has_column(key.column):
         return None  # an unknown table is not this check's business
     origin = f"{model.file}:{rel.line}"
     how = "names" if key.literal is not None else "relies on Laravel's default"
@@ -195,6 +207,7 @@ def _renamed_from(app: App, table: Table, column: str) -> str | None:
     and that no model names; None when there is no such column or more than one."""
     named = {k.column for m in app.models.values() for r in m.relations for k in r.keys.values() if k.table == table.name}
     named |= {p.value for m in app.models_of_table(table.name) for p in m.properties}
-    candidates = [c for c in table.columns if c not in named and c not in table.primary_key
+    # a column whose name fixgen refuses is a candidate too: it makes the guess ambiguous, never the answer
+    candidates = [c for c in (*table.columns, *table.refused_columns) if c not in named and c not in table.primary_key
                   and (c.endswith("_" + column) or column.endswith("_" + c))]
-    return candidates[0] if len(candidates) == 1 else None
+    return candidates[0] if len(candidates) == 1 and candidates[0] in table.columns else None

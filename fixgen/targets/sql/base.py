@@ -17,7 +17,17 @@ from functools import cache, lru_cache
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
 from fixgen.escape import sql_comment
-from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import (
+    AddColumn,
+    AddForeignKey,
+    ChangeForeignKeyActions,
+    CreateIndex,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    Op,
+    RenameColumn,
+)
 from fixgen.planner import Plan
 from fixgen.targets.context import LEDGER, Context, issue_comments
 from fixgen.targets.templates import Code, render
@@ -33,6 +43,31 @@ class Block:
 
 class SqlText(str):
     """A preflight message that is an SQL text expression (it names what the database has), not a literal."""
+
+
+def wrap_and(cond: str, indent: str = "\n  ") -> str:
+    """A condition with each top-level AND term on a line of its own, for a reviewer's eyes.
+
+    Splits only outside parentheses, quotes and backquotes; the SQL is unchanged but for white space."""
+    terms, depth, start, i, quote = [], 0, 0, 0, ""
+    while i < len(cond):
+        c = cond[i]
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'`\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif depth == 0 and cond.startswith(" AND ", i):
+            terms.append(cond[start:i])
+            start = i + 5
+            i += 4
+        i += 1
+    terms.append(cond[start:])
+    return (indent + "AND ").join(terms) if len(terms) > 1 else cond
 
 
 @dataclass
@@ -62,7 +97,7 @@ class SqlRenderer:
         self.q = lru_cache(maxsize=None)(self.dialect.q)  # type: ignore[method-assign]
         self.lit = lru_cache(maxsize=None, typed=True)(self.dialect.literal)  # type: ignore[method-assign]
         # preflight, up and down ask for the same predicates of the same op
-        for name in ("present", "done", "undoable", "index_named", "fk_named", "fk_equiv"):
+        for name in ("present", "done", "pending", "index_named", "fk_named", "fk_equiv"):
             setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     # ------------------------------------------------------------------ public
@@ -75,9 +110,9 @@ class SqlRenderer:
         for op in self.plan.ops:
             up.append(Block([op.describe(), *notes[id(op)]], self.join(self.up_op(op))))
         down = [self.prologue_block("down"), *self.preflight_down()]
-        for op in reversed(self.plan.ops):
+        for op, rev in zip(reversed(self.plan.ops), self.plan.reverse(), strict=True):
             down.append(Block([f"undo: {op.describe()} (only if up did it)", *notes[id(op)]],
-                              self.join(self.down_op(op))))
+                              self.join(self.down_op(rev))))
         down.append(Block(["forget the ledger once no migration has rows in it"], self.join(self.ledger_drop())))
         return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
 
@@ -109,20 +144,29 @@ class SqlRenderer:
     def join(self, statements: list[str]) -> str:
         return "\n".join(statements)
 
+    @staticmethod
+    def step_of(op: Op) -> str:
+        """The ledger step an op's guard reads: its own, or (down) the one of the op it undoes."""
+        return op.undoes or op.key
+
     def ledger_has(self, op: Op) -> str:
-        return self._ledger_has(op.key)
+        return self._ledger_has(self.step_of(op))
 
     @cache  # noqa: B019 - one renderer per run; up and down ask for every step
     def _ledger_has(self, key: str) -> str:
-        return (f"EXISTS (SELECT 1 FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
+        return (f"EXISTS (SELECT 1 FROM {self.q(LEDGER)} WHERE migration = {self.migration_ref()} "
                 f"AND step = {self.lit(key)})")
 
     def ledger_delete(self, op: Op) -> str:
-        return (f"DELETE FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "
-                f"AND step = {self.lit(op.key)};")
+        return (f"DELETE FROM {self.q(LEDGER)} WHERE migration = {self.migration_ref()} "
+                f"AND step = {self.lit(self.step_of(op))};")
 
     def ledger_values(self, op: Op) -> str:
-        return f"{self.lit(self.ctx.migration_id)}, {self.lit(op.key)}, {self.lit(op.object_name)}"
+        return f"{self.migration_ref()}, {self.lit(op.key)}, {self.lit(op.object_name)}"
+
+    def migration_ref(self) -> str:
+        """This migration's ledger key as the guards spell it (a dialect may hold it in a session variable)."""
+        return self.lit(self.ctx.migration_id)
 
     def col(self, table: str, name: str) -> Col:
         if (table, name) in self.renames:
@@ -170,39 +214,49 @@ class SqlRenderer:
         return checks
 
     def op_checks(self, op: Op) -> list[tuple[str, str]]:
+        """(failure condition, message) pairs of one op: `checks_<kind>`, none by default."""
+        handler = getattr(self, f"checks_{op.kind}", None)
+        return handler(op) if handler else []
+
+    def checks_rename_column(self, op: RenameColumn) -> list[tuple[str, str]]:
         t = op.table
-        if isinstance(op, RenameColumn):
-            return [
-                (f"NOT {self.column_exists(t, op.old)} AND NOT {self.column_exists(t, op.new)}",
-                 f"cannot rename {t}.{op.old} to {op.new}: neither column exists"),
-                (f"{self.column_exists(t, op.old)} AND {self.column_exists(t, op.new)}",
-                 f"cannot rename {t}.{op.old} to {op.new}: both columns exist; merge them by hand first"),
-            ]
-        if isinstance(op, CreateIndex):
-            equiv = self.index_named_equiv(op)
-            before = self.pre_rename(t, op.columns)
-            if before:  # the same index, made by hand on the columns a rename of this plan renames
-                equiv = f"({equiv} OR {self.index_equiv(t, before, op.unique, name=op.name)})"
-            return [(f"{self.index_name_taken(op.name, t)} AND NOT {equiv}{self.unless_leftover(op)}",
-                     f"cannot create index {op.name} on {t}: another object already has that name")]
-        if isinstance(op, DropIndex):
-            return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}{self.unless_leftover(op)}",
-                     f"index {op.name} on {t} does not have the definition the spec gives "
-                     f"({', '.join(op.columns)}{', unique' if op.unique else ''}): its rollback could not "
-                     "recreate it exactly")]
-        if isinstance(op, AddForeignKey):
-            equiv = self.fk_equiv(op)
-            before = self.pre_rename(t, op.columns)
-            if before:
-                equiv = f"({equiv} OR {self.fk_equiv(replace(op, columns=before))})"
-            return [(f"{self.fk_name_taken(op)} AND NOT {equiv}",
-                     f"cannot add foreign key {op.name} on {t}: another constraint already has that name"),
-                    (f"NOT {self.ref_unique(op)}",
-                     f"cannot add foreign key {op.name}: {op.ref_table} ({', '.join(op.ref_columns)}) is not "
-                     "a primary key or unique")]
-        if isinstance(op, ChangeForeignKeyActions):
-            return self.fk_actions_checks(op)
-        return []
+        return [
+            (f"NOT {self.column_exists(t, op.old)} AND NOT {self.column_exists(t, op.new)}",
+             f"cannot rename {t}.{op.old} to {op.new}: neither column exists"),
+            (f"{self.column_exists(t, op.old)} AND {self.column_exists(t, op.new)}",
+             f"cannot rename {t}.{op.old} to {op.new}: both columns exist; merge them by hand first"),
+        ]
+
+    def checks_create_index(self, op: CreateIndex) -> list[tuple[str, str]]:
+        t = op.table
+        equiv = self.index_named_equiv(op)
+        before = self.pre_rename(t, op.columns)
+        if before:  # the same index, made by hand on the columns a rename of this plan renames
+            equiv = f"({equiv} OR {self.index_equiv(t, before, op.unique, name=op.name)})"
+        return [(f"{self.index_name_taken(op.name, t)} AND NOT {equiv}{self.unless_leftover(op)}",
+                 f"cannot create index {op.name} on {t}: another object already has that name")]
+
+    def checks_drop_index(self, op: DropIndex) -> list[tuple[str, str]]:
+        t = op.table
+        return [(f"{self.index_named(t, op.name)} AND NOT {self.index_named_exact(op)}{self.unless_leftover(op)}",
+                 f"index {op.name} on {t} does not have the definition the spec gives "
+                 f"({', '.join(op.columns)}{', unique' if op.unique else ''}): its rollback could not "
+                 "recreate it exactly")]
+
+    def checks_add_foreign_key(self, op: AddForeignKey) -> list[tuple[str, str]]:
+        t = op.table
+        equiv = self.fk_equiv(op)
+        before = self.pre_rename(t, op.columns)
+        if before:
+            equiv = f"({equiv} OR {self.fk_equiv(replace(op, columns=before))})"
+        return [(f"{self.fk_name_taken(op)} AND NOT {equiv}",
+                 f"cannot add foreign key {op.name} on {t}: another constraint already has that name"),
+                (f"NOT {self.ref_unique(op)}",
+                 f"cannot add foreign key {op.name}: {op.ref_table} ({', '.join(op.ref_columns)}) is not "
+                 "a primary key or unique")]
+
+    def checks_foreign_key_actions(self, op: ChangeForeignKeyActions) -> list[tuple[str, str]]:
+        return self.fk_actions_checks(op)
 
     def fk_actions_checks(self, op: ChangeForeignKeyActions) -> list[tuple[str, str]]:
         t, new, old = op.table, op.as_foreign_key(), op.as_foreign_key(old=True)
@@ -262,6 +316,7 @@ class SqlRenderer:
         raise NotImplementedError
 
     def down_op(self, op: Op) -> list[str]:
+        """The guarded undo of a reversed op (op.undoes names the step it undoes)."""
         raise NotImplementedError
 
     # catalog predicates (SQL boolean expressions)
@@ -290,7 +345,7 @@ class SqlRenderer:
     def fk_equiv(self, op: AddForeignKey) -> str:
         raise NotImplementedError
 
-    def fk_named(self, op: AddForeignKey) -> str:
+    def fk_named(self, op: AddForeignKey | DropForeignKey) -> str:
         raise NotImplementedError
 
     def fk_name_taken(self, op: AddForeignKey) -> str:
@@ -321,44 +376,70 @@ class SqlRenderer:
     def ref_unique(self, op: AddForeignKey) -> str:
         return self.index_equiv(op.ref_table, op.ref_columns, True, exact=True)
 
-    # ------------------------------------------------------------------ the generic present/done predicates
+    # ------------------------------------------------------------------ the predicates of the three steps
+    # Dispatched on the op's kind, sqlglot-style (`<predicate>_<kind>` methods), so that a dialect
+    # overrides one kind's predicate and an op can never be taken for its opposite.
     def present(self, op: Op) -> str:
-        """True when the fix is already in place (by definition), so up has nothing to record."""
-        if isinstance(op, CreateIndex):
-            return self.index_equiv(op.table, op.columns, op.unique)
-        if isinstance(op, DropIndex):
-            return f"NOT {self.index_named(op.table, op.name)}"
-        if isinstance(op, AddForeignKey):
-            return self.fk_equiv(op)
-        if isinstance(op, AddColumn):
-            return self.column_exists(op.table, op.column)
-        if isinstance(op, RenameColumn):
-            return f"NOT {self.column_exists(op.table, op.old)}"
-        if isinstance(op, ChangeForeignKeyActions):
-            return self.fk_with(op.as_foreign_key(), None)
-        raise AssertionError(op)
+        """Up, record: true when the fix is already in place (by definition), so up has nothing to record."""
+        return getattr(self, f"present_{op.kind}")(op)
 
     def done(self, op: Op) -> str:
-        """True when the object this op makes is there under its name (or gone, for a drop)."""
-        if isinstance(op, CreateIndex):
-            return self.index_named(op.table, op.name)
-        if isinstance(op, AddForeignKey):
-            return self.fk_named(op)
-        if isinstance(op, RenameColumn):
-            return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
-        if isinstance(op, ChangeForeignKeyActions):
-            return self.fk_with(op.as_foreign_key(), op.name)
-        return self.present(op)
+        """Up, perform: true when the object this op makes is there under its name (or gone, for a drop)."""
+        handler = getattr(self, f"done_{op.kind}", None)
+        return handler(op) if handler else self.present(op)
 
-    def undoable(self, op: Op) -> str:
-        """True when what up did is still there to undo."""
-        if isinstance(op, DropIndex):
-            return f"NOT {self.index_named(op.table, op.name)}"
-        if isinstance(op, RenameColumn):
-            return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
-        if isinstance(op, ChangeForeignKeyActions):  # the new actions still, or gone half-way
-            return f"({self.done(op)} OR NOT {self.fk_named(op.as_foreign_key())})"
-        return self.done(op)
+    def pending(self, op: Op) -> str:
+        """Down: true when the reversed op `op` still has something to undo."""
+        return getattr(self, f"pending_{op.kind}")(op)
+
+    def present_create_index(self, op: CreateIndex) -> str:
+        return self.index_equiv(op.table, op.columns, op.unique)
+
+    def done_create_index(self, op: CreateIndex) -> str:
+        return self.index_named(op.table, op.name)
+
+    def pending_create_index(self, op: CreateIndex) -> str:  # undoing a drop: the index is still gone
+        return f"NOT {self.index_named(op.table, op.name)}"
+
+    def present_drop_index(self, op: DropIndex) -> str:
+        return f"NOT {self.index_named(op.table, op.name)}"
+
+    def pending_drop_index(self, op: DropIndex) -> str:  # undoing a create: the index is still there
+        return self.index_named(op.table, op.name)
+
+    def present_add_foreign_key(self, op: AddForeignKey) -> str:
+        return self.fk_equiv(op)
+
+    def done_add_foreign_key(self, op: AddForeignKey) -> str:
+        return self.fk_named(op)
+
+    def pending_drop_foreign_key(self, op: DropForeignKey) -> str:
+        return self.fk_named(op)
+
+    def present_add_column(self, op: AddColumn) -> str:
+        return self.column_exists(op.table, op.column)
+
+    def pending_drop_column(self, op: DropColumn) -> str:
+        return self.column_exists(op.table, op.column)
+
+    def present_rename_column(self, op: RenameColumn) -> str:
+        return f"NOT {self.column_exists(op.table, op.old)}"
+
+    def done_rename_column(self, op: RenameColumn) -> str:
+        return f"(NOT {self.column_exists(op.table, op.old)} AND {self.column_exists(op.table, op.new)})"
+
+    def pending_rename_column(self, op: RenameColumn) -> str:  # the renamed column is still under its new name
+        return f"(NOT {self.column_exists(op.table, op.new)} AND {self.column_exists(op.table, op.old)})"
+
+    def present_foreign_key_actions(self, op: ChangeForeignKeyActions) -> str:
+        return self.fk_with(op.as_foreign_key(), None)
+
+    def done_foreign_key_actions(self, op: ChangeForeignKeyActions) -> str:
+        return self.fk_with(op.as_foreign_key(), op.name)
+
+    def pending_foreign_key_actions(self, op: ChangeForeignKeyActions) -> str:
+        # up's actions still (the ones this op takes away), or gone half-way
+        return f"({self.fk_with(op.as_foreign_key(old=True), op.name)} OR NOT {self.fk_named(op.as_foreign_key())})"
 
     # ------------------------------------------------------------------ statements
     def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
@@ -366,21 +447,32 @@ class SqlRenderer:
         return f"CREATE {unique}INDEX {self.q(op.name)} ON {self.q(op.table)} ({self.qcols(op.columns)})"
 
     def statement(self, op: Op) -> str:
-        """The DDL that performs `op` (no guard)."""
-        q = self.q
-        if isinstance(op, CreateIndex):
-            return self.create_index_sql(op)
-        if isinstance(op, DropIndex):
-            return self.drop_index_sql(op)
-        if isinstance(op, AddForeignKey):
-            return f"ALTER TABLE {q(op.table)} {self.add_fk_sql(op)}"
-        if isinstance(op, AddColumn):
-            return f"ALTER TABLE {q(op.table)} ADD COLUMN {self.column_sql(op)}"
-        if isinstance(op, RenameColumn):
-            return f"ALTER TABLE {q(op.table)} RENAME COLUMN {q(op.old)} TO {q(op.new)}"
-        if isinstance(op, ChangeForeignKeyActions):
-            return self.recreate_fk_sql(op.as_foreign_key())
-        raise AssertionError(op)
+        """The DDL that performs `op` (no guard): `statement_<kind>`."""
+        return getattr(self, f"statement_{op.kind}")(op)
+
+    def statement_create_index(self, op: CreateIndex) -> str:
+        return self.create_index_sql(op)
+
+    def statement_drop_index(self, op: DropIndex) -> str:
+        return self.drop_index_sql(op)
+
+    def statement_add_foreign_key(self, op: AddForeignKey) -> str:
+        return f"ALTER TABLE {self.q(op.table)} {self.add_fk_sql(op)}"
+
+    def statement_drop_foreign_key(self, op: DropForeignKey) -> str:
+        return self.drop_fk_sql(op)
+
+    def statement_add_column(self, op: AddColumn) -> str:
+        return f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_sql(op)}"
+
+    def statement_drop_column(self, op: DropColumn) -> str:
+        return f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column)}"
+
+    def statement_rename_column(self, op: RenameColumn) -> str:
+        return f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"
+
+    def statement_foreign_key_actions(self, op: ChangeForeignKeyActions) -> str:
+        return self.recreate_fk_sql(op.as_foreign_key())
 
     def add_fk_sql(self, op: AddForeignKey) -> str:
         q = self.q
@@ -391,24 +483,8 @@ class SqlRenderer:
         """The foreign key again, with fk's actions, in one statement (PostgreSQL: atomic)."""
         return f"ALTER TABLE {self.q(fk.table)} DROP CONSTRAINT IF EXISTS {self.q(fk.name)}, {self.add_fk_sql(fk)}"
 
-    def undo_statement(self, op: Op) -> str:
-        q = self.q
-        if isinstance(op, CreateIndex):
-            return self.drop_index_sql(op)
-        if isinstance(op, DropIndex):
-            return self.create_index_sql(op)
-        if isinstance(op, AddForeignKey):
-            return self.drop_fk_sql(op)
-        if isinstance(op, AddColumn):
-            return f"ALTER TABLE {q(op.table)} DROP COLUMN {q(op.column)}"
-        if isinstance(op, RenameColumn):
-            return self.statement(op.reverse())
-        if isinstance(op, ChangeForeignKeyActions):
-            return self.recreate_fk_sql(op.as_foreign_key(old=True))
-        raise AssertionError(op)
-
     def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:
         return f"DROP INDEX {self.q(op.name)}"
 
-    def drop_fk_sql(self, op: AddForeignKey) -> str:
+    def drop_fk_sql(self, op: AddForeignKey | DropForeignKey) -> str:
         return f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT {self.q(op.name)}"

@@ -12,9 +12,19 @@ import re
 
 from fixgen import ledger
 from fixgen.dialects import MYSQL
-from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import (
+    AddColumn,
+    AddForeignKey,
+    ChangeForeignKeyActions,
+    CreateIndex,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    Op,
+    RenameColumn,
+)
 from fixgen.targets.context import LEDGER
-from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
+from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText, wrap_and
 
 IS = "information_schema"
 EXEC = "PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;"
@@ -37,7 +47,7 @@ class MySQLRenderer(SqlRenderer):
 
     def begin(self) -> str:
         lines = []
-        if any(isinstance(op, AddColumn) and isinstance(op.default, str) and "\\" in op.default for op in self.plan.ops):
+        if any(isinstance(op.default, str) and "\\" in op.default for op in self.plan.of(AddColumn)):
             # literals here escape \ as \\: make the session read them that way whatever the server's sql_mode
             lines += ["-- string literals below escape backslashes: read them so even under NO_BACKSLASH_ESCAPES",
                       "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '');"]
@@ -52,7 +62,9 @@ class MySQLRenderer(SqlRenderer):
         return ", ALGORITHM=INPLACE, LOCK=NONE" if self.ctx.online else ""
 
     def run_if(self, cond: str, statement: str) -> list[str]:
-        return [f"SET @fixgen_sql = IF({cond},\n  {self.lit(statement)},\n  'DO 0');", EXEC]
+        """The statement on a line of its own, then the guard that replaces it by a no-op, then run it."""
+        return [f"SET @fixgen_sql = {self.lit(statement)};",
+                f"SET @fixgen_sql = IF({wrap_and(cond)},\n  @fixgen_sql, 'DO 0');", EXEC]
 
     def fail_if_message(self) -> list[str]:
         """Stop the script when @fixgen_msg is set: print it in full, then raise an error."""
@@ -148,12 +160,12 @@ class MySQLRenderer(SqlRenderer):
         return f"@fixgen_recorded_{self.fk_actions_ops().index(op)}"
 
     def fk_actions_ops(self) -> list[ChangeForeignKeyActions]:
-        return [o for o in self.plan.ops if isinstance(o, ChangeForeignKeyActions)]
+        return self.plan.of(ChangeForeignKeyActions)
 
-    def unless_recorded(self, op: Op) -> str:
+    def unless_recorded(self, op: ChangeForeignKeyActions) -> str:
         # MySQL drops and re-adds a foreign key in two statements: a crash between them leaves it
         # absent, recorded in the ledger (which the preflight reads through recorded_var)
-        return f" AND NOT {self.recorded_var(op)}" if isinstance(op, ChangeForeignKeyActions) else ""
+        return f" AND NOT {self.recorded_var(op)}"
 
     def read_recorded(self) -> list[str]:
         """Set recorded_var for every foreign-key change: the ledger may not exist yet, so read it dynamically."""
@@ -177,23 +189,21 @@ class MySQLRenderer(SqlRenderer):
                 f"AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
 
     # ------------------------------------------------------------------ preflight
-    def op_checks(self, op: Op) -> list[tuple[str, str]]:
-        checks = super().op_checks(op)
-        if isinstance(op, DropIndex):
-            checks.append((self.needed_by_foreign_key(op),
-                           f"cannot drop index {op.name} on {op.table}: a foreign key needs it and no other index "
-                           "leads with its columns (MySQL error 1553); keep the index or add one that serves the "
-                           "foreign key first"))
+    def checks_drop_index(self, op: DropIndex) -> list[tuple[str, str]]:
+        checks = super().checks_drop_index(op)
+        checks.append((self.needed_by_foreign_key(op),
+                       f"cannot drop index {op.name} on {op.table}: a foreign key needs it and no other index "
+                       "leads with its columns (MySQL error 1553); keep the index or add one that serves the "
+                       "foreign key first"))
         return checks
 
     def created_prefixes(self) -> dict[str, set[str]]:
         """table -> every leading column list ('`'-joined) of the indexes this plan creates."""
         if not hasattr(self, "_created_prefixes"):
             self._created_prefixes: dict[str, set[str]] = {}
-            for o in self.plan.ops:
-                if isinstance(o, CreateIndex):
-                    self._created_prefixes.setdefault(o.table, set()).update(
-                        "`".join(o.columns[:n]) for n in range(1, len(o.columns) + 1))
+            for o in self.plan.of(CreateIndex):
+                self._created_prefixes.setdefault(o.table, set()).update(
+                    "`".join(o.columns[:n]) for n in range(1, len(o.columns) + 1))
         return self._created_prefixes
 
     def needed_by_foreign_key(self, op: DropIndex) -> str:
@@ -256,10 +266,9 @@ class MySQLRenderer(SqlRenderer):
                   *self.fail_if_message()]
         out = [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                      self.join(lines))]
-        for op in self.plan.ops:
-            if isinstance(op, AddForeignKey):
-                out.append(Block([f"preflight: rows that foreign key {op.name} would reject"],
-                                 self.join(self.fk_data_checks(op))))
+        for op in self.plan.of(AddForeignKey):
+            out.append(Block([f"preflight: rows that foreign key {op.name} would reject"],
+                             self.join(self.fk_data_checks(op))))
         return out
 
     def fk_data_checks(self, op: AddForeignKey, after: bool = False, step: Op | None = None) -> list[str]:
@@ -302,15 +311,23 @@ class MySQLRenderer(SqlRenderer):
                 "this file again (or run the down file to remove the foreign key)")
 
     # ------------------------------------------------------------------ ops
+    def record(self, op: Op) -> str:
+        return (f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
+                f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};")
+
     def up_op(self, op: Op) -> list[str]:
-        record = (f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
-                  f"  SELECT {self.ledger_values(op)} FROM DUAL WHERE NOT {self.present(op)};")
-        if isinstance(op, ChangeForeignKeyActions):
-            return [record, *self.recreate_fk(op, op.as_foreign_key(), f"NOT {self.fk_with(op.as_foreign_key(), op.name)}")]
+        handler = getattr(self, f"up_{op.kind}", None)
+        if handler:
+            return handler(op)
+        return [self.record(op), *self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))]
+
+    def up_foreign_key_actions(self, op: ChangeForeignKeyActions) -> list[str]:
+        fk = op.as_foreign_key()
+        return [self.record(op), *self.recreate_fk(op, fk, f"NOT {self.fk_with(fk, op.name)}")]
+
+    def up_add_foreign_key(self, op: AddForeignKey) -> list[str]:
         perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
-        if isinstance(op, AddForeignKey):
-            return [record, *self.add_fk_in_place(perform, op, op)]
-        return [record, *perform]
+        return [self.record(op), *self.add_fk_in_place(perform, op, op)]
 
     def add_fk_in_place(self, add: list[str], fk: AddForeignKey, step: Op) -> list[str]:
         """Online, InnoDB adds a foreign key in place (no table copy, writes go on) only with foreign_key_checks
@@ -330,18 +347,23 @@ class MySQLRenderer(SqlRenderer):
         return [*drop, *self.add_fk_in_place(add, fk, op)]
 
     def down_op(self, op: Op) -> list[str]:
-        if isinstance(op, ChangeForeignKeyActions):
-            # back to the old actions if it still has the new ones (or is gone half-way)
-            old = op.as_foreign_key(old=True)
-            return [*self.recreate_fk(op, old, self.fk_with(op.as_foreign_key(), op.name)), self.ledger_delete(op)]
-        restore = self.restore_fk_indexes(op) if isinstance(op, CreateIndex) else []
-        return [
-            *restore,
-            *self.run_if(f"{self.ledger_has(op)} AND {self.undoable(op)}", self.undo_statement(op)),
-            self.ledger_delete(op),
-        ]
+        handler = getattr(self, f"down_{op.kind}", None)
+        if handler:
+            return handler(op)
+        return [*self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op)), self.ledger_delete(op)]
 
-    def restore_fk_indexes(self, op: CreateIndex) -> list[str]:
+    def down_foreign_key_actions(self, op: ChangeForeignKeyActions) -> list[str]:
+        # back to the actions it had if it still has up's (or is gone half-way)
+        return [*self.recreate_fk(op, op.as_foreign_key(), self.fk_with(op.as_foreign_key(old=True), op.name)),
+                self.ledger_delete(op)]
+
+    def down_drop_index(self, op: DropIndex) -> list[str]:
+        """Undoing a created index: InnoDB's implicit foreign-key index comes back first."""
+        return [*self.restore_fk_indexes(op),
+                *self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op)),
+                self.ledger_delete(op)]
+
+    def restore_fk_indexes(self, op: DropIndex) -> list[str]:
         """Give back the index InnoDB dropped when up created this one.
 
         InnoDB creates an index for a foreign key that has none, and silently drops it once
@@ -360,9 +382,9 @@ class MySQLRenderer(SqlRenderer):
                        "SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col")
             + " LIMIT 1)"
         )
-        cond = f"{self.ledger_has(op)} AND {self.undoable(op)}"
+        cond = f"{self.ledger_has(op)} AND {self.pending(op)}"
         # one foreign key per statement: each prefix of the index's columns can serve at most one more
-        return [f"SET @fixgen_sql = IF({cond}, IFNULL({pick}, 'DO 0'), 'DO 0');\n{EXEC}"] * len(op.columns)
+        return [f"SET @fixgen_sql = IF({wrap_and(cond)},\n  IFNULL({pick}, 'DO 0'), 'DO 0');\n{EXEC}"] * len(op.columns)
 
     def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
         unique = "UNIQUE " if op.unique else ""
@@ -372,17 +394,17 @@ class MySQLRenderer(SqlRenderer):
     def drop_index_sql(self, op: CreateIndex | DropIndex) -> str:
         return f"ALTER TABLE {self.q(op.table)} DROP INDEX {self.q(op.name)}{self.online_clause()}"
 
-    def drop_fk_sql(self, op: AddForeignKey) -> str:
+    def drop_fk_sql(self, op: AddForeignKey | DropForeignKey) -> str:
         return f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.name)}{self.online_clause()}"
 
-    def statement(self, op: Op) -> str:
-        text = super().statement(op)
-        if isinstance(op, (AddColumn, RenameColumn, AddForeignKey)):
-            text += self.online_clause()
-        return text
+    def statement_add_column(self, op: AddColumn) -> str:
+        return super().statement_add_column(op) + self.online_clause()
 
-    def undo_statement(self, op: Op) -> str:
-        text = super().undo_statement(op)
-        if isinstance(op, (AddColumn, RenameColumn)):
-            text += self.online_clause()
-        return text
+    def statement_drop_column(self, op: DropColumn) -> str:
+        return super().statement_drop_column(op) + self.online_clause()
+
+    def statement_rename_column(self, op: RenameColumn) -> str:
+        return super().statement_rename_column(op) + self.online_clause()
+
+    def statement_add_foreign_key(self, op: AddForeignKey) -> str:
+        return super().statement_add_foreign_key(op) + self.online_clause()

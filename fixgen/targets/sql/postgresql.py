@@ -155,14 +155,13 @@ class PostgresRenderer(SqlRenderer):
                 f"AND a.attname = {self.lit(c)} AND a.attnotnull AND NOT a.attisdropped)")
 
     # ------------------------------------------------------------------ preflight
-    def op_checks(self, op: Op) -> list[tuple[str, str]]:
-        checks = super().op_checks(op)
-        if isinstance(op, DropIndex):
-            checks.append((
-                f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = {self.rel(op.name)} "
-                f"AND {self.index_named(op.table, op.name)})",
-                f"cannot drop index {op.name} on {op.table}: a constraint (primary key, unique or a foreign key "
-                "that references it) depends on it"))
+    def checks_drop_index(self, op: DropIndex) -> list[tuple[str, str]]:
+        checks = super().checks_drop_index(op)
+        checks.append((
+            f"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = {self.rel(op.name)} "
+            f"AND {self.index_named(op.table, op.name)})",
+            f"cannot drop index {op.name} on {op.table}: a constraint (primary key, unique or a foreign key "
+            "that references it) depends on it"))
         return checks
 
     def name_expr(self, c: Col) -> str:
@@ -181,9 +180,8 @@ class PostgresRenderer(SqlRenderer):
             body += [f"IF {cond} THEN", f"  problems := array_append(problems, {self.message_sql(message)}::text);",
                      "END IF;"]
         body += raise_all
-        for op in self.plan.ops:
-            if isinstance(op, AddForeignKey):
-                body += self.fk_data_checks(op)
+        for op in self.plan.of(AddForeignKey):
+            body += self.fk_data_checks(op)
         body += raise_all
         return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                       self.do(body, declare="n bigint;\n  problems text[] := '{}';"))]
@@ -236,8 +234,8 @@ class PostgresRenderer(SqlRenderer):
     def down_op(self, op: Op) -> list[str]:
         return [self.do([
             f"IF {self.ledger_has(op)} THEN",
-            f"  IF {self.undoable(op)} THEN",
-            f"    {self.undo_statement(op)};",
+            f"  IF {self.pending(op)} THEN",
+            f"    {self.statement(op)};",
             "  END IF;",
             f"  {self.ledger_delete(op)}",
             "END IF;",

@@ -19,7 +19,17 @@ Each step is safe to repeat after an interruption at any point:
 from __future__ import annotations
 
 from fixgen import ledger
-from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.ops import (
+    AddColumn,
+    AddForeignKey,
+    ChangeForeignKeyActions,
+    CreateIndex,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    Op,
+    RenameColumn,
+)
 from fixgen.targets.context import LEDGER
 from fixgen.targets.sql.base import Block
 from fixgen.targets.sql.postgresql import HELPERS, PostgresRenderer
@@ -100,17 +110,13 @@ class PostgresOnlineRenderer(PostgresRenderer):
     def valid_index_named(self, t: str, name: str) -> str:
         return f"({self.index_named(t, name)} AND NOT {self.index_invalid(t, name)})"
 
-    def done(self, op: Op) -> str:
-        if isinstance(op, CreateIndex):
-            return self.valid_index_named(op.table, op.name)
-        return super().done(op)
+    def done_create_index(self, op: CreateIndex) -> str:
+        return self.valid_index_named(op.table, op.name)
 
-    def undoable(self, op: Op) -> str:
-        if isinstance(op, CreateIndex):  # an invalid leftover of ours is dropped too
-            return self.index_named(op.table, op.name)
-        if isinstance(op, DropIndex):  # recreate unless a usable index of that name is back
-            return f"NOT {self.valid_index_named(op.table, op.name)}"
-        return super().undoable(op)
+    # undoing a create (pending_drop_index): an invalid leftover of ours is dropped too, as the base does
+
+    def pending_create_index(self, op: CreateIndex) -> str:  # recreate unless a usable index of that name is back
+        return f"NOT {self.valid_index_named(op.table, op.name)}"
 
     # ------------------------------------------------------------------ statements
     def create_index_concurrently(self, op: CreateIndex | DropIndex) -> list[str]:
@@ -129,24 +135,27 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 f"  SELECT {self.ledger_values(op)} WHERE NOT {self.present(op)}\n  ON CONFLICT DO NOTHING;")
 
     def up_op(self, op: Op) -> list[str]:
-        q = self.q
+        return [self.record(op), *getattr(self, f"up_{op.kind}")(op, f"{self.ledger_has(op)} AND NOT {self.done(op)}")]
+
+    def up_create_index(self, op: CreateIndex, cond: str) -> list[str]:
+        return self.when(cond, self.create_index_concurrently(op))  # its inner guard drops an invalid leftover first
+
+    def up_drop_index(self, op: DropIndex, cond: str) -> list[str]:
+        return self.when(cond, self.drop_index_concurrently(op))
+
+    def up_add_foreign_key(self, op: AddForeignKey, cond: str) -> list[str]:
         mine = self.ledger_has(op)
-        out = [self.record(op)]
-        if isinstance(op, CreateIndex):
-            # the inner guard drops an invalid leftover before building
-            return out + self.when(f"{mine} AND NOT {self.done(op)}", self.create_index_concurrently(op))
-        if isinstance(op, DropIndex):
-            return out + self.when(f"{mine} AND NOT {self.done(op)}", self.drop_index_concurrently(op))
-        if isinstance(op, AddForeignKey):
-            return out + self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)
-        if isinstance(op, AddColumn):
-            return out + self.when(f"{mine} AND NOT {self.done(op)}", [
-                "BEGIN;", f"ALTER TABLE {q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};", "COMMIT;"])
-        if isinstance(op, RenameColumn):
-            return out + self.when(f"{mine} AND NOT {self.done(op)}", ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
-        if isinstance(op, ChangeForeignKeyActions):
-            return out + self.recreate_fk_online(op.as_foreign_key(), f"{mine} AND NOT {self.done(op)}", mine)
-        raise AssertionError(op)
+        return self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)
+
+    def up_add_column(self, op: AddColumn, cond: str) -> list[str]:
+        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};",
+                                "COMMIT;"])
+
+    def up_rename_column(self, op: RenameColumn, cond: str) -> list[str]:
+        return self.when(cond, ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+
+    def up_foreign_key_actions(self, op: ChangeForeignKeyActions, cond: str) -> list[str]:
+        return self.recreate_fk_online(op.as_foreign_key(), cond, self.ledger_has(op))
 
     def recreate_fk_online(self, fk: AddForeignKey, cond: str, mine: str) -> list[str]:
         """Drop and re-add NOT VALID in one brief transaction, then validate without blocking writes."""
@@ -160,22 +169,26 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 + self.when(f"{mine} AND {self.fk_not_valid(fk)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
 
     def down_op(self, op: Op) -> list[str]:
-        q = self.q
-        mine = self.ledger_has(op)
-        if isinstance(op, CreateIndex):
-            undo = self.drop_index_concurrently(op)
-        elif isinstance(op, DropIndex):
-            undo = self.create_index_concurrently(op)
-        elif isinstance(op, AddForeignKey):
-            undo = ["BEGIN;", f"ALTER TABLE {q(op.table)} DROP CONSTRAINT IF EXISTS {q(op.name)};", "COMMIT;"]
-        elif isinstance(op, AddColumn):
-            undo = ["BEGIN;", f"ALTER TABLE {q(op.table)} DROP COLUMN IF EXISTS {q(op.column)};", "COMMIT;"]
-        elif isinstance(op, RenameColumn):
-            undo = ["BEGIN;", f"{self.undo_statement(op)};", "COMMIT;"]
-        elif isinstance(op, ChangeForeignKeyActions):
-            return (self.recreate_fk_online(op.as_foreign_key(old=True), f"{mine} AND {self.undoable(op)}", mine)
-                    + [self.ledger_delete(op)])
-        else:
-            raise AssertionError(op)
         # undo, then forget: a crash in between leaves a row whose object is gone, which the next run just forgets
-        return self.when(f"{mine} AND {self.undoable(op)}", undo) + [self.ledger_delete(op)]
+        return [*getattr(self, f"down_{op.kind}")(op, f"{self.ledger_has(op)} AND {self.pending(op)}"),
+                self.ledger_delete(op)]
+
+    def down_drop_index(self, op: DropIndex, cond: str) -> list[str]:
+        return self.when(cond, self.drop_index_concurrently(op))
+
+    def down_create_index(self, op: CreateIndex, cond: str) -> list[str]:
+        return self.when(cond, self.create_index_concurrently(op))
+
+    def down_drop_foreign_key(self, op: DropForeignKey, cond: str) -> list[str]:
+        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT IF EXISTS {self.q(op.name)};",
+                                "COMMIT;"])
+
+    def down_drop_column(self, op: DropColumn, cond: str) -> list[str]:
+        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP COLUMN IF EXISTS {self.q(op.column)};",
+                                "COMMIT;"])
+
+    def down_rename_column(self, op: RenameColumn, cond: str) -> list[str]:
+        return self.when(cond, ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+
+    def down_foreign_key_actions(self, op: ChangeForeignKeyActions, cond: str) -> list[str]:
+        return self.recreate_fk_online(op.as_foreign_key(), cond, self.ledger_has(op))

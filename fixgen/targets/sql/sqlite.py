@@ -91,45 +91,44 @@ class SQLiteRenderer(SqlRenderer):
         body = []
         for cond, message in self.checks_up():
             body += self.fail_if(cond, message)
-        for op in self.plan.ops:
-            if isinstance(op, CreateIndex):
-                body += self.fail_if(
-                    f"NOT {self.ledger_has(op)} AND NOT {self.index_named(op.table, op.name)} "
-                    f"AND {self.index_equiv(op.table, op.columns, op.unique)}",
-                    f"an index equivalent to {op.name} already exists on {op.table} under another name; "
-                    "SQLite SQL cannot skip creating it -- remove this fix from the spec, or use the "
-                    "laravel or alembic target, which can")
+        for op in self.plan.of(CreateIndex):
+            body += self.fail_if(
+                f"NOT {self.ledger_has(op)} AND NOT {self.index_named(op.table, op.name)} "
+                f"AND {self.index_equiv(op.table, op.columns, op.unique)}",
+                f"an index equivalent to {op.name} already exists on {op.table} under another name; "
+                "SQLite SQL cannot skip creating it -- remove this fix from the spec, or use the "
+                "laravel or alembic target, which can")
         return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                       self.join(body))]
 
     def preflight_down(self) -> list[Block]:
         body = []
-        for op in self.plan.ops:
-            if isinstance(op, CreateIndex):
-                body += self.fail_if(
-                    f"NOT {self.ledger_has(op)} AND {self.index_named(op.table, op.name)}",
-                    f"index {op.name} on {op.table} was not created by this migration, and SQLite SQL cannot "
-                    "skip dropping it -- delete its block from this file, or use the laravel or alembic target")
-            elif isinstance(op, DropIndex):
-                body += self.fail_if(
-                    f"NOT {self.ledger_has(op)} AND NOT {self.index_named(op.table, op.name)}",
-                    f"index {op.name} on {op.table} was not dropped by this migration, and SQLite SQL cannot "
-                    "skip recreating it -- delete its block from this file, or use the laravel or alembic target")
+        for op in self.plan.ops:  # forward order, as the checks always ran
+            body += self.fail_if(f"NOT {self.ledger_has(op)} AND {self.pending(op.reverse())}", self.undecidable[op.kind](op))
         return [Block(["preflight: stop if a rollback step cannot be decided in plain SQL"], self.join(body))]
 
+    # why plain SQL cannot decide a rollback step that up did not record, per forward kind
+    undecidable = {
+        "create_index": lambda op: (
+            f"index {op.name} on {op.table} was not created by this migration, and SQLite SQL cannot "
+            "skip dropping it -- delete its block from this file, or use the laravel or alembic target"),
+        "drop_index": lambda op: (
+            f"index {op.name} on {op.table} was not dropped by this migration, and SQLite SQL cannot "
+            "skip recreating it -- delete its block from this file, or use the laravel or alembic target"),
+    }
+
     # ------------------------------------------------------------------ ops
+    # SQLite's only conditional DDL is IF [NOT] EXISTS: the statement is the guard
+    def statement_create_index(self, op: CreateIndex) -> str:
+        return self.create_index_sql(op).replace(" INDEX ", " INDEX IF NOT EXISTS ", 1)
+
+    def statement_drop_index(self, op: DropIndex) -> str:
+        return f"DROP INDEX IF EXISTS {self.q(op.name)}"
+
     def up_op(self, op: Op) -> list[str]:
-        assert isinstance(op, (CreateIndex, DropIndex))
         record = (f"INSERT OR IGNORE INTO {self.q(LEDGER)} (migration, step, object_name)\n"
                   f"  SELECT {self.ledger_values(op)} WHERE NOT {self.present(op)};")
-        if isinstance(op, CreateIndex):
-            return [record, self.create_index_sql(op).replace(" INDEX ", " INDEX IF NOT EXISTS ", 1) + ";"]
-        return [record, f"DROP INDEX IF EXISTS {self.q(op.name)};"]
+        return [record, self.statement(op) + ";"]
 
     def down_op(self, op: Op) -> list[str]:
-        assert isinstance(op, (CreateIndex, DropIndex))
-        if isinstance(op, CreateIndex):
-            undo = f"DROP INDEX IF EXISTS {self.q(op.name)};"
-        else:
-            undo = self.create_index_sql(op).replace(" INDEX ", " INDEX IF NOT EXISTS ", 1) + ";"
-        return [undo, self.ledger_delete(op)]
+        return [self.statement(op) + ";", self.ledger_delete(op)]

@@ -185,9 +185,10 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
 -- found by: database-migration-analysis.md §1, §7
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'rename_column:webhooks:created_by_user_id:user_id', 'created_by_user_id:user_id' FROM DUAL WHERE NOT NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id');
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `webhooks` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `webhooks` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id')
+  AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- rename column api_keys.created_by_user_id to user_id
@@ -195,9 +196,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §1, §7
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'rename_column:api_keys:created_by_user_id:user_id', 'created_by_user_id:user_id' FROM DUAL WHERE NOT NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id');
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id') AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
-  'ALTER TABLE `api_keys` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `api_keys` RENAME COLUMN `created_by_user_id` TO `user_id`, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id')
+  AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add column team_members.created_at timestamp NULL
@@ -205,9 +207,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §3
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_column:team_members:created_at', 'created_at' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at');
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at') AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
-  'ALTER TABLE `team_members` ADD COLUMN `created_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `team_members` ADD COLUMN `created_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add column team_members.updated_at timestamp NULL
@@ -215,9 +218,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §3
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_column:team_members:updated_at', 'updated_at' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at');
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at') AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
-  'ALTER TABLE `team_members` ADD COLUMN `updated_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `team_members` ADD COLUMN `updated_at` TIMESTAMP NULL, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)
@@ -225,9 +229,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §2
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', 'ix_hitl_approvals_execution_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'execution_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
-  'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_execution_id` (`execution_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_execution_id` (`execution_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)
@@ -235,9 +240,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', 'ix_branches_branch_manager_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'branch_manager_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
-  'ALTER TABLE `branches` ADD INDEX `ix_branches_branch_manager_id` (`branch_manager_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `branches` ADD INDEX `ix_branches_branch_manager_id` (`branch_manager_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)
@@ -245,9 +251,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', 'ix_departments_department_head_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'department_head_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
-  'ALTER TABLE `departments` ADD INDEX `ix_departments_department_head_id` (`department_head_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `departments` ADD INDEX `ix_departments_department_head_id` (`department_head_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)
@@ -255,9 +262,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', 'ix_projects_project_manager_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'project_manager_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
-  'ALTER TABLE `projects` ADD INDEX `ix_projects_project_manager_id` (`project_manager_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `projects` ADD INDEX `ix_projects_project_manager_id` (`project_manager_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)
@@ -265,9 +273,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §4
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', 'ix_teams_team_lead_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'team_lead_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
-  'ALTER TABLE `teams` ADD INDEX `ix_teams_team_lead_id` (`team_lead_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `teams` ADD INDEX `ix_teams_team_lead_id` (`team_lead_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_agents_created_by_user_id on agents (created_by_user_id)
@@ -275,9 +284,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', 'ix_agents_created_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'created_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
-  'ALTER TABLE `agents` ADD INDEX `ix_agents_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `agents` ADD INDEX `ix_agents_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)
@@ -285,9 +295,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', 'ix_agents_marketplace_listing_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'marketplace_listing_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
-  'ALTER TABLE `agents` ADD INDEX `ix_agents_marketplace_listing_id` (`marketplace_listing_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `agents` ADD INDEX `ix_agents_marketplace_listing_id` (`marketplace_listing_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflows_created_by_user_id on workflows (created_by_user_id)
@@ -295,9 +306,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', 'ix_workflows_created_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'created_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
-  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_created_by_user_id` (`created_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflows_organization_id on workflows (organization_id)
@@ -305,9 +317,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', 'ix_workflows_organization_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'organization_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
-  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_organization_id` (`organization_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_organization_id` (`organization_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflows_department_id on workflows (department_id)
@@ -315,9 +328,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', 'ix_workflows_department_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'department_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
-  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_department_id` (`department_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_department_id` (`department_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflows_project_id on workflows (project_id)
@@ -325,9 +339,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', 'ix_workflows_project_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'project_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
-  'ALTER TABLE `workflows` ADD INDEX `ix_workflows_project_id` (`project_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_project_id` (`project_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)
@@ -335,9 +350,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', 'ix_workflow_executions_workflow_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'workflow_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
-  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_workflow_id` (`workflow_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_workflow_id` (`workflow_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)
@@ -345,9 +361,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', 'ix_workflow_executions_triggered_by_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'triggered_by_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
-  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_triggered_by_user_id` (`triggered_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_triggered_by_user_id` (`triggered_by_user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)
@@ -355,9 +372,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', 'ix_workflow_executions_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
-  'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_executions_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_webhooks_tenant_id on webhooks (tenant_id)
@@ -365,9 +383,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', 'ix_webhooks_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
-  'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_webhooks_user_id on webhooks (user_id)
@@ -375,9 +394,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', 'ix_webhooks_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
-  'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_api_keys_tenant_id on api_keys (tenant_id)
@@ -385,9 +405,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', 'ix_api_keys_tenant_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
-  'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_tenant_id` (`tenant_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_api_keys_user_id on api_keys (user_id)
@@ -395,9 +416,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §5
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', 'ix_api_keys_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
-  'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_user_id` (`user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)
@@ -405,9 +427,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §6
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', 'ix_agent_executions_tenant_id_agent_id_status' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id') OR (s.SEQ_IN_INDEX = 2 AND s.COLUMN_NAME = 'agent_id') OR (s.SEQ_IN_INDEX = 3 AND s.COLUMN_NAME = 'status')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 3);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
-  'ALTER TABLE `agent_executions` ADD INDEX `ix_agent_executions_tenant_id_agent_id_status` (`tenant_id`, `agent_id`, `status`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `agent_executions` ADD INDEX `ix_agent_executions_tenant_id_agent_id_status` (`tenant_id`, `agent_id`, `status`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)
@@ -415,9 +438,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 -- found by: database-migration-analysis.md §6
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.SUB_PART IS NULL AND ((s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME = 'tenant_id') OR (s.SEQ_IN_INDEX = 2 AND s.COLUMN_NAME = 'status') OR (s.SEQ_IN_INDEX = 3 AND s.COLUMN_NAME = 'assigned_to_user_id')) GROUP BY s.INDEX_NAME HAVING COUNT(*) = 3);
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
-  'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id` (`tenant_id`, `status`, `assigned_to_user_id`), ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id` (`tenant_id`, `status`, `assigned_to_user_id`), ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
 -- add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
@@ -426,9 +450,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', 'fk_hitl_approvals_execution_id_agent_executions' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'agent_executions' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'execution_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'hitl_approvals' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
 SET SESSION foreign_key_checks = 0;
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
-  'ALTER TABLE `hitl_approvals` ADD CONSTRAINT `fk_hitl_approvals_execution_id_agent_executions` FOREIGN KEY (`execution_id`) REFERENCES `agent_executions` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD CONSTRAINT `fk_hitl_approvals_execution_id_agent_executions` FOREIGN KEY (`execution_id`) REFERENCES `agent_executions` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
@@ -447,9 +472,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', 'fk_branches_branch_manager_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'branches' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'branch_manager_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'branches' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
 SET SESSION foreign_key_checks = 0;
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
-  'ALTER TABLE `branches` ADD CONSTRAINT `fk_branches_branch_manager_id_users` FOREIGN KEY (`branch_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `branches` ADD CONSTRAINT `fk_branches_branch_manager_id_users` FOREIGN KEY (`branch_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
@@ -468,9 +494,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', 'fk_departments_department_head_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'departments' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'department_head_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'departments' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
 SET SESSION foreign_key_checks = 0;
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
-  'ALTER TABLE `departments` ADD CONSTRAINT `fk_departments_department_head_id_users` FOREIGN KEY (`department_head_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `departments` ADD CONSTRAINT `fk_departments_department_head_id_users` FOREIGN KEY (`department_head_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
@@ -489,9 +516,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', 'fk_projects_project_manager_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'projects' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'project_manager_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'projects' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
 SET SESSION foreign_key_checks = 0;
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
-  'ALTER TABLE `projects` ADD CONSTRAINT `fk_projects_project_manager_id_users` FOREIGN KEY (`project_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `projects` ADD CONSTRAINT `fk_projects_project_manager_id_users` FOREIGN KEY (`project_manager_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
@@ -510,9 +538,10 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name)
   SELECT '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', 'fk_teams_team_lead_id_users' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'teams' AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = 'users' AND ((k.ORDINAL_POSITION = 1 AND k.COLUMN_NAME = 'team_lead_id' AND k.REFERENCED_COLUMN_NAME = 'id')) AND NOT EXISTS (SELECT 1 FROM information_schema.KEY_COLUMN_USAGE k2 WHERE k2.TABLE_SCHEMA = DATABASE() AND k2.TABLE_NAME = 'teams' AND k2.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND k2.ORDINAL_POSITION > 1) GROUP BY k.CONSTRAINT_NAME HAVING COUNT(*) = 1);
 SET SESSION foreign_key_checks = 0;
-SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
-  'ALTER TABLE `teams` ADD CONSTRAINT `fk_teams_team_lead_id_users` FOREIGN KEY (`team_lead_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE',
-  'DO 0');
+SET @fixgen_sql = 'ALTER TABLE `teams` ADD CONSTRAINT `fk_teams_team_lead_id_users` FOREIGN KEY (`team_lead_id`) REFERENCES `users` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION, ALGORITHM=INPLACE, LOCK=NONE';
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users')
+  AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
+  @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
