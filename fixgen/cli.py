@@ -95,7 +95,7 @@ def _milliseconds(option: str, value: str, zero: bool) -> int:
 @app.command()
 def emit(
     spec: SpecArg,
-    target: Annotated[str, typer.Option("--target", "-t", help="sql, laravel or alembic (see README).")] = "sql",
+    target: Annotated[str, typer.Option("--target", "-t", help="sql, laravel or alembic (docs/targets.md).")] = "sql",
     dialect: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--dialect", "-d", help="postgresql|mysql|sqlite (aliases postgres, pg, mariadb); for --target sql.")] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045

@@ -21,7 +21,7 @@ class Context:
     version: str
     revision: str | None = None  # alembic: this revision's id
     down_revision: str | None = None  # alembic: the revision it follows
-    online: bool = True  # PostgreSQL/MySQL: changes that don't block writes (see README, "Online mode")
+    online: bool = True  # PostgreSQL/MySQL: changes that do not block writes (docs/online.md)
     lock_timeout_ms: int = 5000  # online: give up waiting for a lock after this long
     statement_timeout_ms: int = 30000  # online: limit for statements that hold write-blocking locks
 

@@ -288,7 +288,7 @@ class SqlRenderer:
         return ""
 
     def prologue_block(self, direction: str) -> Block:
-        return Block(["the ledger: one row per change this migration made (see README, 'Exact rollback')"],
+        return Block(["the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)"],
                      self.join(self.ledger_create()))
 
     def begin(self) -> str:

@@ -82,7 +82,7 @@ class PostgresOnlineRenderer(PostgresRenderer):
 
     def preflight_up(self) -> list[Block]:
         blocks = super().preflight_up()
-        ledger = Block(["the ledger: one row per change this migration made (see README, 'Exact rollback')"],
+        ledger = Block(["the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)"],
                        self.join(self.ledger_create()))
         for b in blocks:
             b.sql = self.join(self.unlimited([b.sql]))  # orphan scans read whole tables, without blocking writers

@@ -4,7 +4,7 @@
 -- objects that existed before it ran are left alone.
 -- Run: mysql <database> < <this file>  (or mariadb; stops at the first error)
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,

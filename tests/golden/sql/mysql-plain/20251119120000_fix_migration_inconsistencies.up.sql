@@ -167,7 +167,7 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
   CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,

@@ -8,7 +8,7 @@
 SET SESSION lock_wait_timeout = 5;
 SET SESSION innodb_lock_wait_timeout = 5;
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,

@@ -7,7 +7,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 -- and the catalog lookups the guards use (temporary: this session only)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration VARCHAR(255) NOT NULL,

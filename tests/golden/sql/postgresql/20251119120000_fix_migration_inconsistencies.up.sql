@@ -332,7 +332,7 @@ $fixgen$;
 SET statement_timeout = '30s';
 SET lock_timeout = '5s';
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration TEXT NOT NULL,
   step TEXT NOT NULL,

@@ -8,7 +8,7 @@ BEGIN;
 DROP TABLE IF EXISTS temp.fixgen_guard;
 CREATE TEMP TABLE fixgen_guard (id INTEGER);
 
--- the ledger: one row per change this migration made (see README, 'Exact rollback')
+-- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,
