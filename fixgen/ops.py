@@ -55,45 +55,44 @@ def _cols(cols: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
-class CreateIndex(Op):
+class _IndexFields(Op):
+    """What defines an index (its drop needs it too: the rollback of a drop recreates it)."""
+
     name: str = ""
     columns: tuple[str, ...] = ()
     unique: bool = False
-    for_foreign_key: bool = False
-
-    kind = "create_index"
 
     @property
     def object_name(self) -> str:
         return self.name
+
+    def _what(self) -> str:
+        return f"{'unique index' if self.unique else 'index'} {self.name} on {self.table} ({_cols(self.columns)})"
+
+
+@dataclass(frozen=True)
+class CreateIndex(_IndexFields):
+    for_foreign_key: bool = False
+
+    kind = "create_index"
 
     def reverse(self) -> DropIndex:
         return DropIndex(self.table, self.issues, self.name, self.columns, self.unique).undoing(self)
 
     def describe(self) -> str:
-        what = "unique index" if self.unique else "index"
         why = " (supports a foreign key)" if self.for_foreign_key else ""
-        return f"create {what} {self.name} on {self.table} ({_cols(self.columns)}){why}"
+        return f"create {self._what()}{why}"
 
 
 @dataclass(frozen=True)
-class DropIndex(Op):
-    name: str = ""
-    columns: tuple[str, ...] = ()
-    unique: bool = False
-
+class DropIndex(_IndexFields):
     kind = "drop_index"
-
-    @property
-    def object_name(self) -> str:
-        return self.name
 
     def reverse(self) -> CreateIndex:
         return CreateIndex(self.table, self.issues, self.name, self.columns, self.unique).undoing(self)
 
     def describe(self) -> str:
-        what = "unique index" if self.unique else "index"
-        return f"drop {what} {self.name} on {self.table} ({_cols(self.columns)})"
+        return f"drop {self._what()}"
 
 
 @dataclass(frozen=True)
