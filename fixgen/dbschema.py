@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from fixgen.dialects import MYSQL, POSTGRES_ACTION_CODES, action_of_sql
 from fixgen.errors import FixgenError
 from fixgen.identifiers import identifier_problem, shown
 
@@ -432,7 +433,9 @@ def _read_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001 - sqlal
     return _Catalog()  # SQLite: PRAGMAs, which SQLAlchemy reads as such
 
 
-_PG_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+# pg_constraint's action letter -> SQLAlchemy's spelling (None for NO ACTION, as its reflection reports it)
+_PG_ACTIONS = {code: None if name == "no_action" else name.upper().replace("_", " ")
+               for name, code in POSTGRES_ACTION_CODES.items()}
 _PG_FKS = """
 SELECT t.relname::text, con.conname::text, rt.relname::text,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
@@ -523,8 +526,10 @@ def _mysql_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001
 
 
 def _mysql_action(rule: str | None) -> str | None:
-    """information_schema's rule as SQLAlchemy reports it from SHOW CREATE TABLE (InnoDB: RESTRICT is NO ACTION)."""
-    return None if rule in (None, "RESTRICT", "NO ACTION") else rule
+    """information_schema's rule as SQLAlchemy reports it from SHOW CREATE TABLE (None for what InnoDB applies as
+    NO ACTION)."""
+    action = action_of_sql(rule) if rule is not None else "no_action"
+    return None if action is not None and MYSQL.same_action(action) == "no_action" else rule
 
 
 # ------------------------------------------------------------------ naming conventions

@@ -14,6 +14,17 @@ from fixgen.coltypes import ColumnType
 from fixgen.errors import FixgenError
 
 ACTIONS = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION"}
+# the SQL spelling of an action (any case, any spacing) -> the spec's name
+ACTION_OF_SQL = {sql: name for name, sql in ACTIONS.items()}
+
+
+def action_of_sql(text: str | None) -> str | None:
+    """The spec's name of an ON DELETE/ON UPDATE action as SQL spells it (None/empty: NO ACTION)."""
+    return ACTION_OF_SQL.get(" ".join((text or "NO ACTION").upper().split()))
+
+
+# pg_constraint.confdeltype / confupdtype: one letter per action
+POSTGRES_ACTION_CODES = {"no_action": "a", "restrict": "r", "cascade": "c", "set_null": "n", "set_default": "d"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,10 @@ class Dialect:
     backslash_escapes: bool = False  # MySQL treats \ in string literals as an escape
     # PostgreSQL: with standard_conforming_strings off, \ escapes in '...' too; E'...' reads the same either way
     escape_string_prefix: str = ""
+    # actions the engine treats as one (InnoDB: RESTRICT is NO ACTION): action -> the one it counts as
+    same_actions: dict[str, str] = field(default_factory=dict)
+    # foreign-key names are unique per database (InnoDB), not per table (PostgreSQL, SQLite)
+    fk_names_per_database: bool = False
 
     def q(self, name: str) -> str:
         """Quote an identifier (already validated by fixgen.identifiers)."""
@@ -53,6 +68,10 @@ class Dialect:
         if self.escape_string_prefix:
             return self.escape_string_prefix + "'" + text.replace("\\", "\\\\") + "'"
         return f"'{text}'"
+
+    def same_action(self, action: str) -> str:
+        """The action this engine actually applies for `action`."""
+        return self.same_actions.get(action, action)
 
     def column_type(self, t: ColumnType) -> str:
         pattern = self.types[t.name]
@@ -125,6 +144,8 @@ MYSQL = Dialect(
     true_literal="1",
     false_literal="0",
     backslash_escapes=True,
+    same_actions={"restrict": "no_action"},
+    fk_names_per_database=True,
 )
 
 SQLITE = Dialect(

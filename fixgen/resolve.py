@@ -18,7 +18,7 @@ object that no fix may name (fixgen.dbschema keeps such indexes and keys as cove
 from __future__ import annotations
 
 from fixgen.dbschema import ForeignKey, Index, Schema, Table, guess_reference, names_problem
-from fixgen.dialects import ACTIONS
+from fixgen.dialects import ACTIONS, DIALECTS, action_of_sql, get_dialect
 from fixgen.findings import Finding, name_problems
 
 
@@ -141,7 +141,6 @@ def _fill_primary_key(f: Finding, schema: Schema) -> None:
         del f.gaps["primary_key"]
 
 
-_SQL_ACTIONS = {sql: name for name, sql in ACTIONS.items()}
 
 
 def _fill_foreign_key_actions(f: Finding, fk: ForeignKey, dialect: str) -> str | None:
@@ -163,7 +162,7 @@ def _fill_foreign_key_actions(f: Finding, fk: ForeignKey, dialect: str) -> str |
     f.fields["references"] = (f"{fk.ref_table}.{fk.ref_columns[0]}" if len(fk.ref_columns) == 1 else
                               {"table": fk.ref_table, "columns": list(fk.ref_columns)})
     for key, value in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
-        action = _SQL_ACTIONS.get(" ".join((value or "NO ACTION").upper().split()))
+        action = action_of_sql(value)
         if action is None:
             return (f"foreign key {name} on {table} has {key.upper().replace('_', ' ')} {value} in the database, "
                     f"which spec v1 cannot express (actions: {', '.join(ACTIONS)})")
@@ -171,8 +170,9 @@ def _fill_foreign_key_actions(f: Finding, fk: ForeignKey, dialect: str) -> str |
         f.fields.setdefault(key, f.fields[f"current_{key}"])
     wanted = [f.fields["on_delete"], f.fields["on_update"]]
     current = [f.fields["current_on_delete"], f.fields["current_on_update"]]
-    same = ({"restrict": "no_action"} if dialect == "mysql" else {})  # InnoDB: RESTRICT is NO ACTION
-    if [same.get(a, a) for a in wanted] == [same.get(a, a) for a in current]:
+    engine = get_dialect(dialect) if dialect in DIALECTS else None
+    same = engine.same_action if engine else (lambda a: a)
+    if [same(a) for a in wanted] == [same(a) for a in current]:
         return (f"foreign key {name} on {table} already has ON DELETE {ACTIONS[current[0]]} ON UPDATE "
                 f"{ACTIONS[current[1]]}" + (" (RESTRICT and NO ACTION are the same on MySQL/MariaDB)"
                                             if wanted != current else "") + ": nothing to change")

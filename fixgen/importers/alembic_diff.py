@@ -23,13 +23,13 @@ import sys
 from typing import Any
 
 from fixgen.dbschema import _redact, engine_for, load_schema, reflection_errors, safe_name, said
+from fixgen.dialects import action_of_sql
 from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding
 from fixgen.importers import ImportOptions, ImportResult
 
 SOURCE = "alembic autogenerate"
 LEDGER = "fixgen_ledger"
-_ACTIONS = {"CASCADE": "cascade", "SET NULL": "set_null", "RESTRICT": "restrict", "NO ACTION": "no_action"}
 
 
 def read(text: str | None, file: str, options: ImportOptions) -> ImportResult:
@@ -234,7 +234,7 @@ def _foreign_key(fk: Any) -> Finding:
     for key, value in (("on_delete", fk.ondelete), ("on_update", fk.onupdate)):
         if value is None:
             continue
-        action = _ACTIONS.get(" ".join(str(value).upper().split()))
+        action = action_of_sql(str(value))
         if action is None:
             raise _Unsupported(what, f"{key.replace('_', ' ')} {value} is not one of cascade, set_null, restrict, no_action")
         if action != "no_action":

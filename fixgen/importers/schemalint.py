@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixgen.dialects import ACTIONS
+from fixgen.dialects import ACTIONS, action_of_sql
 from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding, dedupe
 from fixgen.importers import ImportOptions, ImportResult
@@ -40,7 +40,6 @@ _REPLACE_FK = re.compile(r'^ALTER TABLE "(?P<schema>[^"]+)"\."(?P<table>[^"]+)" 
                          r'ADD CONSTRAINT "(?P=name)" FOREIGN KEY \((?P<columns>"[^"]+"(?:, "[^"]+")*)\) '
                          r'REFERENCES "(?P<ref_table>[^"]+)"\((?P<ref_columns>"[^"]+"(?:, "[^"]+")*)\) '
                          r'ON UPDATE (?P<on_update>.+?) ON DELETE (?P<on_delete>.+);$')
-_SQL_ACTIONS = {sql: name for name, sql in ACTIONS.items()}
 _DECORATION = re.compile(
     r"^(schema-lint|Suggested fix|No issues detected|Connecting to .* on .*"
     r"|\S+: warning : No tables or views were found in the schema\. Skipping rules processing\."
@@ -122,7 +121,7 @@ def _read_finding(m: re.Match[str], file: str, n: int, result: ImportResult, fks
         fk.messages.append(said)
         key = f"on_{action_line['what'].lower()}"
         for side, value in ((fk.wanted, action_line["wanted"]), (fk.current, action_line["got"])):
-            action = _SQL_ACTIONS.get(value.upper())
+            action = action_of_sql(value)
             if action is None:
                 fk.problems.append(f"ON {action_line['what']} {value}: spec v1 actions are {', '.join(ACTIONS.values())}")
             else:
@@ -167,7 +166,7 @@ def _read_replace_fk(m: re.Match[str], file: str, n: int, result: ImportResult,
     ref_cols = [c.strip('"') for c in m["ref_columns"].split(", ")]
     fk.references = f"{m['ref_table']}.{ref_cols[0]}" if len(ref_cols) == 1 else {"table": m["ref_table"], "columns": ref_cols}
     for key in ("on_delete", "on_update"):
-        action = _SQL_ACTIONS.get(m[key].upper())
+        action = action_of_sql(m[key])
         if action is None:
             fk.problems.append(f"{key.upper().replace('_', ' ')} {m[key]}: spec v1 actions are {', '.join(ACTIONS.values())}")
         elif key not in fk.wanted:

@@ -349,7 +349,11 @@ class SqlRenderer:
         raise NotImplementedError
 
     def fk_name_taken(self, op: AddForeignKey) -> str:
-        return self.fk_named(op)
+        """Another constraint holds the name: on the table, or anywhere where names are unique per database."""
+        return self.fk_name_in_schema(op) if self.dialect.fk_names_per_database else self.fk_named(op)
+
+    def fk_name_in_schema(self, op: AddForeignKey) -> str:
+        raise NotImplementedError
 
     def fk_with(self, fk: AddForeignKey, name: str | None, actions: bool = True) -> str:
         """A foreign key on exactly fk's columns and reference (with fk's actions, if `actions`); `name`: only that one."""

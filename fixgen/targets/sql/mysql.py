@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from fixgen import ledger
-from fixgen.dialects import MYSQL
+from fixgen.dialects import ACTIONS, MYSQL
 from fixgen.ops import (
     AddColumn,
     AddForeignKey,
@@ -32,11 +32,10 @@ CHECKS_PER_STATEMENT = 40
 
 
 def _rules(action: str) -> str:
-    """information_schema's spellings of an action; InnoDB treats NO ACTION and RESTRICT alike
-    (MariaDB reports RESTRICT for a foreign key declared without actions)."""
-    if action in ("no_action", "restrict"):
-        return "'NO ACTION', 'RESTRICT'"
-    return {"cascade": "'CASCADE'", "set_null": "'SET NULL'"}[action]
+    """information_schema's spellings of every action InnoDB applies as this one (MariaDB reports
+    RESTRICT for a foreign key declared without actions)."""
+    same = MYSQL.same_action(action)
+    return ", ".join(f"'{sql}'" for name, sql in reversed(ACTIONS.items()) if MYSQL.same_action(name) == same)
 
 
 class MySQLRenderer(SqlRenderer):
@@ -183,8 +182,7 @@ class MySQLRenderer(SqlRenderer):
         return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
                 f"AND r.TABLE_NAME = {self.lit(op.table)} AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
 
-    def fk_name_taken(self, op: AddForeignKey) -> str:
-        # InnoDB foreign-key names are unique per database, not per table
+    def fk_name_in_schema(self, op: AddForeignKey) -> str:
         return (f"EXISTS (SELECT 1 FROM {IS}.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() "
                 f"AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
 

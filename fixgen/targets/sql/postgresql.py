@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fixgen import ledger
-from fixgen.dialects import POSTGRESQL
+from fixgen.dialects import ACTIONS, POSTGRES_ACTION_CODES, POSTGRESQL
 from fixgen.ops import AddForeignKey, DropIndex, Op
 from fixgen.targets.context import LEDGER
 from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
@@ -59,8 +59,6 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS b
                         WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;"""
 
 
-# pg_constraint.confdeltype / confupdtype
-_ACTION_CODES = {"no_action": "a", "restrict": "r", "cascade": "c", "set_null": "n"}
 
 
 class PostgresRenderer(SqlRenderer):
@@ -135,14 +133,14 @@ class PostgresRenderer(SqlRenderer):
         return f"pg_temp.fixgen_fk_named({self.lit(op.table)}, {self.lit(op.name)})"
 
     def fk_with(self, fk: AddForeignKey, name: str | None, actions: bool = True) -> str:
-        codes = (f"{self.lit(_ACTION_CODES[fk.on_delete])}, {self.lit(_ACTION_CODES[fk.on_update])}" if actions
+        codes = (f"{self.lit(POSTGRES_ACTION_CODES[fk.on_delete])}, {self.lit(POSTGRES_ACTION_CODES[fk.on_update])}" if actions
                  else "NULL, NULL")
         return (f"pg_temp.fixgen_fk_with({self.lit(fk.table)}, {self.arr(fk.columns)}, {self.lit(fk.ref_table)}, "
                 f"{self.arr(fk.ref_columns)}, {codes}, {self.lit(name) if name is not None else 'NULL'})")
 
     def fk_actions_text(self, t: str, name: str) -> SqlText:
-        spell = "CASE {} WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' " \
-                "WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END"
+        spell = "CASE {} " + " ".join(f"WHEN '{code}' THEN '{ACTIONS[name]}'" for name, code in POSTGRES_ACTION_CODES.items()
+                                      if name in ACTIONS) + " ELSE 'SET DEFAULT' END"
         return SqlText(f"(SELECT 'ON DELETE ' || {spell.format('k.confdeltype')} || ' ON UPDATE ' || "
                        f"{spell.format('k.confupdtype')} FROM pg_catalog.pg_constraint k "
                        f"WHERE k.conrelid = {self.rel(t)} AND k.conname = {self.lit(name)})")
