@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from dbs import Database
+from laravel_helpers import php_lint, run_laravel
 from roundtrip import Run, cli, unique_number
 
 from fixgen.dbschema import load_schema
@@ -157,6 +158,21 @@ def test_detect_reports_ordinary_findings_and_no_hostile_name(db: Database, tmp_
     for h in HOSTILE:
         if len(h) > 2:
             assert h not in emitted.stdout
+
+    # and the migration runs on the hostile database itself: it fixes what detect found, touches no
+    # hostile object, and its rollback leaves the schema exactly as detect saw it
+    out = tmp_path / f"migrations_{unique_number()}"
+    assert cli("emit", spec_file, "--target", "laravel", "--timestamp", TS, "--out", out).code == 0
+    [migration] = sorted(out.glob("*.php"))
+    php_lint(migration)
+    before = db.schema_snapshot()
+    run_laravel(db, migration, "up")
+    after_up = db.schema_snapshot()
+    assert set(after_up) - {"fixgen_ledger"} == set(before), "up created or dropped a table"
+    again = detect(db, "--format", "yaml", "--exit-zero")
+    assert yaml.safe_load(again.stdout)["issues"] == [], again.stdout  # detect | emit | apply | detect: empty
+    run_laravel(db, migration, "down")
+    assert db.schema_snapshot() == before
 
 
 def test_detect_json_and_accepted_names_round_trip(db: Database) -> None:
