@@ -173,6 +173,22 @@ class SqlRenderer:
             return Col(table, name, self.renames[(table, name)])
         return Col(table, name)
 
+    def new_column_values(self, table: str, columns: tuple[str, ...]) -> dict[str, str]:
+        """For the columns this plan adds: the value each existing row will hold (its default, or NULL), as SQL.
+
+        A check of rows that needs such a column runs before up has added it: it reasons from this value."""
+        if not hasattr(self, "_added"):
+            self._added = {(op.table, op.column): op for op in self.plan.of(AddColumn)}
+        out = {}
+        for c in columns:
+            add = self._added.get((table, c))
+            if add is not None:
+                out[c] = self.typed_literal(add) if add.has_default and add.default is not None else "NULL"
+        return out
+
+    def typed_literal(self, op: AddColumn) -> str:
+        return self.lit(op.default)
+
     def pre_rename(self, table: str, cols: tuple[str, ...]) -> tuple[str, ...] | None:
         """The columns' names before this plan's renames, or None if no rename touches them."""
         before = tuple(self.renames.get((table, c), c) for c in cols)

@@ -279,7 +279,17 @@ class MySQLRenderer(SqlRenderer):
                  f"(SELECT 1 FROM {q(op.ref_table)} p WHERE {match})")
         count = query.replace("SELECT *", "SELECT COUNT(*) INTO @fixgen_n", 1)
         names = self.concat(", ".join(self.mark(i) for i in range(len(cols))), exprs)
-        run_count = self.concat(count, exprs)
+        run_count, listing = self.concat(count, exprs), self.concat(query, exprs)
+        new = {} if after else self.new_column_values(op.table, op.columns)
+        if new:  # a column this plan adds: before up it is not there, after it every row holds its default
+            def now(text: str) -> str:
+                for i, c in enumerate(cols):
+                    text = text.replace(f"c.`{self.mark(i)}`", new[c.name]) if c.name in new else text
+                return text
+
+            exist = " AND ".join(self.column_exists(op.table, c) for c in new)
+            run_count = f"IF({exist}, {run_count}, {self.concat(now(count), exprs)})"
+            listing = f"IF({exist}, {listing}, {self.concat(now(query), exprs)})"
         if after:  # only for a foreign key this migration added
             run_count = f"IF({self.ledger_has(step or op)}, {run_count}, 'DO 0')"
         lines = [
@@ -288,7 +298,7 @@ class MySQLRenderer(SqlRenderer):
             EXEC,
             f"SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in "
             f"{op.table} (', {names}, '): no matching row in {op.ref_table} ({', '.join(op.ref_columns)}); "
-            f"{self.orphans_outcome(op, after)}; list them with: ', {self.concat(query, exprs)}), NULL);",
+            f"{self.orphans_outcome(op, after)}; list them with: ', {listing}), NULL);",
             *self.fail_if_message(),
         ]
         if "set_null" in (op.on_delete, op.on_update) and not after:

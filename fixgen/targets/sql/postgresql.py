@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from fixgen import ledger
 from fixgen.dialects import ACTIONS, POSTGRES_ACTION_CODES, POSTGRESQL
-from fixgen.ops import AddForeignKey, DropIndex, Op
+from fixgen.ops import AddColumn, AddForeignKey, DropIndex, Op
 from fixgen.targets.context import LEDGER
 from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
 
@@ -184,28 +184,46 @@ class PostgresRenderer(SqlRenderer):
         return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                       self.do(body, declare="n bigint;\n  problems text[] := '{}';"))]
 
+    def typed_literal(self, op: AddColumn) -> str:
+        return f"CAST({self.lit(op.default)} AS {self.dialect.column_type(op.type)})"
+
     def fk_data_checks(self, op: AddForeignKey) -> list[str]:
         cols = [self.col(op.table, c) for c in op.columns]
+        new = self.new_column_values(op.table, op.columns)
+        lines = self.orphan_count(op, cols, {})
+        if new:  # a column this plan adds: before up it holds nothing to check, but after it its default
+            exist = " AND ".join(self.column_exists(op.table, c) for c in new)
+            lines = [f"IF {exist} THEN", *("  " + line for line in lines), "ELSE",
+                     *("  " + line for line in self.orphan_count(op, cols, new)), "END IF;"]
+        return lines + self.set_null_check(op, cols)
 
-        def fq(name: str) -> str:  # a quoted name inside a format() string
+    def orphan_count(self, op: AddForeignKey, cols: list[Col], values: dict[str, str]) -> list[str]:
+        """Count (and report) the rows the foreign key would reject; `values`: what a column not there yet will hold."""
+        def fq(name: str) -> str:  # a quoted name or literal inside a format() string
             return self.q(name).replace("%", "%%")
 
-        args = ", ".join(self.name_expr(c) for c in cols)
-        nulls = " AND ".join("c.%I IS NOT NULL" for _ in cols)
-        match = " AND ".join(f"p.{fq(r)} = c.%I" for r in op.ref_columns)
+        def value(c: Col) -> str:
+            return values[c.name].replace("%", "%%") if c.name in values else "c.%I"
+
+        args = ", ".join(self.name_expr(c) for c in cols if c.name not in values)
+        nulls = " AND ".join(f"{value(c)} IS NOT NULL" for c in cols)
+        match = " AND ".join(f"p.{fq(r)} = {value(c)}" for r, c in zip(op.ref_columns, cols, strict=True))
         query = (f"SELECT * FROM {fq(op.table)} c WHERE {nulls} AND NOT EXISTS "
                  f"(SELECT 1 FROM {fq(op.ref_table)} p WHERE {match})")
         table, ref = op.table.replace("%", "%%"), op.ref_table.replace("%", "%%")
         ref_cols = ", ".join(op.ref_columns).replace("%", "%%")
-        fmt_args = ", ".join([args, args])
+        fmt_args = "".join(f", {a}" for a in filter(None, [args, args]))
         names = " || ', ' || ".join(self.name_expr(c) for c in cols)
-        lines = [
-            f"EXECUTE format({self.lit(query.replace('SELECT *', 'SELECT count(*)', 1))}, {fmt_args}) INTO n;",
+        return [
+            f"EXECUTE format({self.lit(query.replace('SELECT *', 'SELECT count(*)', 1))}{fmt_args}) INTO n;",
             "IF n > 0 THEN",
             f"  problems := array_append(problems, format('%s orphan row(s) in {table} (%s) have no matching row in "
-            f"{ref} ({ref_cols}); list them with: %s', n, {names}, format({self.lit(query)}, {fmt_args})));",
+            f"{ref} ({ref_cols}); list them with: %s', n, {names}, format({self.lit(query)}{fmt_args})));",
             "END IF;",
         ]
+
+    def set_null_check(self, op: AddForeignKey, cols: list[Col]) -> list[str]:
+        lines: list[str] = []
         if "set_null" in (op.on_delete, op.on_update):
             candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
             msg = f"foreign key {op.name} uses SET NULL but {op.table} ({', '.join(op.columns)}) is NOT NULL"
