@@ -7,8 +7,11 @@ pass; each carries the file, line and issue index it belongs to.
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -16,7 +19,7 @@ import yaml
 from fixgen.coltypes import ColumnType, parse_type
 from fixgen.dialects import ACTIONS
 from fixgen.errors import Problem, SpecError
-from fixgen.identifiers import identifier_problem
+from fixgen.identifiers import identifier_problem, shown
 
 KINDS = (
     "missing_index",
@@ -53,7 +56,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "foreign_key_actions": ("table", "name", "references"),
 }
 NEEDS_COLUMNS = {"missing_index", "missing_foreign_key", "redundant_index", "foreign_key_actions"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_]+", re.ASCII)  # with fullmatch: no trailing newline, no Unicode digits
+MAX_NAME = 100  # the spec's name is part of file names (as for --name)
+MAX_DEFAULT_DIGITS = 65  # no column of the vocabulary holds a wider number (decimal(65,s))
 # on_delete/on_update accept the spec's names and the SQL spelling
 ACTION_SPELLINGS = sorted({*ACTIONS, *ACTIONS.values(), *(a.lower() for a in ACTIONS.values())})
 
@@ -154,13 +159,28 @@ def load_spec(text: str | bytes, file: str | None = None) -> Spec:
             raise SpecError([Problem(f"not UTF-8 text: {e}", file)]) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     if text.lstrip()[:1] in ("[", "{"):
-        # JSON parses ~50x faster than YAML; a spec with problems is re-read as YAML for line numbers
+        # JSON parses ~50x faster than YAML. Valid JSON is judged as read by JSON (YAML reads some
+        # of it differently: 1e5 is text to YAML); the YAML reader only adds line numbers to problems.
         try:
-            return _validate(json.loads(text, object_pairs_hook=_unique_keys), [], file)
-        except (ValueError, SpecError):
-            pass
+            data = _json(text)
+        except (ValueError, RecursionError):
+            pass  # not JSON (or duplicate keys, which the YAML reader reports with their line)
+        else:
+            try:
+                return _validate(data, [], file)
+            except SpecError:
+                return _validate(data, _json_lines(text), file)
     data, lines = _parse(text, file)
     return _validate(data, lines, file)
+
+
+def _json(text: str) -> Any:
+    """Strict JSON: no duplicate keys, no NaN or Infinity (they are not JSON)."""
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -170,9 +190,40 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, reporting a value its tag cannot hold (``!!int abc``, ``2020-13-45``,
+    ``!!timestamp ''``, an integer of 5000 digits) as a YAML error at its line."""
+
+
+def _checked(construct: Any) -> Any:
+    def construct_checked(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as e:
+            kind = str(node.tag).rpartition(":")[2]
+            why = ""
+            if "digits" in str(e):
+                why = ": too many digits"
+            elif kind == "timestamp" and isinstance(e, ValueError):
+                why = f": {e}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown(str(node.value))} is not a valid {kind}{why} (quote it if it is text)",
+                node.start_mark) from None
+    return construct_checked
+
+
+for _kind in ("null", "bool", "int", "float", "binary", "timestamp"):
+    _tag = f"tag:yaml.org,2002:{_kind}"
+    _Loader.add_constructor(_tag, _checked(_BaseLoader.yaml_constructors[_tag]))
+
+
 def _parse(text: str, file: str | None) -> tuple[Any, list[dict[str, int]]]:
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_cls(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -184,37 +235,61 @@ def _parse(text: str, file: str | None) -> tuple[Any, list[dict[str, int]]]:
         data = loader.construct_document(node)
     except yaml.YAMLError as e:
         try:  # JSON with tabs is valid JSON but not always valid YAML
-            return json.loads(text), []
-        except ValueError:
+            return _json(text), []
+        except (ValueError, RecursionError):
             pass
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        reason = getattr(e, "problem", None) or str(e)
+        reason = getattr(e, "problem", None) or str(e).split("\n")[0]
+        if isinstance(e, yaml.reader.ReaderError) and isinstance(e.position, int):
+            line = text.count("\n", 0, e.position) + 1
+        reason = " ".join(reason.splitlines())  # one line per problem
         raise SpecError([Problem(f"cannot parse YAML/JSON: {reason}", file, line)]) from None
+    except RecursionError:  # only the pure-Python reader recurses; libyaml stops at depth 1000 itself
+        raise SpecError([Problem("cannot parse YAML/JSON: nested too deeply", file)]) from None
     finally:
         loader.dispose()
     return data, _issue_lines(node)
 
 
-def _check_duplicate_keys(node: yaml.Node, file: str | None, problems: list[Problem],
-                          seen_nodes: set[int] | None = None) -> None:
-    """Walk each node once: aliases share nodes, so a recursive or 'billion laughs' spec stays cheap."""
-    if seen_nodes is None:
-        seen_nodes = set()
-    if id(node) in seen_nodes:
-        return
-    seen_nodes.add(id(node))
+def _json_lines(text: str) -> list[dict[str, int]]:
+    """The issue lines of a spec read as JSON, from the YAML reader; none where it cannot follow."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return [] if node is None else _issue_lines(node)
+    except (yaml.YAMLError, RecursionError):
+        return []
+    finally:
+        loader.dispose()
+
+
+def _check_duplicate_keys(root: yaml.Node, file: str | None, problems: list[Problem]) -> None:
+    """Walk each node once: aliases share nodes, so a recursive or 'billion laughs' spec stays cheap;
+    and without recursion, so any nesting the parser accepts is fine."""
+    seen_nodes = {id(root)}
+    stack = [_children(root, file, problems)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif id(child) not in seen_nodes:
+            seen_nodes.add(id(child))
+            stack.append(_children(child, file, problems))
+
+
+def _children(node: yaml.Node, file: str | None, problems: list[Problem]) -> Iterator[yaml.Node]:
+    """The values under `node`, in order; a mapping's keys are checked as the walk reaches them."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode):
                 if k.value in seen:
-                    problems.append(Problem(f"duplicate key {k.value!r}", file, k.start_mark.line + 1))
+                    problems.append(Problem(f"duplicate key {shown(k.value)}", file, k.start_mark.line + 1))
                 seen.add(k.value)
-            _check_duplicate_keys(v, file, problems, seen_nodes)
+            yield v
     elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_duplicate_keys(item, file, problems, seen_nodes)
+        yield from node.value
 
 
 def _issue_lines(root: yaml.Node) -> list[dict[str, int]]:
@@ -239,21 +314,60 @@ def _issue_lines(root: yaml.Node) -> list[dict[str, int]]:
 
 # --------------------------------------------------------------------------- validation
 
+TOP_LEVEL_KEYS = ("version", "name", "issues")
+_LIMIT = 10**MAX_DEFAULT_DIGITS
+
+
+def _what(value: Any) -> str:
+    """A wrong value as a message shows it: short, on one line, never the whole of a big or nested
+    one (an alias bomb has billions of elements; an integer of 5000 digits has no repr)."""
+    if isinstance(value, str):
+        return shown(value)
+    if value is None or isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if -_LIMIT < value < _LIMIT else f"a number of more than {MAX_DEFAULT_DIGITS} digits"
+    if isinstance(value, datetime):
+        return f"the timestamp {value.isoformat()} (quote it to make it text)"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()} (quote it to make it text)"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    return type(value).__name__
+
+
+def _key_text(key: Any) -> str:
+    """A mapping key in a list of unknown keys: as written if it is plain text, else as _what shows it."""
+    return key if isinstance(key, str) and key.isprintable() and 0 < len(key) <= 80 else _what(key)
+
 
 def _validate(data: Any, lines: list[dict[str, int]], file: str | None) -> Spec:
     problems: list[Problem] = []
     name = None
     if isinstance(data, dict):
-        unknown = sorted(set(map(str, data)) - {"version", "name", "issues"})
+        unknown = sorted(_key_text(k) for k in data if not (isinstance(k, str) and k in TOP_LEVEL_KEYS))
         if unknown:
             problems.append(Problem(f"unknown top-level key(s): {', '.join(unknown)} "
                                     "(expected version, name, issues)", file))
         version = data.get("version", 1)
         if type(version) is not int or version != 1:
-            problems.append(Problem(f"unsupported spec version {version!r}; this fixgen reads version 1", file))
+            if isinstance(version, (str, int, float)):
+                problems.append(Problem(f"unsupported spec version {_what(version)}; this fixgen reads version 1", file))
+            else:
+                problems.append(Problem(f"version must be 1, got {_what(version)}", file))
         name = data.get("name")
-        if name is not None and (not isinstance(name, str) or not _NAME_RE.match(name)):
-            problems.append(Problem(f"name must use letters, digits and underscores only, got {name!r}", file))
+        if name is not None and (not isinstance(name, str) or not _NAME_RE.fullmatch(name)):
+            problems.append(Problem(f"name must use letters, digits and underscores only, got {_what(name)}", file))
+            name = None
+        elif name is not None and len(name) > MAX_NAME:
+            problems.append(Problem(f"name is {len(name)} characters long; at most {MAX_NAME} "
+                                    "(it is part of file names)", file))
             name = None
         if "issues" not in data:
             problems.append(Problem("missing key 'issues' (a list of issues)", file))
@@ -279,50 +393,52 @@ def _validate(data: Any, lines: list[dict[str, int]], file: str | None) -> Spec:
 
 
 def _issue(item: Any, i: int, lines: dict[str, int], file: str | None, problems: list[Problem]) -> Issue | None:
-    def problem(msg: str, key: str = "") -> None:
-        problems.append(Problem(msg, file, lines.get(key, lines.get("")), i))
+    def problem(msg: str, key: Any = "") -> None:
+        line = lines.get(key if isinstance(key, str) else _what(key), lines.get(""))
+        problems.append(Problem(msg, file, line, i))
 
     if not isinstance(item, dict):
         problem(f"an issue must be a mapping with a 'kind', got {type(item).__name__}")
         return None
     kind = item.get("kind")
-    if kind not in KIND_FIELDS:
+    if not isinstance(kind, str) or kind not in KIND_FIELDS:
         if kind is None:
             problem("missing 'kind'")
+        elif isinstance(kind, str):
+            problem(f"unknown kind {shown(kind)}; expected one of: {', '.join(KINDS)}", "kind")
         else:
-            problem(f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}", "kind")
+            problem(f"kind must be one of: {', '.join(KINDS)}; got {_what(kind)}", "kind")
         return None
     allowed = {**COMMON_FIELDS, **KIND_FIELDS[kind]}
     before = len(problems)
     for key in item:
-        if str(key) not in allowed:
-            problem(f"unknown key {key!r} for {kind} (allowed: {', '.join(sorted(allowed))})", str(key))
+        if not isinstance(key, str) or key not in allowed:
+            problem(f"unknown key {_what(key)} for {kind} (allowed: {', '.join(sorted(allowed))})", key)
     for key in REQUIRED[kind]:
         if key not in item or item[key] is None:
             problem(f"{kind} needs '{key}'")
     v: dict[str, Any] = {}
     for key, value in item.items():
-        ftype = allowed.get(str(key))
+        ftype = allowed.get(key) if isinstance(key, str) else None
         if ftype is None or value is None and ftype != "scalar":
             continue
         try:
-            v[str(key)] = _convert(ftype, value)
+            v[key] = _convert(ftype, value)
         except ValueError as e:
-            problem(f"{key}: {e}", str(key))
+            problem(f"{key}: {e}", key)
     if kind in NEEDS_COLUMNS:
         if "columns" in v and "column" in v:
             problem("give either 'columns' or 'column', not both", "column")
         cols = v.get("columns") or ((v["column"],) if "column" in v else None)
         if not cols:
-            if "columns" not in item and "column" not in item:
+            if item.get("columns") is None and item.get("column") is None:  # else its conversion failed
                 problem(f"{kind} needs 'columns' (or 'column' for one)")
         elif len(set(cols)) != len(cols):
             problem(f"columns repeat a name: {list(cols)}", "columns")
         v["columns"] = cols
     if len(problems) > before:
         return None
-    meta = Meta(index=i, line=lines.get(""), id=_opt_str(item.get("id")),
-                message=_opt_str(item.get("message")), source=_opt_str(item.get("source")))
+    meta = Meta(index=i, line=lines.get(""), id=v.get("id"), message=v.get("message"), source=v.get("source"))
     table = v["table"]
     if kind == "missing_index":
         return MissingIndex(kind, table, meta, v["columns"], v.get("unique", False), v.get("name"))
@@ -363,10 +479,6 @@ def _issue(item: Any, i: int, lines: dict[str, int], file: str | None, problems:
     return RedundantIndex(kind, table, meta, v["name"], v["columns"], v.get("unique", False))
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _name(value: Any) -> str:
     why = identifier_problem(value)
     if why:
@@ -375,50 +487,95 @@ def _name(value: Any) -> str:
 
 
 def _convert(ftype: str, value: Any) -> Any:
+    """A field's value as the spec's type `ftype` says; ValueError (the message of a problem) otherwise."""
     if ftype == "string":
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ValueError(f"expected text, got {type(value).__name__}")
-        return str(value)
+        if isinstance(value, str):
+            _check_unicode("text", value)
+            return value
+        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)
+                                        and -_LIMIT < value < _LIMIT):
+            return str(value)
+        raise ValueError(f"expected text, got {_what(value)}")
     if ftype == "name":
         return _name(value)
     if ftype == "names":
         if isinstance(value, str):
-            raise ValueError(f"expected a list of column names, got the string {value!r} (write [{value}])")
-        if not isinstance(value, list) or not value:
+            hint = f" (write [{value}])" if identifier_problem(value) is None else ""
+            raise ValueError(f"expected a list of column names, got the string {shown(value)}{hint}")
+        if not isinstance(value, list):
+            raise ValueError(f"expected a non-empty list of column names, got {_what(value)}")
+        if not value:
             raise ValueError("expected a non-empty list of column names")
         return tuple(_name(c) for c in value)
     if ftype == "bool":
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(f"expected true or false, got {_what(value)}")
         return value
     if ftype == "action":
         key = value.lower().replace(" ", "_") if isinstance(value, str) else None
         if key not in ACTIONS or value not in ACTION_SPELLINGS:
-            raise ValueError(f"expected one of {', '.join(ACTIONS)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(ACTIONS)}, got {_what(value)}")
         return key
     if ftype == "type":
         return parse_type(value)
     if ftype == "scalar":
-        if isinstance(value, (dict, list)):
-            raise ValueError("a default must be a single value (text, number, boolean or null)")
-        if isinstance(value, str) and any(ord(c) < 32 and c not in "\t\n" for c in value):
-            raise ValueError("a default may not contain control characters")
-        return value
+        return _default(value)
     if ftype == "reference":
-        if isinstance(value, str):
-            table, dot, col = value.partition(".")
-            if not dot:
-                return _name(table), None
-            return _name(table), (_name(col),)
-        if isinstance(value, dict):
-            extra = set(value) - {"table", "columns", "column"}
-            if extra:
-                raise ValueError(f"unknown key(s) {', '.join(map(str, sorted(extra)))} in references")
-            if "table" not in value:
-                raise ValueError("references needs 'table'")
-            cols = value.get("columns")
-            if cols is None and "column" in value:
-                cols = [value["column"]]
-            return _name(value["table"]), (_convert("names", cols) if cols is not None else None)
-        raise ValueError("expected 'table.column' or {table, columns}")
+        return _reference(value)
     raise AssertionError(ftype)
+
+
+def _default(value: Any) -> Any:
+    """A column default: text, a number a column of the vocabulary can hold, a boolean or null."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not -_LIMIT < value < _LIMIT:
+            raise ValueError(f"a default number may have at most {MAX_DEFAULT_DIGITS} digits (as decimal(65,0))")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"a default number must be finite, got {value!r}")
+        return value
+    if isinstance(value, str):
+        if any(ord(c) < 32 and c not in "\t\n" for c in value):
+            raise ValueError("a default may not contain control characters")
+        _check_unicode("a default", value)
+        return value
+    raise ValueError(f"a default must be a single value (text, number, boolean or null), got {_what(value)}")
+
+
+def _check_unicode(what: str, text: str) -> None:
+    """JSON's \\ud800 makes a string no UTF-8 can hold, so no output could either."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{what} may not hold a lone surrogate (U+{ord(text[e.start]):04X}): "
+                         "it is not Unicode text") from None
+
+
+def _reference(value: Any) -> tuple[str, tuple[str, ...] | None]:
+    """`table`, `table.column` or {table, columns | column}: the table and its columns (None: not given)."""
+    if isinstance(value, str):
+        table, dot, col = value.partition(".")
+        if not dot:
+            return _name(table), None
+        return _name(table), (_name(col),)
+    if isinstance(value, dict):
+        extra = [k for k in value if not (isinstance(k, str) and k in ("table", "columns", "column"))]
+        if extra:
+            raise ValueError(f"unknown key(s) {', '.join(sorted(map(_key_text, extra)))} in references")
+        if "table" not in value:
+            raise ValueError("references needs 'table'")
+        if "columns" in value and "column" in value:
+            raise ValueError("give either 'columns' or 'column' in references, not both")
+        table = _name(value["table"])
+        if "column" in value:
+            return table, (_name(value["column"]),)
+        if value.get("columns") is None:
+            return table, None
+        try:
+            return table, _convert("names", value["columns"])
+        except ValueError as e:
+            raise ValueError(f"columns: {e}") from None
+    raise ValueError(f"expected 'table.column' or {{table, columns}}, got {_what(value)}")
