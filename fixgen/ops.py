@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
-from fixgen.ledger import step_key
+from fixgen.ledger import STEP_SEPARATOR, step_key
 from fixgen.spec import Meta
 
 
@@ -185,7 +185,7 @@ class RenameColumn(Op):
 
     @property
     def object_name(self) -> str:
-        return f"{self.old}:{self.new}"
+        return f"{self.old}{STEP_SEPARATOR}{self.new}"
 
     def reverse(self) -> RenameColumn:
         return RenameColumn(self.table, self.issues, self.new, self.old).undoing(self)

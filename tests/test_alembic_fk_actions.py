@@ -26,6 +26,8 @@ try:
 except ImportError:  # pragma: no cover - test_alembic_target skips (or fails under CI) first
     pytest.skip("alembic is not installed", allow_module_level=True)
 
+pytestmark = pytest.mark.db
+
 FK = "fk_posts_user"
 STEP = f"foreign_key_actions:posts:{FK}"
 MODES = {"online": (), "plain": ("--no-online",)}

@@ -40,6 +40,8 @@ try:
 except ImportError:  # pragma: no cover - test_alembic_target skips (or fails under CI) first
     pytest.skip("alembic is not installed", allow_module_level=True)
 
+pytestmark = pytest.mark.db
+
 FK_NAME = "fk_posts_user_id_users"
 SEED_RENAME = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
 SEED_INDEX = {"kind": "missing_index", "table": "api_keys", "columns": ["tenant_id", "name"]}

@@ -23,7 +23,7 @@ What the alembic target promises (README "Alembic", templates/alembic/revision.p
 
 Golden file: tests/golden/alembic/<rev>_fix_migration_inconsistencies.py; after an intended
 change rewrite it with `python -m pytest tests/test_alembic_target.py --update-golden` and
-review the diff (tests/golden/ruff.toml keeps ruff off generated code).
+review the diff (tests/test_alembic_lint.py lints it with ruff, tests/golden/ruff.toml).
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 # Reflecting a SQLite "tinyint(1)" column (the seed's is_active) makes SQLAlchemy warn once per
 # inspection; harmless, and reported separately (it is visible to users of SQLite schemas).
-pytestmark = pytest.mark.filterwarnings(
+pytestmark = [pytest.mark.db, pytest.mark.filterwarnings(
     r"ignore:Could not instantiate type <class 'sqlalchemy\.sql\.sqltypes\.INTEGER'> with reflected arguments"
-)
+)]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
