@@ -213,6 +213,7 @@ def plan(
     dialect: Annotated[Optional[str], typer.Option("--dialect", "-d")] = None,  # noqa: UP045
 ) -> None:
     """Show what up and down will do, in order."""
+    from fixgen.findings import printable
     from fixgen.targets import get_target, plan_for, resolve_dialect
 
     try:
@@ -224,7 +225,7 @@ def plan(
     typer.echo(f"plan {p.name}: {len(p.ops)} step(s); each runs only if the schema needs it")
     typer.echo("up:")
     for i, op in enumerate(p.ops, 1):
-        refs = ", ".join(f"#{m.index + 1}" + (f" {m.id}" if m.id else "") for m in op.issues)
+        refs = ", ".join(f"#{m.index + 1}" + (f" {printable(m.id)}" if m.id else "") for m in op.issues)
         typer.echo(f"  {i:>3}. {op.describe()}   [{refs}]")
     typer.echo("down (only what up did):")
     for i, op in enumerate(reversed(p.ops), 1):

@@ -157,8 +157,13 @@ def _dumper() -> type:
 def to_table(findings: list[Finding]) -> str:
     """A human-readable table for `--format table` (terminal, not for machines)."""
     rows = [("KIND", "TABLE", "WHAT", "SOURCE")]
-    for f in findings:
-        rows.append((f.kind, str(f.fields.get("table", "")), f.message, f.source))
+    for f in findings:  # a linter's text may hold escape sequences: shown, never sent to the terminal
+        rows.append(tuple(printable(t) for t in (f.kind, str(f.fields.get("table", "")), f.message, f.source)))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: every unprintable character (an escape sequence, a line break) shown escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
