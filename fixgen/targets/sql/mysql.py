@@ -195,6 +195,51 @@ class MySQLRenderer(SqlRenderer):
                        "foreign key first"))
         return checks
 
+    def checks_add_foreign_key(self, op: AddForeignKey) -> list[tuple[str, str]]:
+        """InnoDB refuses a foreign key whose columns differ from the referenced ones (error 1822/3780):
+        same type family, size and sign for numbers, same collation for text; lengths may differ."""
+        checks = super().checks_add_foreign_key(op)
+        new = self.new_column_values(op.table, op.columns)
+        for c, r in zip(op.columns, op.ref_columns, strict=True):
+            if c in new:
+                continue  # a column this plan adds is typed by the spec, not read from the catalog
+            col = self.col(op.table, c)
+            names = ", ".join(self.lit(n) for n in (col.name, col.old) if n)
+            pair = (f"FROM {IS}.COLUMNS a JOIN {IS}.COLUMNS b ON b.TABLE_SCHEMA = DATABASE() "
+                    f"AND b.TABLE_NAME = {self.lit(op.ref_table)} AND b.COLUMN_NAME = {self.lit(r)} "
+                    f"WHERE a.TABLE_SCHEMA = DATABASE() AND a.TABLE_NAME = {self.lit(op.table)} "
+                    f"AND a.COLUMN_NAME IN ({names})")
+            family = "CASE {0}.DATA_TYPE WHEN 'varchar' THEN 'char' ELSE {0}.DATA_TYPE END"
+            differ = (f"({family.format('a')} <> {family.format('b')} "
+                      "OR (a.COLUMN_TYPE LIKE '%unsigned%') <> (b.COLUMN_TYPE LIKE '%unsigned%') "
+                      "OR NOT (a.NUMERIC_PRECISION <=> b.NUMERIC_PRECISION AND a.NUMERIC_SCALE <=> b.NUMERIC_SCALE) "
+                      "OR NOT (a.COLLATION_NAME <=> b.COLLATION_NAME))")
+            types = f"(SELECT CONCAT(a.COLUMN_TYPE, IFNULL(CONCAT(' ', a.COLLATION_NAME), '')) {pair} LIMIT 1)"
+            ref_types = f"(SELECT CONCAT(b.COLUMN_TYPE, IFNULL(CONCAT(' ', b.COLLATION_NAME), '')) {pair} LIMIT 1)"
+            checks.append((f"EXISTS (SELECT 1 {pair} AND {differ})", self.concat_text([
+                f"cannot add foreign key {op.name}: {op.table}.{c} is ", SqlText(types),
+                f" but {op.ref_table}.{r} is ", SqlText(ref_types),
+                " (InnoDB needs the same type, size and sign, and for text the same collation)"])))
+        return checks
+
+    def checks_rename_column(self, op: RenameColumn) -> list[tuple[str, str]]:
+        """MySQL/MariaDB do not rewrite views or triggers that name a renamed column: they would break."""
+        checks = super().checks_rename_column(op)
+        t, old = self.lit(op.table), op.old
+        views = (f"FROM {IS}.VIEWS v WHERE v.TABLE_SCHEMA = DATABASE() AND LOCATE({self.lit(f'`{op.table}`.`{old}`')}, "
+                 "v.VIEW_DEFINITION) > 0")
+        # no backslash (its meaning in a literal depends on sql_mode): every special character in a class
+        pattern = "(NEW|OLD)[.]`?" + "".join(ch if ch.isalnum() or ch == "_" else f"[{ch}]" for ch in old) \
+            + "`?([^[:alnum:]_$]|$)"
+        triggers = (f"FROM {IS}.TRIGGERS g WHERE g.TRIGGER_SCHEMA = DATABASE() AND g.EVENT_OBJECT_TABLE = {t} "
+                    f"AND g.ACTION_STATEMENT REGEXP {self.lit(pattern)}")
+        for what, source, name in (("views", views, "v.TABLE_NAME"), ("triggers", triggers, "g.TRIGGER_NAME")):
+            listed = SqlText(f"(SELECT GROUP_CONCAT({name} ORDER BY {name} SEPARATOR ', ') {source})")
+            checks.append((f"{self.column_exists(op.table, old)} AND EXISTS (SELECT 1 {source})", self.concat_text([
+                f"cannot rename {op.table}.{old} to {op.new}: MySQL/MariaDB would leave these {what} naming the old "
+                "column broken: ", listed, f"; re-create them with {op.new} after the rename, or rename by hand"])))
+        return checks
+
     def created_prefixes(self) -> dict[str, set[str]]:
         """table -> every leading column list ('`'-joined) of the indexes this plan creates."""
         if not hasattr(self, "_created_prefixes"):

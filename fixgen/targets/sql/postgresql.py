@@ -113,6 +113,9 @@ class PostgresRenderer(SqlRenderer):
     def column_exists(self, t: str, c: str) -> str:
         return f"pg_temp.fixgen_column_exists({self.lit(t)}, {self.lit(c)})"
 
+    def table_partitioned(self, t: str) -> str:
+        return f"EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = {self.rel(t)} AND r.relkind = 'p')"
+
     def index_named(self, t: str, name: str) -> str:
         return f"pg_temp.fixgen_index_named({self.lit(t)}, {self.lit(name)})"
 

@@ -1,0 +1,104 @@
+"""Preflight completeness on shapes real schemas have (sql target): refused before any change, one message.
+
+- PostgreSQL partitioned tables: an index or key on the parent would adopt the partitions' own
+  equivalent ones, which a rollback would then drop; fixgen refuses such fixes (for now).
+- MySQL/MariaDB: a foreign key whose column type, size, sign or collation differs from the referenced
+  key (InnoDB error 1822 midway, after earlier steps already ran); a rename of a column a view or a
+  trigger names (MySQL rewrites neither: the view would fail on every SELECT).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from dbs import Database
+from test_sql_roundtrip import emit, run_fails
+
+
+def without_ledger(snapshot: dict) -> dict:
+    return {k: v for k, v in snapshot.items() if k != "fixgen_ledger"}
+
+
+PARTITIONED = [
+    "CREATE TABLE c (id int PRIMARY KEY)",
+    "CREATE TABLE p (id int, c_id int NOT NULL, d date NOT NULL) PARTITION BY RANGE (d)",
+    "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2022-01-01') TO ('2023-01-01')",
+    "CREATE INDEX p1_c_id_idx ON p1 (c_id)",
+    "ALTER TABLE p1 ADD CONSTRAINT p1_c_fk FOREIGN KEY (c_id) REFERENCES c(id)",
+    "CREATE TABLE other (id int PRIMARY KEY, c_id int)",
+]
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-online",)], ids=["online", "plain"])
+def test_partitioned_parent_is_refused_before_any_change(flags: tuple[str, ...], pg_db: Database,
+                                                         tmp_path: Path) -> None:
+    pg_db.execute(PARTITIONED)
+    before = pg_db.schema_snapshot()
+    issues = [{"kind": "missing_index", "table": "other", "columns": ["c_id"]},  # would run first
+              {"kind": "missing_foreign_key", "table": "p", "column": "c_id", "references": "c.id"}]
+    mig = emit(issues, "postgresql", tmp_path, *flags)
+    out = run_fails(pg_db, mig.up)
+    assert "nothing was changed" in out and "p is a partitioned table" in out, out
+    assert without_ledger(pg_db.schema_snapshot()) == before
+    # the partition's own objects are untouched, and a fix on a partition itself still works
+    ok = emit([{"kind": "missing_index", "table": "p1", "columns": ["d"]}], "postgresql", tmp_path, *flags)
+    pg_db.run_sql_file(ok.up)
+    pg_db.run_sql_file(ok.down)
+    assert without_ledger(pg_db.schema_snapshot()) == before
+
+
+MISMATCH = [
+    "CREATE TABLE users (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, code VARCHAR(20) COLLATE utf8mb4_bin UNIQUE)",
+    "CREATE TABLE activities (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, "
+    "owner_id INT UNSIGNED, user_code VARCHAR(10) COLLATE utf8mb4_unicode_ci, same_code VARCHAR(40) COLLATE utf8mb4_bin,"
+    " note VARCHAR(10))",
+]
+
+
+def test_mysql_type_sign_and_collation_mismatch_is_refused(mysql_db: Database, tmp_path: Path) -> None:
+    mysql_db.execute(MISMATCH)
+    before = mysql_db.schema_snapshot()
+    issues = [
+        {"kind": "missing_index", "table": "activities", "columns": ["note"]},  # would run first
+        {"kind": "missing_foreign_key", "table": "activities", "column": "user_id", "references": "users.id"},
+        {"kind": "missing_foreign_key", "table": "activities", "column": "user_code", "references": "users.code"},
+    ]
+    out = run_fails(mysql_db, emit(issues, "mysql", tmp_path).up)
+    # MariaDB spells display widths (int(11)), MySQL 8 does not
+    assert re.search(r"activities\.user_id is int(\(11\))? but users\.id is int(\(10\))? unsigned", out), out
+    assert "activities.user_code is varchar(10) utf8mb4_unicode_ci but users.code is varchar(20) utf8mb4_bin" in out, out
+    assert without_ledger(mysql_db.schema_snapshot()) == before
+    # same type and sign, or the same collation with another length: fine
+    good = [{"kind": "missing_foreign_key", "table": "activities", "column": "owner_id", "references": "users.id"},
+            {"kind": "missing_foreign_key", "table": "activities", "column": "same_code", "references": "users.code"}]
+    mig = emit(good, "mysql", tmp_path)
+    mysql_db.run_sql_file(mig.up)
+    assert len(mysql_db.schema_snapshot()["activities"]["foreign_keys"]) == 2
+    mysql_db.run_sql_file(mig.down)
+    assert without_ledger(mysql_db.schema_snapshot()) == before
+
+
+def test_mysql_rename_of_a_column_a_view_or_trigger_names_is_refused(mysql_db: Database, tmp_path: Path) -> None:
+    mysql_db.execute([
+        "CREATE TABLE webhooks (id INT PRIMARY KEY, created_by_user_id INT, hits INT DEFAULT 0)",
+        "CREATE TABLE audit (n INT)",
+        "CREATE VIEW hooks_by_user AS SELECT id, created_by_user_id FROM webhooks",
+        "CREATE TRIGGER count_hooks AFTER INSERT ON webhooks FOR EACH ROW INSERT INTO audit VALUES (NEW.created_by_user_id)",
+        "CREATE TABLE other (id INT PRIMARY KEY, a INT)",
+        "CREATE VIEW other_v AS SELECT id FROM other",
+    ])
+    before = mysql_db.schema_snapshot()
+    spec = [{"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}]
+    out = run_fails(mysql_db, emit(spec, "mysql", tmp_path).up)
+    assert "would leave these views naming the old column broken: hooks_by_user" in out, out
+    assert "would leave these triggers naming the old column broken: count_hooks" in out, out
+    assert without_ledger(mysql_db.schema_snapshot()) == before
+    assert mysql_db.query("SELECT COUNT(*) FROM hooks_by_user") == [(0,)]
+    # a column no view or trigger names renames as before
+    ok = emit([{"kind": "rename_column", "table": "other", "from": "a", "to": "b"}], "mysql", tmp_path)
+    mysql_db.run_sql_file(ok.up)
+    assert mysql_db.query("SELECT COUNT(*) FROM other_v") == [(0,)]
+    mysql_db.run_sql_file(ok.down)
+    assert without_ledger(mysql_db.schema_snapshot()) == before
