@@ -195,23 +195,15 @@ class RenameColumn(Op):
 
 
 @dataclass(frozen=True)
-class ChangeForeignKeyActions(Op):
-    """Re-create an existing foreign key with other ON DELETE / ON UPDATE actions (`old_*`: what it had)."""
+class ChangeForeignKeyActions(_ForeignKeyFields):
+    """Re-create an existing foreign key with other ON DELETE / ON UPDATE actions (`old_*`: what it had).
 
-    name: str = ""
-    columns: tuple[str, ...] = ()
-    ref_table: str = ""
-    ref_columns: tuple[str, ...] = ()
-    on_delete: str = "no_action"
-    on_update: str = "no_action"
+    Not a kind of AddForeignKey (a dispatch on the class keeps them apart): they share the fields only."""
+
     old_on_delete: str = "no_action"
     old_on_update: str = "no_action"
 
     kind = "foreign_key_actions"
-
-    @property
-    def object_name(self) -> str:
-        return self.name
 
     def reverse(self) -> ChangeForeignKeyActions:
         return replace(self, on_delete=self.old_on_delete, on_update=self.old_on_update,
