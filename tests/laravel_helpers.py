@@ -186,32 +186,37 @@ def emit_laravel(spec: Path | dict[str, Any] | list[Any], directory: Path, *flag
     return files[0]
 
 
+def _up_steps(text: str) -> tuple[int, int, list[str]]:
+    """up()'s closure in a generated migration: (start, end) offsets and its lines."""
+    start = text.index("    public function up(): void")
+    end = text.index("    public function down(): void")
+    return start, end, text[start:end].split("\n")
+
+
+STEP_CALL = "            $this->"  # a step in up()'s closure: one runtime call (its arguments may continue below)
+
+
 def inject_after_fix(source: Path, target: Path, n: int, php_code: str) -> Path:
     """Copy a migration to `target` (same file name elsewhere), inserting `php_code` in up()
-    right after the n-th applyFix call (n >= 1)."""
+    right after the n-th step (n >= 1). up() runs its steps twice, first as the preflight
+    (mode 'check'): the code runs only in the second, real pass."""
     text = source.read_text(encoding="utf-8")
-    start = text.index("    private function fix(): void")
-    end = text.index("    private function undo(): void")
-    up = text[start:end]
-    lines = up.split("\n")
-    calls = [i for i, line in enumerate(lines) if line.startswith("        $this->applyFix(")]
-    assert 1 <= n <= len(calls), f"up() has {len(calls)} applyFix calls, asked to stop after #{n}"
-    # the n-th call's statement is the whole block up to the blank line (or the end of up())
-    # that follows it; its closures span several lines
+    start, end, lines = _up_steps(text)
+    calls = [i for i, line in enumerate(lines) if line.startswith(STEP_CALL)]
+    assert 1 <= n <= len(calls), f"up() has {len(calls)} steps, asked to stop after #{n}"
     i = calls[n - 1]
-    while lines[i + 1].strip() and lines[i + 1] != "    }":
+    while not lines[i].endswith(");"):  # a call split over several lines ends with `);` at the step's indent
         i += 1
-    assert lines[i].endswith("));") or lines[i].endswith(");"), lines[i]
-    lines.insert(i + 1, f"        {php_code}")
+    lines.insert(i + 1, f"            if ($this->mode === 'up') {{ {php_code} }}")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text[:start] + "\n".join(lines) + text[end:], encoding="utf-8")
     return target
 
 
 def count_fixes(migration: Path) -> int:
-    text = migration.read_text(encoding="utf-8")
-    up = text[text.index("private function fix(): void"):text.index("private function undo(): void")]
-    return sum(1 for line in up.split("\n") if line.startswith("        $this->applyFix("))
+    """The number of steps in up()."""
+    _, _, lines = _up_steps(migration.read_text(encoding="utf-8"))
+    return sum(1 for line in lines if line.startswith(STEP_CALL))
 
 
 def patched(migration: Path, tmp_path: Path, anchor: str, code: str, before: bool = False, indent: int = 8) -> Path:

@@ -17,6 +17,8 @@ from roundtrip import ledger_rows
 
 from fixgen.targets.context import LEDGER
 
+pytestmark = pytest.mark.db  # real databases and PHP/Laravel
+
 FK = "posts_user_id_fkey"
 STEP = f"foreign_key_actions:posts:{FK}"
 SCHEMA = [
@@ -32,9 +34,9 @@ MODES = [(), ("--no-online",)]
 MODE_IDS = ["online", "plain"]
 NOTHING_CHANGED = "RuntimeException: fixgen: nothing was changed:"
 # lines of the runtime where patched copies of a migration crash or race
-DROP_LINE = "$this->dropForeignKey($table, $name, ''); // the name stays free until the key is added back"
-VALIDATE_LINE = "if ($this->online() && $this->foreignKeyNotValid($table, $name)) {"
-MYSQL_ADD_LINE = "$db->statement($add.$this->inPlace());"
+DROP_LINE = "$this->removeForeignKey($table, $name); // the name stays free until the key is added back"
+VALIDATE_LINE = "$notValid = $this->online() && $this->foreignKeyNotValid($table, $name);"
+MYSQL_ADD_LINE = "$this->alter($table, 'add ' . $this->foreignKeyClause($key));"
 
 
 def spec(*issues: dict) -> dict:
@@ -203,7 +205,7 @@ def test_mysql_orphans_written_while_the_key_was_dropped_stop_the_run(mysql_db: 
     db.execute(SCHEMA)
     migration = emit_laravel(spec(CHANGE), tmp_path)
     racing = patched(migration, tmp_path, MYSQL_ADD_LINE,
-                     "$db->statement('insert into posts (id, user_id) values (9, 99)');", before=True)
+                     "$this->db()->statement('insert into posts (id, user_id) values (9, 99)');", before=True)
     err = run_fails(db, racing, "up")
     assert (f"1 orphan row(s) in posts (user_id) have no matching row in users (id); they were written while foreign key "
             f"{FK} was being re-created; fix or delete them and run the migration again; list them with: ") in err, err

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from dbs import Database
 from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
 from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
 
 from fixgen.targets.context import LEDGER
+
+pytestmark = pytest.mark.db  # real databases and PHP/Laravel
 
 FK_NAME = "posts_user_id_foreign"
 
@@ -56,7 +59,7 @@ def test_pg_foreign_key_left_not_valid_by_a_crash_is_validated(pg_db: Database, 
     db.execute([*POSTS, "DELETE FROM posts WHERE id = 3"])
     s0 = db.schema_snapshot()
     migration = emit_laravel(spec(POSTS_FK), tmp_path)
-    crashing = patched(migration, tmp_path, "$db->statement($add.' not valid'); // a brief lock, no scan",
+    crashing = patched(migration, tmp_path, "$this->alter($table, 'add ' . $this->foreignKeyClause($key) . ' not valid');",
                        "throw new RuntimeException('simulated crash');")
     assert "simulated crash" in run_fails(db, crashing, "up")
     validated = f"SELECT convalidated FROM pg_constraint WHERE conname = '{FK_NAME}'"
@@ -104,8 +107,9 @@ def test_mysql_orphans_written_before_the_in_place_foreign_key_stop_the_run(mysq
     s0 = db.schema_snapshot()
     migration = emit_laravel(spec(POSTS_FK), tmp_path)
     # a writer's row lands after the preflight, before the ALTER (which skips existing rows)
-    racing = patched(migration, tmp_path, "$db->statement($add.$this->inPlace());",
-                     "$db->statement(\"insert into posts (id, user_id, slug) values (9, 99, 'x')\");", before=True)
+    racing = patched(migration, tmp_path, "$this->alter($table, 'add ' . $this->foreignKeyClause($key));",
+                     "$this->db()->statement(\"insert into posts (id, user_id, slug) values (9, 99, 'x')\");",
+                     before=True)
     err = run_fails(db, racing, "up")
     assert "1 orphan row(s) in posts (user_id) have no matching row in users (id)" in err, err
     assert f"were written while foreign key {FK_NAME} was being added" in err, err

@@ -72,6 +72,8 @@ from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, RenameColumn
 from fixgen.planner import build_plan
 from fixgen.spec import load_spec
 
+pytestmark = pytest.mark.db  # real databases and PHP/Laravel
+
 GOLDEN_DIR = ROOT / "tests" / "golden" / "laravel"
 MIGRATIONS = "migrations"  # the Migrator's repository table
 

@@ -1,31 +1,57 @@
 """Target `laravel`: one anonymous-class migration that real Laravel 8.37-12 runs on pgsql, mysql/mariadb and sqlite.
 
-Blueprint methods do the changes wherever they exist in every supported version;
-catalog queries (not Schema::hasIndex/getForeignKeys, which arrived in 10.x) do the
-guards; native RENAME COLUMN avoids doctrine/dbal. SQLite foreign keys go through a
-table rebuild, because Laravel 8 silently ignores $table->foreign() there.
+The file is written for its reviewer: a docblock with the plan (what up() does, what down()
+undoes), then up() and down() as one readable runtime call per step, each under comments naming
+the issues it fixes. Down is render(plan.reverse()): one handler per op class in a dispatch
+table (HANDLERS), the same for forward and rollback ops; the runtime's step methods know from
+the mode (up() or down()) which they are doing.
+
+The runtime is real PHP source, runtime.php (a trait, linted and unit-tested on its own). Only
+the members the rendered up()/down() reach are embedded, in runtime.php's order: see
+`runtime_members` for the parse and `reachable` for the static call graph.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
 
+from fixgen import ledger
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
-from fixgen.escape import php_string
-from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, Op, RenameColumn
+from fixgen.escape import php_comment, php_string
+from fixgen.ops import (
+    AddColumn,
+    AddForeignKey,
+    ChangeForeignKeyActions,
+    CreateIndex,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    Op,
+    RenameColumn,
+)
 from fixgen.planner import Plan
-from fixgen.targets.context import Context, issue_comments
-from fixgen.targets.preflight import preflight_checks
+from fixgen.spec import Meta
+from fixgen.targets.context import Context
 from fixgen.targets.templates import Code, render
 
-IND = " " * 8
+RUNTIME = Path(__file__).with_name("runtime.php")
+LINE_LIMIT = 120  # PSR-12's soft limit, kept as a hard one
+STEP_INDENT = " " * 12  # inside up()'s and down()'s closure
+
+
+# ----------------------------------------------------------------------------- PHP literals
 
 
 def php(value: object) -> str:
     """A PHP literal (strings: fixgen.escape.php_string)."""
     if isinstance(value, (list, tuple)):
-        return php_list(value)
+        return "[" + ", ".join(php(v) for v in value) + "]"
     if isinstance(value, dict):
         return "[" + ", ".join(f"{php(k)} => {php(v)}" for k, v in value.items()) + "]"
     if value is None:
@@ -37,9 +63,37 @@ def php(value: object) -> str:
     return php_string(str(value))
 
 
-def php_list(values: tuple[str, ...] | list[str]) -> str:
-    return "[" + ", ".join(php(v) for v in values) + "]"
+def php_call(method: str, args: Iterable[object], indent: str) -> str:
+    """`$this->method(args);` on one line if it fits, else PSR-12's one argument per line."""
+    literals = [php(a) for a in args]
+    line = f"{indent}$this->{method}({', '.join(literals)});"
+    if len(line) <= LINE_LIMIT:
+        return line
+    inner = indent + "    "
+    return f"{indent}$this->{method}(\n" + ",\n".join(inner + a for a in literals) + f"\n{indent});"
 
+
+def comment_lines(text: str, first: str, rest: str) -> list[str]:
+    """Outside text as comment lines (escaped by fixgen.escape.php_comment), wrapped at spaces to the line
+    limit (a longer word is cut; cutting or wrapping cannot form `*/` or `?>`, it only separates characters)."""
+    safe = php_comment(text)
+    if len(first) + len(safe) <= LINE_LIMIT:
+        return [first + safe]
+    room = LINE_LIMIT - max(len(first), len(rest))
+    words = [w[k:k + room] for w in safe.split(" ") if w for k in range(0, len(w), room)]
+    lines: list[str] = []
+    prefix, current = first, ""
+    for w in words:
+        if current and len(prefix) + len(current) + 1 + len(w) > LINE_LIMIT:
+            lines.append(prefix + current)
+            prefix, current = rest, w
+        else:
+            current = f"{current} {w}" if current else w
+    lines.append(prefix + current)
+    return lines
+
+
+# ----------------------------------------------------------------------------- handlers: op -> call
 
 _BLUEPRINT_TYPES = {
     "string": "string", "text": "text", "integer": "integer", "bigint": "bigInteger", "smallint": "smallInteger",
@@ -48,26 +102,174 @@ _BLUEPRINT_TYPES = {
 }
 
 
-def blueprint_column(column: str, t: ColumnType, nullable: bool, has_default: bool, default: object) -> str:
-    args = [php(column), *(str(a) for a in t.args)]
-    code = f"$table->{_BLUEPRINT_TYPES[t.name]}({', '.join(args)})"
-    if nullable:
-        code += "->nullable()"
-    if has_default:
-        text = isinstance(default, str)
-        code += f"->default($this->text({php(default)}))" if text else f"->default({php(default)})"
-    return code + ";"
+@dataclass(frozen=True)
+class Call:
+    """One runtime step call: `$this->method(...args)`."""
+
+    method: str
+    args: tuple[object, ...]
 
 
-@dataclass
-class PhpBlock:
-    comments: list[str]  # outside text: the template escapes it (php_comment)
-    code: Code
+OpT = TypeVar("OpT", bound=Op)
+Handler = Callable[[Op], Call]
+HANDLERS: dict[type[Op], Handler] = {}
 
 
-def _schema_table(table: str, body: str, indent: str) -> str:  # Blueprint changes: columns
-    return (f"Schema::table({php(table)}, function (Blueprint $table) {{\n"
-            f"{indent}    {body}\n{indent}}})")
+def handles(cls: type[OpT]) -> Callable[[Callable[[OpT], Call]], Callable[[OpT], Call]]:
+    """Register the handler of one op class (forward or rollback: the runtime's mode tells them apart)."""
+    def register(fn: Callable[[OpT], Call]) -> Callable[[OpT], Call]:
+        HANDLERS[cls] = fn  # type: ignore[assignment]
+        return fn
+    return register
+
+
+def _action(action: str) -> str:
+    return ACTIONS[action].lower()  # as the SQL spells it: 'set null'
+
+
+def _index_args(op: CreateIndex | DropIndex) -> tuple[object, ...]:
+    return (op.table, op.name, list(op.columns), *((True,) if op.unique else ()))
+
+
+@handles(CreateIndex)
+def _create_index(op: CreateIndex) -> Call:
+    return Call("createIndex", _index_args(op))
+
+
+@handles(DropIndex)
+def _drop_index(op: DropIndex) -> Call:
+    return Call("dropIndex", _index_args(op))
+
+
+@handles(AddColumn)
+def _add_column(op: AddColumn) -> Call:
+    t: ColumnType = op.type
+    modifiers: dict[str, object] = {}
+    if op.nullable:
+        modifiers["nullable"] = True
+    if op.has_default:
+        modifiers["default"] = op.default
+    args: tuple[object, ...] = (op.table, op.column, _BLUEPRINT_TYPES[t.name])
+    if t.args or modifiers:
+        args += (list(t.args),)
+    if modifiers:
+        args += (modifiers,)
+    return Call("addColumn", args)
+
+
+@handles(DropColumn)
+def _drop_column(op: DropColumn) -> Call:
+    return Call("dropColumn", (op.table, op.column))
+
+
+@handles(RenameColumn)
+def _rename_column(op: RenameColumn) -> Call:
+    return Call("renameColumn", (op.table, op.old, op.new))
+
+
+@handles(AddForeignKey)
+def _add_foreign_key(op: AddForeignKey) -> Call:
+    actions = [_action(op.on_delete), _action(op.on_update)]
+    if actions[1] == "no action":  # the runtime's defaults are left out
+        actions = actions[:1] if actions[0] != "no action" else []
+    return Call("addForeignKey", (op.table, op.name, list(op.columns), op.ref_table, list(op.ref_columns), *actions))
+
+
+@handles(DropForeignKey)
+def _drop_foreign_key(op: DropForeignKey) -> Call:
+    return Call("dropForeignKey", (op.table, op.name))
+
+
+@handles(ChangeForeignKeyActions)
+def _change_foreign_key_actions(op: ChangeForeignKeyActions) -> Call:
+    return Call("changeForeignKeyActions", (
+        op.table, op.name, list(op.columns), op.ref_table, list(op.ref_columns),
+        [_action(op.old_on_delete), _action(op.old_on_update)], [_action(op.on_delete), _action(op.on_update)]))
+
+
+def call_for(op: Op) -> Call:
+    return HANDLERS[type(op)](op)
+
+
+# ----------------------------------------------------------------------------- the runtime and its call graph
+
+_MEMBER_START = re.compile(r"^    /\*\*", re.M)
+_DECLARATION = re.compile(
+    r"^    (?:(?:private|protected|public|static)\s+)+(?:function\s+(\w+)\s*\(|(?:\??[\w\\]+\s+)?\$(\w+))", re.M)
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_REFERENCE = re.compile(r"(?:\$this->|self::)(\w+)")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A property or method of runtime.php's trait: its text (docblock and code) and the members it names."""
+
+    name: str
+    text: str
+    refs: frozenset[str]
+
+
+def parse_runtime(source: str) -> tuple[Member, ...]:
+    """The trait's members in file order. Convention (runtime.php's docblock): each member starts with a
+    docblock opening at four spaces and nothing else sits between members."""
+    head = re.search(r"^trait \w+\n\{\n", source, re.M)
+    end = source.rstrip().rfind("\n}")
+    if head is None or end < head.end():
+        raise ValueError("runtime.php: no `trait Name {...}` at the top level")
+    body = source[head.end():end]
+    starts = [m.start() for m in _MEMBER_START.finditer(body)]
+    if not starts or body[:starts[0]].strip():
+        raise ValueError("runtime.php: the trait must start with a member's docblock")
+    chunks = [body[a:b].strip("\n") for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    found: list[tuple[str, str, str]] = []
+    for chunk in chunks:
+        code = _COMMENTS.sub("", chunk)
+        m = _DECLARATION.search(code)
+        if m is None:
+            raise ValueError(f"runtime.php: no property or method after the docblock:\n{chunk[:200]}")
+        found.append((m.group(1) or m.group(2), chunk, code))
+    names = {name for name, _, _ in found}
+    if len(names) != len(found):
+        raise ValueError("runtime.php: a member is declared twice")
+    return tuple(Member(name, chunk, frozenset(set(_REFERENCE.findall(code)) & names - {name}))
+                 for name, chunk, code in found)
+
+
+@lru_cache(maxsize=1)
+def runtime_members() -> tuple[Member, ...]:
+    return parse_runtime(RUNTIME.read_text(encoding="utf-8"))
+
+
+def reachable(members: tuple[Member, ...], roots: Iterable[str]) -> list[Member]:
+    """The transitive closure of `roots` over the members' references, in the members' (file) order."""
+    by_name = {m.name: m for m in members}
+    missing = set(roots) - set(by_name)
+    if missing:
+        raise ValueError(f"runtime.php has no member {', '.join(sorted(missing))}")
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(by_name[name].refs - seen)
+    return [m for m in members if m.name in seen]
+
+
+# ----------------------------------------------------------------------------- the file
+
+
+def _issue_label(m: Meta) -> str:
+    return f"issue #{m.index + 1}" + (f" [{m.id}]" if m.id else "")
+
+
+def _plan_lines(title: str, items: list[str]) -> list[str]:
+    lines = [f" * {title}"]
+    width = len(str(len(items)))
+    for n, text in enumerate(items, 1):
+        num = f" *  {n:>{width}}. "
+        lines += comment_lines(text, num, " *" + " " * (len(num) - 2))
+    return lines
 
 
 class LaravelRenderer:
@@ -84,109 +286,65 @@ class LaravelRenderer:
         return f"{self.migration_id}.php"
 
     def render(self) -> str:
-        up = [PhpBlock([op.describe(), *issue_comments(op.issues)], Code(self.up_code(op))) for op in self.plan.ops]
-        down = [PhpBlock([f"undo: {op.describe()} (only if up() did it)", *issue_comments(op.issues)],
-                         Code(self.down_code(op))) for op in reversed(self.plan.ops)]
-        return render("laravel/migration.php.j2", ctx=self.ctx, migration_id=self.migration_id, php=php,
-                      up_blocks=up, down_blocks=down, preflight=self.preflight())
+        ops, undo = self.plan.ops, self.plan.reverse()
+        number = {op.key: n for n, op in enumerate(ops, 1)}
+        up_calls = [call_for(op) for op in ops]
+        down_calls = [call_for(op) for op in undo]
+        up: list[str] = []
+        for n, (op, call) in enumerate(zip(ops, up_calls, strict=True), 1):
+            up.append("")
+            for k, m in enumerate(op.issues):
+                head = f"{n}. " if k == 0 else " " * (len(str(n)) + 2)
+                text = _issue_label(m) + (f": {m.message}" if m.message else "")
+                if m.source:
+                    text += f" (found by: {m.source})"
+                up += comment_lines(text, f"{STEP_INDENT}// {head}", f"{STEP_INDENT}// {' ' * len(head)}")
+            up.append(php_call(call.method, call.args, STEP_INDENT))
+        down: list[str] = []
+        for op, call in zip(undo, down_calls, strict=True):
+            assert op.undoes is not None  # a rollback op: Plan.reverse() says which step of up() it undoes
+            labels = ", ".join(_issue_label(m) for m in op.issues)
+            down += comment_lines(f"undoes {number[op.undoes]}" + (f" ({labels})" if labels else ""),
+                                  f"{STEP_INDENT}// ", f"{STEP_INDENT}//   ")
+            down.append(php_call(call.method, call.args, STEP_INDENT))
+        roots = {"run"} | {c.method for c in up_calls} | {c.method for c in down_calls}
+        runtime = "\n".join(m.text for m in reachable(runtime_members(), roots))
+        return render("laravel/migration.php.j2", header=[Code(line) for line in self.header(ops)],
+                      constants=[Code(line) for line in self.constants()], online=self.ctx.online,
+                      up=Code("\n".join(up[1:])), down=Code("\n".join(down)), runtime=Code(runtime))
 
-    # ------------------------------------------------------------------ preflight
-    def preflight(self) -> list[str]:
-        def call(name: str) -> str:  # foreign_key_fits -> requireForeignKeyFits
-            return "require" + "".join(part.capitalize() for part in name.split("_"))
+    def header(self, ops: tuple[Op, ...]) -> list[str]:
+        ctx = self.ctx
+        lines = [*comment_lines(f"fixgen migration {self.migration_id}, generated by fixgen {ctx.version} from "
+                                f"{ctx.source}.", " * ", " * "), " *"]
+        lines += _plan_lines("up() fixes, in this order (a step whose fix is present, by definition, is skipped):",
+                             [op.describe() for op in ops])
+        lines += [" *", f" * down() undoes these steps, last first ({len(ops)} to 1), each only if the ledger table "
+                        f"{ledger.TABLE} says", " * that up() made that change."]
+        lines += [" *", " * Safe to run more than once, and after an interruption: the next run finishes the job."]
+        if ctx.online:
+            lines += [" * Online: PostgreSQL builds indexes CONCURRENTLY and adds foreign keys NOT VALID, then validates",
+                      " * them; MySQL/MariaDB alters with ALGORITHM=INPLACE, LOCK=NONE; there is no surrounding",
+                      f" * transaction, and lock waits give up after {php_comment(ctx.lock_timeout)}."]
+        return lines
 
-        return [Code(f"$this->{call(name)}($problems, {', '.join(php(a) for a in args)});")
-                for name, args in preflight_checks(self.plan)]
-
-    # ------------------------------------------------------------------ up / down
-    def _apply(self, op: Op, present: str, done: str, perform: str) -> str:
-        i = IND
-        return (f"{i}$this->applyFix({php(op.key)}, {php(op.object_name)},\n"
-                f"{i}    fn () => {present},\n{i}    fn () => {done},\n{i}    fn () => {perform});")
-
-    def _revert(self, op: Op, undoable: str, undo: str) -> str:
-        i = IND
-        return f"{i}$this->revertFix({php(op.key)},\n{i}    fn () => {undoable},\n{i}    fn () => {undo});"
-
-    def _has_column(self, table: str, column: str) -> str:
-        return f"Schema::hasColumn({php(table)}, {php(column)})"
-
-    def _index_named(self, op: CreateIndex | DropIndex) -> str:
-        return f"$this->indexNamed({php(op.table)}, {php(op.name)})"
-
-    def _index_ready(self, op: CreateIndex | DropIndex) -> str:
-        """Named and usable: an invalid leftover of an interrupted online build does not count."""
-        return f"$this->indexReady({php(op.table)}, {php(op.name)})"
-
-    def _create_index(self, op: CreateIndex | DropIndex) -> str:
-        return f"$this->createIndex({php(op.table)}, {php(op.name)}, {php_list(op.columns)}, {php(op.unique)})"
-
-    def _drop_index(self, op: CreateIndex | DropIndex) -> str:
-        return f"$this->dropIndex({php(op.table)}, {php(op.name)}, {php(op.unique)})"
-
-    def _sqlite_clause(self, op: AddForeignKey) -> str:
-        return (f"$this->sqliteForeignKeyClause({php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
-                f"{php_list(op.ref_columns)}, {php(ACTIONS[op.on_delete].lower())}, {php(ACTIONS[op.on_update].lower())})")
-
-    def _actions(self, on_delete: str, on_update: str) -> str:
-        """ON DELETE / ON UPDATE as PHP arguments, spelled as the SQL wants them ('set null')."""
-        return f"{php(ACTIONS[on_delete].lower())}, {php(ACTIONS[on_update].lower())}"
-
-    def _change_actions(self, op: ChangeForeignKeyActions, old: bool = False) -> str:
-        fk = op.as_foreign_key(old=old)
-        return (f"$this->changeForeignKeyActions({php(op.table)}, {php(op.name)}, {php_list(op.columns)}, "
-                f"{php(op.ref_table)}, {php_list(op.ref_columns)}, {self._actions(fk.on_delete, fk.on_update)})")
-
-    def up_code(self, op: Op) -> str:
-        t = php(op.table)
-        if isinstance(op, RenameColumn):
-            gone = f"! {self._has_column(op.table, op.old)}"
-            return self._apply(op, gone, f"{gone} && {self._has_column(op.table, op.new)}",
-                               f"$this->renameColumn({t}, {php(op.old)}, {php(op.new)})")
-        if isinstance(op, AddColumn):
-            has = self._has_column(op.table, op.column)
-            column = blueprint_column(op.column, op.type, op.nullable, op.has_default, op.default)
-            return self._apply(op, has, has, _schema_table(op.table, column, IND + "    "))
-        if isinstance(op, CreateIndex):
-            return self._apply(op, f"$this->hasIndex({t}, {php_list(op.columns)}, {php(op.unique)})",
-                               self._index_ready(op), self._create_index(op))
-        if isinstance(op, DropIndex):
-            gone = f"! {self._index_named(op)}"
-            return self._apply(op, gone, gone, self._drop_index(op))
-        if isinstance(op, AddForeignKey):
-            perform = (f"$this->addForeignKey({t}, {php(op.name)}, {php_list(op.columns)}, {php(op.ref_table)}, "
-                       f"{php_list(op.ref_columns)}, {php(ACTIONS[op.on_delete].lower())}, "
-                       f"{php(ACTIONS[op.on_update].lower())})")
-            return self._apply(op, f"$this->hasForeignKey({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
-                                   f"{php_list(op.ref_columns)})",
-                               f"$this->foreignKeyReady({t}, {php(op.name)})", perform)
-        if isinstance(op, ChangeForeignKeyActions):
-            new = self._actions(op.on_delete, op.on_update)
-            return self._apply(op, f"$this->hasForeignKeyWithActions({t}, {php_list(op.columns)}, {php(op.ref_table)}, "
-                                   f"{php_list(op.ref_columns)}, {new})",
-                               f"$this->foreignKeyActionsDone({t}, {php(op.name)}, {new})", self._change_actions(op))
-        raise AssertionError(op)
-
-    def down_code(self, op: Op) -> str:
-        t = php(op.table)
-        if isinstance(op, RenameColumn):
-            return self._revert(op, f"! {self._has_column(op.table, op.old)} && {self._has_column(op.table, op.new)}",
-                                f"$this->renameColumn({t}, {php(op.new)}, {php(op.old)})")
-        if isinstance(op, AddColumn):
-            return self._revert(op, self._has_column(op.table, op.column),
-                                f"$this->dropColumn({t}, {php(op.column)})")
-        if isinstance(op, CreateIndex):  # an invalid leftover is dropped too
-            return self._revert(op, self._index_named(op), self._drop_index(op))
-        if isinstance(op, DropIndex):
-            return self._revert(op, f"! {self._index_ready(op)}", self._create_index(op))
-        if isinstance(op, AddForeignKey):
-            return self._revert(op, f"$this->foreignKeyNamed({t}, {php(op.name)})",
-                                f"$this->dropForeignKey({t}, {php(op.name)}, {self._sqlite_clause(op)})")
-        if isinstance(op, ChangeForeignKeyActions):  # up()'s actions still, or gone half-way: the old ones back
-            undoable = (f"$this->foreignKeyActionsUndoable({t}, {php(op.name)}, {self._actions(op.on_delete, op.on_update)}, "
-                        f"{self._actions(op.old_on_delete, op.old_on_update)})")
-            return self._revert(op, undoable, self._change_actions(op, old=True))
-        raise AssertionError(op)
+    def constants(self) -> list[str]:
+        ctx = self.ctx
+        online = ctx.online
+        return [
+            "/** The ledger key of this migration's changes. */",
+            f"private const MIGRATION = {php(self.migration_id)};",
+            "/** Online: build indexes and add foreign keys without blocking writes (PostgreSQL, MySQL/MariaDB). */",
+            f"private const ONLINE = {php(online)};",
+            f"private const LOCK_TIMEOUT_MS = {ctx.lock_timeout_ms if online else 0};",
+            f"private const STATEMENT_TIMEOUT_MS = {ctx.statement_timeout_ms if online else 0};",
+            "/** The ledger, as fixgen/ledger.py defines it. */",
+            f"private const LEDGER = {php(ledger.TABLE)};",
+            f"private const LEDGER_COLUMNS = {php(list(ledger.COLUMNS))};",
+            f"private const LEDGER_KEY = {php(list(ledger.KEY_COLUMNS))};",
+            f"private const LEDGER_WIDTH = {ledger.TEXT_WIDTH};",
+            f"private const STEP_SEPARATOR = {php(ledger.STEP_SEPARATOR)};",
+        ]
 
 
 def render_laravel(plan: Plan, ctx: Context) -> tuple[str, str]:
