@@ -150,8 +150,8 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 
 # today's sizes (lines), a guard against growth; the issue's targets (seed <= 600, one index <= 150) are not
 # met: the runtime an index-only spec reaches (three catalogs, online limits, the preflight pass, MySQL's
-# implicit foreign-key index) is about 390 lines of PSR-12 PHP by itself
-SIZE_LIMITS = {"seed": 1070, "one_index": 450}
+# implicit foreign-key index, the partitioned-table refusal) is about 410 lines of PSR-12 PHP by itself
+SIZE_LIMITS = {"seed": 1140, "one_index": 470}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 

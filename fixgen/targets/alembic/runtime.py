@@ -746,10 +746,51 @@ def require_renamable(problems: list, table: str, old: str, new: str) -> None:
         problems.append(f"cannot rename {table}.{old} to {new}: neither column exists")
     elif has_old and has_new:
         problems.append(f"cannot rename {table}.{old} to {new}: both columns exist; merge them by hand first")
+    for what, names in _dependents(table, old).items() if has_old else ():
+        problems.append(
+            f"cannot rename {table}.{old} to {new}: MySQL/MariaDB would leave these {what} naming the old column "
+            f"broken: {', '.join(names)}; re-create them with {new} after the rename, or rename by hand"
+        )
+
+
+def _dependents(table: str, column: str) -> dict:
+    """MySQL/MariaDB: the views and triggers that name table.column (neither is rewritten by a rename)."""
+    if _dialect() != "mysql":
+        return {}
+    bind, found = op.get_bind(), {}
+    views = "select TABLE_NAME, VIEW_DEFINITION from information_schema.VIEWS where TABLE_SCHEMA = database()"
+    found["views"] = sorted(v for v, text in bind.execute(sa.text(views)) if f"`{table}`.`{column}`" in (text or ""))
+    triggers = (
+        "select TRIGGER_NAME, ACTION_STATEMENT from information_schema.TRIGGERS "
+        "where TRIGGER_SCHEMA = database() and EVENT_OBJECT_TABLE = :t"
+    )
+    word = re.compile(rf"(NEW|OLD)\.`?{re.escape(column)}`?(?![\w$])", re.IGNORECASE)
+    rows = bind.execute(sa.text(triggers), {"t": table})
+    found["triggers"] = sorted(g for g, text in rows if word.search(text or ""))
+    return {what: names for what, names in found.items() if names}
+
+
+def _partitioned(problems: list, table: str, what: str) -> bool:
+    """PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching one, which a
+    rollback would drop with it; such fixes are refused (fixgen does not change partitioned tables yet)."""
+    if _dialect() != "postgresql":
+        return False
+    relation = "to_regclass(format('%I.%I', current_schema(), cast(:t as text)))"
+    sql = f"select relkind = 'p' from pg_class where oid = {relation}"
+    if not op.get_bind().execute(sa.text(sql), {"t": table}).scalar():
+        return False
+    problems.append(
+        f"cannot {what}: {table} is a partitioned table, where PostgreSQL would adopt each partition's own matching "
+        "index or key and a rollback would drop them with it; fixgen does not change partitioned tables yet: make "
+        "this change by hand"
+    )
+    return True
 
 
 def require_index_name(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if not _has_table(table) or not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
+    if not _has_table(table) or _partitioned(problems, table, f"create index {name} on {table}"):
+        return
+    if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
     if ONLINE and name in _invalid_indexes(table):  # an interrupted build of ours leaves it: rebuilt, no clash
         return
@@ -757,7 +798,9 @@ def require_index_name(problems: list, table: str, name: str, columns: list, uni
 
 
 def require_index_definition(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if not _has_table(table) or not _index_named(table, name) or _has_index(table, columns, unique, True, name):
+    if not _has_table(table) or _partitioned(problems, table, f"drop index {name} on {table}"):
+        return
+    if not _index_named(table, name) or _has_index(table, columns, unique, True, name):
         return
     if ONLINE and name in _invalid_indexes(table):  # what an interrupted recreate of ours (downgrade) leaves
         return
@@ -765,6 +808,22 @@ def require_index_definition(problems: list, table: str, name: str, columns: lis
         f"index {name} on {table} does not have the definition the spec gives ({', '.join(columns)}"
         f"{', unique' if unique else ''}): its rollback could not recreate it exactly"
     )
+
+
+def _innodb_type(table: str, column: str):
+    """MySQL/MariaDB: (what InnoDB compares for a foreign key, how to show it) of the column, or None."""
+    if _dialect() != "mysql":
+        return None
+    sql = (
+        "select DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, COLLATION_NAME "
+        "from information_schema.COLUMNS where TABLE_SCHEMA = database() and TABLE_NAME = :t and COLUMN_NAME = :c"
+    )
+    row = op.get_bind().execute(sa.text(sql), {"t": table, "c": column}).first()
+    if row is None:
+        return None
+    data, full, precision, scale, collation = row
+    family = "char" if data == "varchar" else data  # lengths may differ, CHAR and VARCHAR mix
+    return (family, "unsigned" in full, precision, scale, collation), full + (f" {collation}" if collation else "")
 
 
 def _current_name(table: str, column: str, old) -> str:
@@ -780,6 +839,15 @@ def require_foreign_key_fits(
     current = [_current_name(table, c, old.get(c)) for c in columns]
     if not all(_has_column(table, c) for c in current):
         return  # reported by require_columns
+    if _partitioned(problems, table, f"add foreign key {name} on {table}"):
+        return
+    for c, r in zip(current, ref_columns, strict=True):
+        mine, theirs = _innodb_type(table, c), _innodb_type(ref_table, r)
+        if mine and theirs and mine[0] != theirs[0]:
+            problems.append(
+                f"cannot add foreign key {name}: {table}.{c} is {mine[1]} but {ref_table}.{r} is {theirs[1]} "
+                "(InnoDB needs the same type, size and sign, and for text the same collation)"
+            )
     if _foreign_key_named(table, name, any_table=True) and not _foreign_keys_on(table, columns, ref_table, ref_columns):
         problems.append(f"cannot add foreign key {name} on {table}: another constraint already has that name")
     if not _has_index(ref_table, ref_columns, True, exact=True):

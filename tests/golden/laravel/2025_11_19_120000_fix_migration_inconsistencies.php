@@ -369,6 +369,67 @@ return new class extends Migration
         return in_array(null, $now, true) ? null : $now;
     }
     /**
+     * Check mode, PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching
+     * one, which a rollback would drop with it; such steps are refused (fixgen does not change them yet).
+     */
+    private function partitioned(string $table, string $what): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+        $sql = "select relkind = 'p' as p from pg_class where oid = " . $this->pgRelation();
+        if (! ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false)) {
+            return false;
+        }
+        $this->problem("cannot $what: $table is a partitioned table, where PostgreSQL would adopt each partition's "
+            . 'own matching index or key and a rollback would drop them with it; fixgen does not change partitioned '
+            . 'tables yet: make this change by hand');
+        return true;
+    }
+    /** MySQL/MariaDB: [what InnoDB compares for a foreign key, how to show it] of a column, or null. */
+    private function innodbType(string $table, string $column): ?array
+    {
+        if ($this->driver() !== 'mysql') {
+            return null;
+        }
+        $row = $this->db()->selectOne('select DATA_TYPE as d, COLUMN_TYPE as t, NUMERIC_PRECISION as p, '
+            . 'NUMERIC_SCALE as s, COLLATION_NAME as c from information_schema.COLUMNS where TABLE_SCHEMA = '
+            . 'database() and TABLE_NAME = ? and COLUMN_NAME = ?', [$this->prefixed($table), $column]);
+        if ($row === null) {
+            return null;
+        }
+        $family = $row->d === 'varchar' ? 'char' : $row->d; // lengths may differ, CHAR and VARCHAR mix
+        $key = [$family, str_contains($row->t, 'unsigned'), $row->p, $row->s, $row->c];
+        return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
+    }
+    /** MySQL/MariaDB: the views and triggers naming $table.$column (a rename rewrites neither). */
+    private function dependents(string $table, string $column): array
+    {
+        if ($this->driver() !== 'mysql') {
+            return [];
+        }
+        $real = $this->prefixed($table);
+        $views = $this->db()->select('select TABLE_NAME as n, VIEW_DEFINITION as d from information_schema.VIEWS '
+            . 'where TABLE_SCHEMA = database()');
+        $word = '/(NEW|OLD)\.`?' . preg_quote($column, '/') . '`?(?![\w$])/i';
+        $triggers = $this->db()->select('select TRIGGER_NAME as n, ACTION_STATEMENT as d from '
+            . 'information_schema.TRIGGERS where TRIGGER_SCHEMA = database() and EVENT_OBJECT_TABLE = ?', [$real]);
+        $found = [
+            'views' => array_map(fn ($v) => $v->n, array_filter($views, fn ($v) => str_contains(
+                (string) $v->d,
+                "`$real`.`$column`"
+            ))),
+            'triggers' => array_map(fn ($t) => $t->n, array_filter($triggers, fn ($t) => preg_match(
+                $word,
+                (string) $t->d
+            ) === 1)),
+        ];
+        return array_filter(array_map(function ($names) {
+            sort($names);
+            return $names;
+        }, $found));
+    }
+    /**
      * Up: record step [kind, table, object] unless the change is $present (by definition), then $make it if
      * recorded and not $done (by name): a run cut anywhere is finished by the next one.
      */
@@ -428,6 +489,11 @@ return new class extends Migration
                 $this->problem("cannot rename $table.$from to $to: "
                     . ($both[0] ? 'both columns exist; merge them by hand first' : 'neither column exists'));
             }
+            foreach ($there && $both[0] ? $this->dependents($table, $from) : [] as $what => $names) {
+                $this->problem("cannot rename $table.$from to $to: MySQL/MariaDB would leave these $what naming the "
+                    . 'old column broken: ' . implode(', ', $names) . "; re-create them with $to after the rename, "
+                    . 'or rename by hand');
+            }
             $this->before["$table.$to"] = $from;
             return;
         }
@@ -473,6 +539,9 @@ return new class extends Migration
     private function createIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') { // an unusable index of that name is an interrupted online run's: rebuilt
+            if (Schema::hasTable($table) && $this->partitioned($table, "create index $name on $table")) {
+                return;
+            }
             $clash = $this->needs($table, $columns) !== null && $this->indexNameTaken($table, $name)
                 && ! $this->hasIndex($table, $columns, $unique, false, $name)
                 && $this->indexState($table, $name) !== false;
@@ -497,6 +566,9 @@ return new class extends Migration
     private function dropIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') {
+            if (Schema::hasTable($table) && $this->partitioned($table, "drop index $name on $table")) {
+                return;
+            }
             $other = $this->needs($table) !== null && $this->indexState($table, $name) === true
                 && ! $this->hasIndex($table, $columns, $unique, true, $name);
             if ($other) {
@@ -530,8 +602,16 @@ return new class extends Migration
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            if ($now === null || $refNow === null) {
+            if ($now === null || $refNow === null || $this->partitioned($table, "add foreign key $name on $table")) {
                 return;
+            }
+            foreach ($now as $i => $column) {
+                [$mine, $theirs] = [$this->innodbType($table, $column), $this->innodbType($refTable, $refColumns[$i])];
+                if ($mine && $theirs && $mine[0] !== $theirs[0]) {
+                    $this->problem("cannot add foreign key $name: $table.$column is $mine[1] but $refTable."
+                        . "$refColumns[$i] is $theirs[1] (InnoDB needs the same type, size and sign, and for text "
+                        . 'the same collation)');
+                }
             }
             if ($this->foreignKeyNamed($table, $name, true) && ! $this->hasForeignKey($table, $key)) {
                 $this->problem("cannot add foreign key $name on $table: another constraint already has that name");

@@ -160,6 +160,40 @@ return new class extends Migration
         return in_array(null, $now, true) ? null : $now;
     }
     /**
+     * Check mode, PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching
+     * one, which a rollback would drop with it; such steps are refused (fixgen does not change them yet).
+     */
+    private function partitioned(string $table, string $what): bool
+    {
+        if ($this->driver() !== 'pgsql') {
+            return false;
+        }
+        $sql = "select relkind = 'p' as p from pg_class where oid = " . $this->pgRelation();
+        if (! ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false)) {
+            return false;
+        }
+        $this->problem("cannot $what: $table is a partitioned table, where PostgreSQL would adopt each partition's "
+            . 'own matching index or key and a rollback would drop them with it; fixgen does not change partitioned '
+            . 'tables yet: make this change by hand');
+        return true;
+    }
+    /** MySQL/MariaDB: [what InnoDB compares for a foreign key, how to show it] of a column, or null. */
+    private function innodbType(string $table, string $column): ?array
+    {
+        if ($this->driver() !== 'mysql') {
+            return null;
+        }
+        $row = $this->db()->selectOne('select DATA_TYPE as d, COLUMN_TYPE as t, NUMERIC_PRECISION as p, '
+            . 'NUMERIC_SCALE as s, COLLATION_NAME as c from information_schema.COLUMNS where TABLE_SCHEMA = '
+            . 'database() and TABLE_NAME = ? and COLUMN_NAME = ?', [$this->prefixed($table), $column]);
+        if ($row === null) {
+            return null;
+        }
+        $family = $row->d === 'varchar' ? 'char' : $row->d; // lengths may differ, CHAR and VARCHAR mix
+        $key = [$family, str_contains($row->t, 'unsigned'), $row->p, $row->s, $row->c];
+        return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
+    }
+    /**
      * Up: record step [kind, table, object] unless the change is $present (by definition), then $make it if
      * recorded and not $done (by name): a run cut anywhere is finished by the next one.
      */
@@ -216,6 +250,9 @@ return new class extends Migration
     private function createIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') { // an unusable index of that name is an interrupted online run's: rebuilt
+            if (Schema::hasTable($table) && $this->partitioned($table, "create index $name on $table")) {
+                return;
+            }
             $clash = $this->needs($table, $columns) !== null && $this->indexNameTaken($table, $name)
                 && ! $this->hasIndex($table, $columns, $unique, false, $name)
                 && $this->indexState($table, $name) !== false;
@@ -240,6 +277,9 @@ return new class extends Migration
     private function dropIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') {
+            if (Schema::hasTable($table) && $this->partitioned($table, "drop index $name on $table")) {
+                return;
+            }
             $other = $this->needs($table) !== null && $this->indexState($table, $name) === true
                 && ! $this->hasIndex($table, $columns, $unique, true, $name);
             if ($other) {
@@ -273,8 +313,16 @@ return new class extends Migration
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            if ($now === null || $refNow === null) {
+            if ($now === null || $refNow === null || $this->partitioned($table, "add foreign key $name on $table")) {
                 return;
+            }
+            foreach ($now as $i => $column) {
+                [$mine, $theirs] = [$this->innodbType($table, $column), $this->innodbType($refTable, $refColumns[$i])];
+                if ($mine && $theirs && $mine[0] !== $theirs[0]) {
+                    $this->problem("cannot add foreign key $name: $table.$column is $mine[1] but $refTable."
+                        . "$refColumns[$i] is $theirs[1] (InnoDB needs the same type, size and sign, and for text "
+                        . 'the same collation)');
+                }
             }
             if ($this->foreignKeyNamed($table, $name, true) && ! $this->hasForeignKey($table, $key)) {
                 $this->problem("cannot add foreign key $name on $table: another constraint already has that name");

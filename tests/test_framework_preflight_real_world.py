@@ -1,0 +1,95 @@
+"""The framework targets refuse what the database would refuse midway, before any change (issue: real-world schemas).
+
+Same shapes as tests/test_sql_preflight_real_world.py, through real Alembic: a PostgreSQL partitioned
+table (a rollback would drop the partitions' adopted objects), a MySQL foreign key whose type or sign
+differs from the key, a MySQL rename of a column a view or a trigger names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.util import CommandError
+from dbs import Database
+from laravel_helpers import emit_laravel, run_fails
+from test_alembic_target import after_alembic, emit_alembic, project
+from test_sql_preflight_real_world import MISMATCH, PARTITIONED
+
+
+def refused(db: Database, tmp_path: Path, issues: list[dict]) -> str:
+    proj = project(tmp_path, db)
+    emit_alembic({"version": 1, "name": "real_world", "issues": issues}, proj.versions)
+    before = after_alembic(db)
+    with pytest.raises(CommandError) as info:
+        proj.upgrade("head")
+    assert str(info.value).startswith("fixgen: nothing was changed:"), info.value
+    now = after_alembic(db)
+    now.pop("fixgen_ledger", None)
+    assert now == before, "a refused upgrade changed the schema"
+    return str(info.value)
+
+
+def test_alembic_partitioned_parent(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(PARTITIONED)
+    message = refused(pg_db, tmp_path, [
+        {"kind": "missing_index", "table": "other", "columns": ["c_id"]},
+        {"kind": "missing_foreign_key", "table": "p", "column": "c_id", "references": "c.id"},
+    ])
+    assert "add foreign key" in message and "p is a partitioned table" in message, message
+    assert "create index ix_p_c_id on p" in message, message  # the index the key needs, refused too
+
+
+def test_alembic_mysql_type_mismatch(mysql_db: Database, tmp_path: Path) -> None:
+    mysql_db.execute(MISMATCH)
+    message = refused(mysql_db, tmp_path, [
+        {"kind": "missing_index", "table": "activities", "columns": ["note"]},
+        {"kind": "missing_foreign_key", "table": "activities", "column": "user_id", "references": "users.id"},
+    ])
+    assert "activities.user_id is int(11) but users.id is int(10) unsigned" in message, message
+
+
+def test_alembic_mysql_rename_under_a_view(mysql_db: Database, tmp_path: Path) -> None:
+    mysql_db.execute([
+        "CREATE TABLE webhooks (id INT PRIMARY KEY, created_by_user_id INT)",
+        "CREATE TABLE audit (n INT)",
+        "CREATE VIEW hooks_by_user AS SELECT id, created_by_user_id FROM webhooks",
+        "CREATE TRIGGER count_hooks AFTER INSERT ON webhooks FOR EACH ROW INSERT INTO audit VALUES (NEW.created_by_user_id)",
+    ])
+    message = refused(mysql_db, tmp_path, [
+        {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}])
+    assert "these views naming the old column broken: hooks_by_user" in message, message
+    assert "these triggers naming the old column broken: count_hooks" in message, message
+
+
+# --------------------------------------------------------------------------- the same through real Laravel
+
+def laravel_refused(db: Database, tmp_path: Path, issues: list[dict]) -> str:
+    migration = emit_laravel({"version": 1, "name": "real_world", "issues": issues}, tmp_path)
+    before = db.schema_snapshot()
+    out = run_fails(db, migration)
+    assert "nothing was changed" in out, out
+    now = db.schema_snapshot()
+    now.pop("fixgen_ledger", None)
+    assert now == before, "a refused migration changed the schema"
+    return out
+
+
+def test_laravel_partitioned_parent(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(PARTITIONED)
+    out = laravel_refused(pg_db, tmp_path, [
+        {"kind": "missing_index", "table": "other", "columns": ["c_id"]},
+        {"kind": "missing_foreign_key", "table": "p", "column": "c_id", "references": "c.id"},
+    ])
+    assert "p is a partitioned table" in out, out
+
+
+def test_laravel_mysql_type_mismatch_and_rename_under_a_view(mysql_db: Database, tmp_path: Path) -> None:
+    mysql_db.execute([*MISMATCH, "CREATE VIEW v AS SELECT id, user_code FROM activities"])
+    out = laravel_refused(mysql_db, tmp_path, [
+        {"kind": "missing_index", "table": "activities", "columns": ["note"]},
+        {"kind": "missing_foreign_key", "table": "activities", "column": "user_id", "references": "users.id"},
+        {"kind": "rename_column", "table": "activities", "from": "user_code", "to": "code"},
+    ])
+    assert "activities.user_id is int(11) but users.id is int(10) unsigned" in out, out
+    assert "these views naming the old column broken: v" in out, out
