@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import dbs  # noqa: E402
+from support import dbs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

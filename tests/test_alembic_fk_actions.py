@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from dbs import Database
-from roundtrip import LEDGER, assert_schema, ledger_rows
+from support.alembic import after_alembic, emit_alembic, module_values, project, version_rows
+from support.dbs import Database
+from support.roundtrip import LEDGER, assert_schema, ledger_rows
 from test_alembic_online import upgrade_behind_an_open_write
-from test_alembic_target import after_alembic, emit_alembic, module_values, project, version_rows
 
 try:
     from alembic.util import CommandError

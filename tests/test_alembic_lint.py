@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from roundtrip import TS, fixgen_emit, write_spec
+from support.roundtrip import TS, fixgen_emit, write_spec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

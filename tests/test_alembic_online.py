@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from dbs import Database
-from roundtrip import (
+from support.alembic import Project, after_alembic, emit_alembic, module_values, project, version_rows
+from support.dbs import Database
+from support.roundtrip import (
     LEDGER,
     POSTS,
     POSTS_FK,
@@ -33,7 +34,6 @@ from roundtrip import (
     older_transaction,
     pg_index,
 )
-from test_alembic_target import Project, after_alembic, emit_alembic, module_values, project, version_rows
 
 try:
     from alembic.util import CommandError
@@ -450,7 +450,7 @@ def test_mysql_index_that_replaces_an_implicit_foreign_key_index_rolls_back_exac
         mysql_db: Database, tmp_path: Path, flags: tuple[str, ...]) -> None:
     """InnoDB drops the index it made for a foreign key once upgrade's index leads with the key's
     columns; downgrade gives it back (named as InnoDB names it) before dropping upgrade's index."""
-    from test_alembic_target import emit_alembic, project
+    from support.alembic import emit_alembic, project
 
     db = mysql_db
     db.execute([

@@ -2,7 +2,7 @@
 
 Runtime tests import the module, set the constants a revision would define, and call its functions inside
 a real Alembic operations context (MigrationContext.configure + Operations.context) on a fresh database
-of each dialect (tests/dbs.py): marked `db`. The embedder tests are pure Python (`pytest -m "not db"`).
+of each dialect (tests/support/dbs.py): marked `db`. The embedder tests are pure Python (`pytest -m "not db"`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dbs import Database
+from support.dbs import Database
 
 from fixgen import ledger
 from fixgen.ops import AddColumn, AddForeignKey, ChangeForeignKeyActions, CreateIndex, DropIndex, RenameColumn

@@ -3,9 +3,9 @@
 Every test generates the revision with the real CLI (in-process, typer's CliRunner), puts it
 in a throw-away Alembic project (a copy of tests/alembic_env/env.py, alembic's own
 script.py.mako and a versions/ directory), and drives it with alembic.command
-(upgrade/downgrade/stamp/heads) against a fresh database from tests/dbs.py; the offline test
+(upgrade/downgrade/stamp/heads) against a fresh database from tests/support/dbs.py; the offline test
 also runs the real `python -m alembic` CLI. Schemas and data are compared with the exact
-catalog snapshots of tests/dbs.py. No mocks.
+catalog snapshots of tests/support/dbs.py. No mocks.
 
 What the alembic target promises (README "Alembic", templates/alembic/revision.py.j2):
   * upgrade() is idempotent: each fix is made only if not present by definition (an index
@@ -28,12 +28,9 @@ review the diff (tests/test_alembic_lint.py lints it with ruff, tests/golden/ruf
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import copy
 import difflib
 import functools
-import io
 import os
 import py_compile
 import random
@@ -46,13 +43,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import DIALECTS, Database, _finish, _row_key, in_ci
-from roundtrip import (
+from support.alembic import (
+    VERSION_TABLE,
+    after_alembic,
+    alembic_ledger_table,
+    emit_alembic,
+    module_values,
+    project,
+    version_rows,
+)
+from support.dbs import DIALECTS, Database, _finish, _row_key, in_ci
+from support.roundtrip import (
     ALL_SEED_INDEXES,
     HAND_FK_MODES,
     HAND_INDEX_MODES,
     LEDGER,
-    LEDGER_KEY_COLUMNS,
     RENAMES,
     SEED_FKS,
     SEED_INDEXES,
@@ -63,12 +68,10 @@ from roundtrip import (
     assert_each_seed_fix_once,
     assert_schema,
     assert_seed_objects,
-    check_ledger_table,
     cli,
     columns,
     expected_after_up,
     expected_data_after_up,
-    fixgen_emit,
     fk_by_hand,
     fks_on,
     index_by_hand,
@@ -84,9 +87,7 @@ from roundtrip import (
 )
 
 try:
-    import alembic
     from alembic import command
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 except ImportError:  # pragma: no cover - depends on the environment
@@ -102,12 +103,8 @@ pytestmark = [pytest.mark.db, pytest.mark.filterwarnings(
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ENV_PY = HERE / "alembic_env" / "env.py"
-MAKO = Path(alembic.__file__).resolve().parent / "templates" / "generic" / "script.py.mako"
 GOLDEN_DIR = HERE / "golden" / "alembic"
-VERSION_TABLE = "alembic_version"
 SEED_NAME = "fix_migration_inconsistencies"
-LEDGER_COLUMNS = [*LEDGER_KEY_COLUMNS, "applied_at"]
 
 # what the catalogs report for sa.DateTime() (created_at/updated_at of missing_timestamps)
 TIMESTAMP_TYPE = {"postgresql": "timestamp without time zone", "mysql": "datetime", "sqlite": "datetime"}
@@ -117,107 +114,6 @@ TIMESTAMP_DDL = {"postgresql": "TIMESTAMP NULL", "mysql": "DATETIME NULL", "sqli
 # the snapshot upgrade must produce from a before-schema (without alembic_version), and how many
 # changes it makes: each fix only where it is not present by definition (roundtrip.expected_after_up)
 expected_seed_after_up = functools.partial(expected_after_up, timestamp_types=TIMESTAMP_TYPE)
-
-
-# --------------------------------------------------------------------------- the CLI
-
-
-def emit_alembic(spec: Path | dict[str, Any], versions: Path, *extra: str, timestamp: str = TS) -> Path:
-    """`fixgen emit SPEC --target alembic --out VERSIONS --timestamp TS [extra]`: the new file,
-    checked with py_compile."""
-    if not isinstance(spec, Path):
-        spec = write_spec(versions.parent, spec)
-    before = set(versions.glob("*.py")) if versions.is_dir() else set()
-    fixgen_emit(spec, "alembic", versions, *extra, timestamp=timestamp)
-    [new] = sorted(set(versions.glob("*.py")) - before)
-    py_compile.compile(str(new), cfile=str(versions.parent / "compiled.pyc"), doraise=True)
-    return new
-
-
-def module_values(path: Path) -> dict[str, Any]:
-    """Top-level literal assignments of a revision file (revision, down_revision, MIGRATION...)."""
-    out: dict[str, Any] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, value = node.target.id, node.value
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-        else:
-            continue
-        with contextlib.suppress(ValueError):
-            out[name] = ast.literal_eval(value)
-    return out
-
-
-# --------------------------------------------------------------------------- an Alembic project
-
-
-class Project:
-    """A throw-away Alembic project: script_location with env.py, script.py.mako, versions/."""
-
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.versions = root / "versions"
-        self.versions.mkdir(parents=True)
-        shutil.copy(ENV_PY, root / "env.py")
-        shutil.copy(MAKO, root / "script.py.mako")
-        self.stdout = io.StringIO()  # command.heads and friends print here
-        self.sql = io.StringIO()  # offline SQL goes here
-
-    @property
-    def cfg(self) -> Config:
-        cfg = Config(stdout=self.stdout, output_buffer=self.sql)
-        cfg.set_main_option("script_location", str(self.root))
-        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        return cfg
-
-    def upgrade(self, rev: str = "head", **kw: Any) -> None:
-        command.upgrade(self.cfg, rev, **kw)
-
-    def downgrade(self, rev: str = "base", **kw: Any) -> None:
-        command.downgrade(self.cfg, rev, **kw)
-
-    def stamp(self, rev: str) -> None:
-        command.stamp(self.cfg, rev)
-
-    def heads(self) -> list[str]:
-        return sorted(ScriptDirectory.from_config(self.cfg).get_heads())
-
-    def heads_output(self) -> str:
-        self.stdout.seek(0)
-        self.stdout.truncate()
-        command.heads(self.cfg)
-        return self.stdout.getvalue()
-
-    def write_ini(self) -> Path:
-        ini = self.root / "alembic.ini"
-        url = self.url.replace("%", "%%")
-        ini.write_text(f"[alembic]\nscript_location = {self.root}\nsqlalchemy.url = {url}\n", encoding="utf-8")
-        return ini
-
-
-def project(tmp_path: Path, db: Database | str) -> Project:
-    return Project(tmp_path / "alembic", db if isinstance(db, str) else db.url)
-
-
-# --------------------------------------------------------------------------- snapshot helpers
-
-
-def version_rows(db: Database) -> list[tuple]:
-    if VERSION_TABLE not in db.table_names():
-        return []
-    return db.query(f"SELECT version_num FROM {VERSION_TABLE}")
-
-
-def alembic_ledger_table(s: dict) -> dict:
-    """The ledger table upgrade() created: exactly migration, step, object_name, applied_at."""
-    return check_ledger_table(s, made_by="upgrade", exact_columns=LEDGER_COLUMNS)
-
-
-def after_alembic(db: Database) -> dict:
-    """The schema snapshot without Alembic's own bookkeeping table."""
-    return without(db.schema_snapshot(), VERSION_TABLE)
 
 
 # =========================================================================== 1. golden file

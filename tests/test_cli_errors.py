@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from roundtrip import TS, Run, cli
+from support.roundtrip import TS, Run, cli
 
 from fixgen import __version__
 from fixgen.spec import KIND_FIELDS, KINDS, REQUIRED

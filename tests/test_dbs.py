@@ -1,10 +1,10 @@
-"""Tests of the real-database helpers in tests/dbs.py."""
+"""Tests of the real-database helpers in tests/support/dbs.py."""
 
 from __future__ import annotations
 
-import dbs
 import pytest
-from dbs import Database, SqlRunError
+from support import dbs
+from support.dbs import Database, SqlRunError
 
 PARENT_CHILD = {
     "postgresql": """

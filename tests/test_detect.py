@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from dbs import Database
 from detect.migrate import Fix, snapshot
-from roundtrip import SEED_ISSUES, assert_schema, cli, load_seed
+from support.dbs import Database
+from support.roundtrip import SEED_ISSUES, assert_schema, cli, load_seed
 
 # the seed's foreign keys to users whose names don't say so (seed §4), and §2's execution_id
 SEED_REFS = ["--ref", "branch_manager_id=users", "--ref", "department_head_id=users",

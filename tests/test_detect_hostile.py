@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
-from dbs import Database
-from laravel_helpers import php_lint, run_laravel
-from roundtrip import Run, cli, unique_number
+from support.dbs import Database
+from support.laravel import php_lint, run_laravel
+from support.roundtrip import Run, cli, unique_number
 
 from fixgen.dbschema import load_schema
 from fixgen.identifiers import identifier_problem, shown

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import Database
-from laravel_helpers import emit_laravel, require_laravel, run_laravel
-from roundtrip import ROOT, cli, load_seed
+from support.dbs import Database
+from support.laravel import emit_laravel, require_laravel, run_laravel
+from support.roundtrip import ROOT, cli, load_seed
 
 from fixgen.dbschema import load_schema
 from fixgen.laravel_app.detect import fillable_warnings

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from alembic.util import CommandError
-from dbs import Database
-from laravel_helpers import emit_laravel, run_fails
-from test_alembic_target import after_alembic, emit_alembic, project
+from support.alembic import after_alembic, emit_alembic, project
+from support.dbs import Database
+from support.laravel import emit_laravel, run_fails
 from test_sql_preflight_real_world import MISMATCH, PARTITIONED
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from roundtrip import TS, cli
+from support.roundtrip import TS, cli
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"

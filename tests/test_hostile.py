@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import Database
-from laravel_helpers import php_lint, run_laravel
-from roundtrip import TS, cli, unique_number
-from test_alembic_target import Project
+from support.alembic import Project
+from support.dbs import Database
+from support.laravel import php_lint, run_laravel
+from support.roundtrip import TS, cli, unique_number
 
 from fixgen.identifiers import identifier_problem
 

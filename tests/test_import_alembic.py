@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from dbs import Database
 from detect.migrate import Fix, snapshot
-from roundtrip import assert_schema, cli, unique_number
+from support.dbs import Database
+from support.roundtrip import assert_schema, cli, unique_number
 
 from fixgen.importers.alembic_diff import load_metadata
 

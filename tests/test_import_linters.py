@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dbs import Database, unavailable
-from roundtrip import assert_schema, cli, fixgen_emit, fks_on, index_named, indexes_leading, unique_number
 from sqlalchemy.engine import make_url
+from support.dbs import Database, unavailable
+from support.roundtrip import assert_schema, cli, fixgen_emit, fks_on, index_named, indexes_leading, unique_number
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "import_linters"

@@ -16,10 +16,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import dbs
 import pytest
-from dbs import Database
-from roundtrip import LEDGER, Run, assert_schema, cli, fixgen_emit, load_seed, unique_number, without
+from support import dbs
+from support.dbs import Database
+from support.roundtrip import LEDGER, Run, assert_schema, cli, fixgen_emit, load_seed, unique_number, without
 
 from fixgen.importers import ImportOptions
 from fixgen.importers.sql import read

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbs import Database
-from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
-from roundtrip import ledger_rows
+from support.dbs import Database
+from support.laravel import emit_laravel, patched, run_fails, run_laravel
+from support.roundtrip import ledger_rows
 
 from fixgen.targets.context import LEDGER
 

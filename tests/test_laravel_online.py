@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbs import Database
-from laravel_helpers import emit_laravel, patched, run_fails, run_laravel
-from roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
+from support.dbs import Database
+from support.laravel import emit_laravel, patched, run_fails, run_laravel
+from support.roundtrip import POSTS, POSTS_FK, UNIQUE_SLUG, ledger_rows, load_seed, lock_held, older_transaction, pg_index
 
 from fixgen.targets.context import LEDGER
 

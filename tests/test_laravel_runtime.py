@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import Database
-from laravel_helpers import emit_laravel, laravel_config, php_binary, php_lint, require_laravel, require_php
-from roundtrip import ROOT, SEED_SPEC, TS, cli, write_spec
+from support.dbs import Database
+from support.laravel import emit_laravel, laravel_config, php_binary, php_lint, require_laravel, require_php
+from support.roundtrip import ROOT, SEED_SPEC, TS, cli, write_spec
 
 from fixgen import ledger, ops
 from fixgen.targets.laravel import render

@@ -2,7 +2,7 @@
 
 Every migration is generated with the real CLI (in-process), checked with ``php -l``, and run
 by tests/laravel/runner.php against fresh PostgreSQL, MariaDB and SQLite databases
-(tests/dbs.py); results are compared as exact schema and data snapshots. No mocks.
+(tests/support/dbs.py); results are compared as exact schema and data snapshots. No mocks.
 
 What the target promises (fixgen/targets/laravel/, templates/laravel/migration.php.j2):
   * up() is idempotent: each fix is guarded by catalog queries that match by definition
@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 import yaml
-from dbs import Database
-from laravel_helpers import (
+from support.dbs import Database
+from support.laravel import (
     count_fixes,
     emit_laravel,
     inject_after_fix,
@@ -39,7 +39,7 @@ from laravel_helpers import (
     run_fails,
     run_laravel,
 )
-from roundtrip import (
+from support.roundtrip import (
     ALL_SEED_INDEXES,
     EXAMPLES,
     LEDGER,
@@ -1069,7 +1069,7 @@ def test_preflight_refuses_before_any_change(db: Database, tmp_path: Path, case:
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_missing_php_or_laravel_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, missing: str,
                                                       ci: str) -> None:
-    import laravel_helpers
+    from support import laravel as laravel_helpers
 
     fake = tmp_path / "php"
     fake.write_text("#!/bin/sh\necho \"PHP Warning: require(Illuminate/Database/autoload.php): Failed to open stream\" >&2\n"

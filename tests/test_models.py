@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dbs import Database, unavailable
-from laravel_helpers import emit_laravel, laravel_config, php_binary, php_lint, require_laravel, run_laravel
-from roundtrip import ROOT, cli, write_spec
+from support.dbs import Database, unavailable
+from support.laravel import emit_laravel, laravel_config, php_binary, php_lint, require_laravel, run_laravel
+from support.roundtrip import ROOT, cli, write_spec
 
 from fixgen.errors import FixgenError
 from fixgen.laravel_app.models import load_app

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dbs import Database, SqlRunError, in_ci
-from roundtrip import (
+from support.dbs import Database, SqlRunError, in_ci
+from support.roundtrip import (
     POSTS,
     POSTS_FK,
     TS,

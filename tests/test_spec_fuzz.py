@@ -22,7 +22,7 @@ import typer.main
 import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from roundtrip import Run, cli
+from support.roundtrip import Run, cli
 from typer.testing import CliRunner
 
 from fixgen.cli import app

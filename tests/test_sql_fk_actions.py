@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbs import Database, SqlRunError
-from roundtrip import TS, cli, fixgen_emit, ledger_rows, write_spec
+from support.dbs import Database, SqlRunError
+from support.roundtrip import TS, cli, fixgen_emit, ledger_rows, write_spec
 
 from fixgen.targets.context import LEDGER
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbs import Database
-from test_sql_roundtrip import emit, run_fails
+from support.dbs import Database
+from support.sql import emit, run_fails
 
 SCHEMA = [
     "CREATE TABLE r (id INTEGER PRIMARY KEY)",

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
-from dbs import Database
-from test_sql_roundtrip import emit, run_fails
+from support.dbs import Database
+from support.sql import emit, run_fails
 
 
 def without_ledger(snapshot: dict) -> dict:

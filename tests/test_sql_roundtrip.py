@@ -2,7 +2,7 @@
 
 Every test generates the migration with the real CLI (in-process, typer's CliRunner),
 runs it with the real command-line client (psql, mariadb, sqlite3 -bail) through
-tests/dbs.py, and compares exact schema snapshots (tables, columns, indexes, foreign
+tests/support/dbs.py, and compares exact schema snapshots (tables, columns, indexes, foreign
 keys with their actions) and data rows. No mocks.
 
 What the sql target promises (see fixgen/targets/sql/):
@@ -25,13 +25,12 @@ import functools
 import hashlib
 import random
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import Database, SqlRunError
-from roundtrip import (
+from support.dbs import Database, SqlRunError
+from support.roundtrip import (
     ALL_SEED_INDEXES,
     FK,
     HAND_FK_MODES,
@@ -55,7 +54,6 @@ from roundtrip import (
     columns,
     expected_after_up,
     expected_data_after_up,
-    fixgen_emit,
     fk_by_hand,
     fks_on,
     index_by_hand,
@@ -66,10 +64,10 @@ from roundtrip import (
     ledger_rows,
     load_seed,
     name_before_rename,
-    unique_number,
     without,
     write_spec,
 )
+from support.sql import emit, run_fails
 
 SERVER_DIALECTS = ("postgresql", "mysql")
 
@@ -96,45 +94,6 @@ def sqlite_seed_issues() -> list[dict[str, Any]]:
 
 def sqlite_seed_spec() -> dict[str, Any]:
     return {"version": 1, "name": SEED_DOC["name"], "issues": sqlite_seed_issues()}
-
-
-# --------------------------------------------------------------------------- generating migrations
-
-
-@dataclass
-class Migration:
-    up: Path
-    down: Path
-
-    @property
-    def up_text(self) -> str:
-        return self.up.read_text(encoding="utf-8")
-
-    @property
-    def down_text(self) -> str:
-        return self.down.read_text(encoding="utf-8")
-
-
-def emit(spec: Path | dict[str, Any] | list[Any], dialect: str, tmp_path: Path, *flags: str, name: str | None = None,
-         timestamp: str = TS) -> Migration:
-    """`fixgen emit SPEC --target sql --dialect D --out DIR --timestamp TS [flags]`, in-process."""
-    if not isinstance(spec, Path):
-        spec = write_spec(tmp_path, spec)
-    out = tmp_path / f"out_{dialect}_{unique_number()}"
-    fixgen_emit(spec, "sql", out, "--dialect", dialect, *(["--name", name] if name else []), *flags,
-                timestamp=timestamp)
-    ups = sorted(out.glob(f"{timestamp}_*.up.sql"))
-    downs = sorted(out.glob(f"{timestamp}_*.down.sql"))
-    assert len(ups) == 1 and len(downs) == 1, sorted(p.name for p in out.iterdir())
-    assert ups[0].name[: -len(".up.sql")] == downs[0].name[: -len(".down.sql")]
-    return Migration(ups[0], downs[0])
-
-
-def run_fails(db: Database, path: Path) -> str:
-    """Run a file that must fail; return the client's whole output (stdout + stderr)."""
-    with pytest.raises(SqlRunError) as info:
-        db.run_sql_file(path)
-    return info.value.output
 
 
 def schema_after_down(db: Database, s: dict) -> dict:

@@ -15,8 +15,8 @@ from pathlib import Path
 import alembic
 from alembic import command
 from alembic.config import Config
-from dbs import Database
-from roundtrip import fixgen_emit
+from support.dbs import Database
+from support.roundtrip import fixgen_emit
 
 TESTS = Path(__file__).resolve().parent.parent
 ENV_PY = TESTS / "alembic_env" / "env.py"

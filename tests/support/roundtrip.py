@@ -3,7 +3,7 @@
 * the CLI in-process: ``cli(*args)`` (stdout and stderr apart), ``write_spec``, ``fixgen_emit``;
 * the seed spec (examples/seed-fixes.yaml) as data: its renames, timestamp tables, foreign
   keys and indexes, and ``load_seed(db)`` for its before-schema;
-* schema snapshots (tests/dbs.py): finding columns, indexes and foreign keys, the entries
+* schema snapshots (tests/support/dbs.py): finding columns, indexes and foreign keys, the entries
   the catalogs report, ``assert_schema`` with a readable difference, ``assert_data``;
 * the schema up must make from a before-schema (``expected_after_up``) and the checks of the
   seed's fixes after up;
@@ -27,12 +27,12 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from dbs import Database, _finish, _row_key
 from typer.testing import CliRunner
 
 from fixgen.cli import app
+from support.dbs import Database, _finish, _row_key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SEED_SPEC = EXAMPLES / "seed-fixes.yaml"
 TS = "20251119120000"

@@ -8,9 +8,9 @@
   Raises ``LaravelRunError`` (exit code, stdout, stderr) on failure unless ``check=False``.
 * ``php_lint(path)``: ``php -l``.
 * ``emit_laravel(spec, out_dir)``: ``fixgen emit SPEC --target laravel --out DIR`` in-process
-  (typer's CliRunner, through tests/roundtrip.py), then ``php -l`` on the new file.
+  (typer's CliRunner, through tests/support/roundtrip.py), then ``php -l`` on the new file.
 
-Schema snapshots are compared with tests/roundtrip.py (``assert_schema``, ``assert_data``).
+Schema snapshots are compared with tests/support/roundtrip.py (``assert_schema``, ``assert_data``).
 
 When ``php``, Laravel (``require 'Illuminate/Database/autoload.php'``) or the PDO driver
 of a dialect is missing, the test is skipped with the reason, unless ``CI=true``, where it
@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbs import Database, in_ci
-from roundtrip import TS, fixgen_emit, unique_number, write_spec
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.dbs import Database, in_ci
+from support.roundtrip import TS, fixgen_emit, unique_number, write_spec
+
+ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "laravel" / "runner.php"
 PHP_TIMEOUT = 300  # seconds for one migration run
 PDO_DRIVER = {"sqlite": "sqlite", "postgresql": "pgsql", "mysql": "mysql"}
