@@ -72,3 +72,67 @@ def _what(value: object) -> str:
     if value is None or isinstance(value, (bool, float)) or (isinstance(value, int) and -10**20 < value < 10**20):
         return repr(value)
     return type(value).__name__
+
+
+_INT_RANGE = {"smallint": 15, "integer": 31, "bigint": 63}  # bits of magnitude
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_NUMBER_TEXT = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+
+def default_problem(t: ColumnType, value: object) -> str | None:
+    """Why `value` cannot be the default of a `t` column (the database would refuse it when up runs), or None."""
+    if value is None:
+        return None
+    kind = t.name
+    if kind in _INT_RANGE:
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not _INT_TEXT.fullmatch(text):
+            return f"a default for {_a(t)} column must be a whole number, got {shown(str(value))}"
+        if abs(int(text)) >= 2 ** _INT_RANGE[kind]:
+            return f"{text} is out of range for a {t} column"
+        return None
+    if kind in ("decimal", "float"):
+        text = repr(value) if isinstance(value, float) else str(value)
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) or _NUMBER_TEXT.fullmatch(text)):
+            return f"a default for {_a(t)} column must be a number, got {shown(str(value))}"
+        if kind == "decimal" and "e" not in text.lower():
+            whole = text.lstrip("-").split(".")[0].lstrip("0")
+            if len(whole) > t.args[0] - t.args[1]:
+                return f"{text} has more whole digits than a {t} column holds ({t.args[0] - t.args[1]})"
+        return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else f"a default for a boolean column must be true or false, got " \
+            f"{shown(str(value))}"
+    if isinstance(value, bool):
+        return f"a default for {_a(t)} column cannot be {str(value).lower()}"
+    if kind == "string":
+        return None if len(str(value)) <= t.args[0] else f"the default is longer than string({t.args[0]})"
+    if kind in ("date", "time", "timestamp", "timestamptz", "uuid", "json"):
+        return _text_default_problem(kind, str(value)) if isinstance(value, str) else \
+            f"a default for {_a(t)} column must be quoted text, got {shown(str(value))}"
+    if kind == "binary":
+        return "a binary column takes no default in spec v1 (each dialect spells binary literals its own way)"
+    return None
+
+
+def _a(t: ColumnType) -> str:
+    return ("an " if str(t)[0] in "aeiou" else "a ") + str(t)
+
+
+def _text_default_problem(kind: str, text: str) -> str | None:
+    import datetime
+    import json
+    import uuid
+
+    parse = {"date": datetime.date.fromisoformat, "time": datetime.time.fromisoformat,
+             "timestamp": lambda v: datetime.datetime.fromisoformat(v.replace(" ", "T", 1)),
+             "timestamptz": lambda v: datetime.datetime.fromisoformat(v.replace(" ", "T", 1)),
+             "uuid": uuid.UUID, "json": json.loads}[kind]
+    try:
+        parse(text)
+    except ValueError:
+        example = {"date": "2025-01-31", "time": "13:45:00", "timestamp": "2025-01-31 13:45:00",
+                   "timestamptz": "2025-01-31 13:45:00+00:00", "uuid": "123e4567-e89b-12d3-a456-426614174000",
+                   "json": '{"a": 1}'}[kind]
+        return f"{shown(text)} is not a {kind} (for example {example!r})"
+    return None

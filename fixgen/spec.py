@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fixgen.coltypes import ColumnType, parse_type
+from fixgen.coltypes import ColumnType, default_problem, parse_type
 from fixgen.dialects import ACTIONS
 from fixgen.errors import Problem, SpecError
 from fixgen.identifiers import identifier_problem, shown
@@ -467,6 +467,10 @@ def _issue(item: Any, i: int, lines: dict[str, int], file: str | None, problems:
             return None
         if has_default and item["default"] is None and not nullable:
             problem("default null contradicts nullable: false", "default")
+            return None
+        why = default_problem(v["type"], v.get("default")) if has_default else None
+        if why:
+            problem(f"default: {why}", "default")
             return None
         return MissingColumn(kind, table, meta, v["column"], v["type"], nullable, v.get("default"), has_default)
     if kind == "missing_timestamps":

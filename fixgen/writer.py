@@ -32,9 +32,20 @@ def write_files(directory: Path, files: dict[str, str], force: bool = False) -> 
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
         except OSError as e:
             raise OutputError(f"cannot write into {directory}: {e.strerror or e}") from None
-        _fill_and_replace(fd, tmp, path, text.encode("utf-8"))
+        _fill_and_replace(fd, tmp, path, text.encode("utf-8"), _mode_for(path))
         written.append(path)
     return written
+
+
+def _mode_for(path: Path) -> int:
+    """The mode a plain write would give: an existing file keeps its own (--force), a new one follows the umask
+    (mkstemp's 0600 would hide a migration from the deploy user that runs it)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fill_and_replace(fd: int, tmp: str, path: Path, data: bytes, mode: int | None = None) -> None:
