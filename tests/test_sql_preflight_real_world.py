@@ -102,3 +102,16 @@ def test_mysql_rename_of_a_column_a_view_or_trigger_names_is_refused(mysql_db: D
     assert mysql_db.query("SELECT COUNT(*) FROM other_v") == [(0,)]
     mysql_db.run_sql_file(ok.down)
     assert without_ledger(mysql_db.schema_snapshot()) == before
+
+
+def test_plain_postgresql_file_stops_psql_itself(pg_db: Database, tmp_path: Path) -> None:
+    """Without -v ON_ERROR_STOP=1, psql would go on after the failure and exit 0: the file sets it itself."""
+    import subprocess
+
+    pg_db.execute(PARTITIONED)
+    mig = emit([{"kind": "missing_index", "table": "p", "columns": ["c_id"]}], "postgresql", tmp_path, "--no-online")
+    argv, env, _ = pg_db.cli_command(mig.up)
+    argv = [a for a in argv if a not in ("-v", "ON_ERROR_STOP=1")]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "p is a partitioned table" in proc.stderr

@@ -70,13 +70,14 @@ class PostgresRenderer(SqlRenderer):
             setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     def begin(self) -> str:
-        return "BEGIN;\nSET LOCAL client_min_messages = warning;"
+        # psql goes on after a failed statement unless told not to, and then exits 0 for a rolled-back file
+        return "\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL client_min_messages = warning;"
 
     def commit(self) -> str:
         return "COMMIT;"
 
     def run_hint(self, direction: str) -> str:
-        return "psql -v ON_ERROR_STOP=1 -f <this file>  (one transaction: all or nothing)"
+        return "psql -f <this file>  (one transaction: all or nothing; psql only: it sets ON_ERROR_STOP itself)"
 
     def do(self, body: list[str], declare: str = "") -> str:
         inner = "  " + "\n  ".join(body)
