@@ -120,9 +120,11 @@ def emit(
         help="online, PostgreSQL: limit for statements that hold write-blocking locks (0: none).")] = "30s",
 ) -> None:
     """Write the fix migration for SPEC."""
-    from fixgen.targets import emit as do_emit
-    from fixgen.targets import get_target, resolve_dialect
+    from dataclasses import replace
+
+    from fixgen.targets import fingerprint, get_target, plan_for, resolve_dialect
     from fixgen.targets.context import Context
+    from fixgen.versions import read_revision
 
     try:
         t = get_target(target)
@@ -133,19 +135,34 @@ def emit(
             raise FixgenError(f"--name is {len(name)} characters long; at most 100 (it is part of file names)")
         when = _timestamp(timestamp)
         s = _read_spec(spec)
-        from fixgen.writer import free_timestamp, write_files
+        from fixgen.writer import find_fingerprint, free_timestamp, write_files
 
         migration = name or s.name or "fix_schema"
-        own = (f"{migration}.php", f"{migration}.up.sql", f"{migration}.down.sql", f"{migration}.py")
-        when = free_timestamp(out, when, t.stamp_format, own)
         ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__,
                       online=online, lock_timeout_ms=_milliseconds("--lock-timeout", lock_timeout, zero=False),
                       statement_timeout_ms=_milliseconds("--statement-timeout", statement_timeout, zero=True))
+        if t.name != "alembic" and (rev_id or down_revision):
+            raise FixgenError("--rev-id and --down-revision are for --target alembic")
+        plan = plan_for(s, t, d, migration)
+        ctx = replace(ctx, fingerprint=fingerprint(plan, t, d, ctx))
+        mine = find_fingerprint(out, ctx.fingerprint)
+        if mine is not None and not force:  # the same fixes, target and options: a second copy would run twice
+            typer.echo(f"{mine} already holds this migration (the same fixes, target and options): nothing "
+                       "written; --force regenerates it in place", err=True)
+            return
+        if mine is not None:  # regenerated in place: the same file name, and for Alembic the same ids
+            stamp = len(when.strftime(t.stamp_format))
+            if t.name == "alembic":
+                revision, follows = read_revision(mine)
+                rev_id, down_revision = rev_id or revision, down_revision or follows
+            else:
+                ctx = replace(ctx, created=_stamp_of(mine.name[:stamp], t.stamp_format))
+        else:
+            own = (f"{migration}.php", f"{migration}.up.sql", f"{migration}.down.sql", f"{migration}.py")
+            ctx = replace(ctx, created=free_timestamp(out, when, t.stamp_format, own))
         if t.name == "alembic":
             ctx = _alembic_context(ctx, out, rev_id, down_revision)
-        elif rev_id or down_revision:
-            raise FixgenError("--rev-id and --down-revision are for --target alembic")
-        output = do_emit(s, t, d, ctx)
+        output = t.render(plan, d, ctx)
         if out is None:
             several = len(output.files) > 1
             for fname, text in output.files.items():
@@ -158,6 +175,13 @@ def emit(
             typer.echo(f"wrote {path}", err=True)
     except FixgenError as e:
         _fail(e)
+
+
+def _stamp_of(text: str, stamp_format: str) -> datetime:
+    try:
+        return datetime.strptime(text, stamp_format).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise FixgenError(f"cannot read the time stamp of {text!r} to regenerate it in place") from None
 
 
 def _alembic_context(ctx, out: Path | None, rev_id: str | None, down_revision: str | None):  # -> Context

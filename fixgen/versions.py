@@ -15,23 +15,35 @@ def _literal(node: ast.AST) -> object:
         return None
 
 
+def read_revision(path: Path) -> tuple[str | None, str | None]:
+    """(revision, down_revision) of one revision file (down_revision only when it is a single id)."""
+    values = _values(path)
+    rev, down = values.get("revision"), values.get("down_revision")
+    return (rev if isinstance(rev, str) else None), (down if isinstance(down, str) else None)
+
+
+def _values(path: Path) -> dict[str, object]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (SyntaxError, UnicodeDecodeError) as e:
+        raise FixgenError(f"cannot read Alembic revision {path}: {e}") from None
+    values: dict[str, object] = {}
+    for node in tree.body:
+        target, value = None, None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target.id, node.value
+        if target in ("revision", "down_revision"):
+            values[target] = _literal(value)
+    return values
+
+
 def read_revisions(directory: Path) -> dict[str, tuple[str, ...]]:
     """revision id -> its down revisions, for every revision file in `directory`."""
     out: dict[str, tuple[str, ...]] = {}
     for path in sorted(directory.glob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        except (SyntaxError, UnicodeDecodeError) as e:
-            raise FixgenError(f"cannot read Alembic revision {path}: {e}") from None
-        values: dict[str, object] = {}
-        for node in tree.body:
-            target, value = None, None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                target, value = node.targets[0].id, node.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-                target, value = node.target.id, node.value
-            if target in ("revision", "down_revision"):
-                values[target] = _literal(value)
+        values = _values(path)
         rev = values.get("revision")
         if not isinstance(rev, str):
             continue

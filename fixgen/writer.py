@@ -99,3 +99,21 @@ def replace_file(path: Path, data: bytes) -> Path:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     _fill_and_replace(fd, tmp, path, data, mode)
     return path
+
+
+def find_fingerprint(directory: Path | None, fingerprint: str) -> Path | None:
+    """The migration in `directory` whose header states this fingerprint (its .up.sql for the sql target)."""
+    if directory is None or not directory.is_dir():
+        return None
+    needle = f"Fingerprint: {fingerprint} "
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in (".php", ".py", ".sql") or path.name.endswith(".down.sql") or not path.is_file():
+            continue
+        try:
+            with path.open(encoding="utf-8", errors="replace") as f:
+                head = f.read(8192)
+        except OSError:
+            continue
+        if needle in head:
+            return path
+    return None

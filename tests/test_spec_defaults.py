@@ -70,3 +70,29 @@ def test_written_files_follow_the_umask_and_keep_their_mode_under_force(tmp_path
         assert stat.S_IMODE(migration.stat().st_mode) == 0o640  # --force keeps the file's mode
     finally:
         os.umask(old)
+
+
+# --------------------------------------------------------------------------- emitting again
+
+@pytest.mark.parametrize("target", [["laravel"], ["alembic"], ["sql", "--dialect", "postgresql"]],
+                         ids=["laravel", "alembic", "sql"])
+def test_emitting_the_same_spec_again_writes_no_second_migration(target: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: fix_x\nissues:\n  - {kind: missing_index, table: t, columns: [c]}\n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    def emit(*extra: str):  # noqa: ANN202
+        return cli("emit", path, "--target", target[0], *target[1:], "--out", out, *extra)
+
+    assert emit("--timestamp", "20250101000000").code == 0
+    first = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    again = emit("--timestamp", "20250102000000")  # a day later: without the fingerprint, a second migration
+    assert again.code == 0 and "already holds this migration" in again.stderr, again.output
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == first
+    forced = emit("--timestamp", "20250102000000", "--force")
+    assert forced.code == 0, forced.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(first), "--force regenerates in place"
+    # another fix is another migration
+    path.write_text("name: fix_x\nissues:\n  - {kind: missing_index, table: t, columns: [d]}\n", encoding="utf-8")
+    assert emit("--timestamp", "20250103000000").code == 0
+    assert len(list(out.iterdir())) == 2 * len(first)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fixgen.dialects import PORTABLE, Dialect, get_dialect
 from fixgen.errors import FixgenError, Problem, UnsupportedError
@@ -109,4 +110,14 @@ def check_name_lengths(spec: Spec, dialect: Dialect) -> None:
 
 def emit(spec: Spec, target: Target, dialect: Dialect, ctx: Context) -> Output:
     plan = plan_for(spec, target, dialect, ctx.name)
-    return target.render(plan, dialect, ctx)
+    return target.render(plan, dialect, replace(ctx, fingerprint=fingerprint(plan, target, dialect, ctx)))
+
+
+def fingerprint(plan: Plan, target: Target, dialect: Dialect, ctx: Context) -> str:
+    """What the migration does, whatever its time stamp, ids and comments: the same spec emitted again with the
+    same target and options has the same fingerprint, which its header states (fixgen emit reads it back)."""
+    h = hashlib.sha1()
+    for part in (target.name, dialect.name, ctx.name, ctx.online, ctx.lock_timeout_ms, ctx.statement_timeout_ms,
+                 *(repr(replace(op, issues=())) for op in plan.ops)):
+        h.update(str(part).encode("utf-8") + b"\0")
+    return "fixgen-" + h.hexdigest()[:16]

@@ -24,6 +24,7 @@ class Context:
     online: bool = True  # PostgreSQL/MySQL: changes that do not block writes (docs/online.md)
     lock_timeout_ms: int = 5000  # online: give up waiting for a lock after this long
     statement_timeout_ms: int = 30000  # online: limit for statements that hold write-blocking locks
+    fingerprint: str = ""  # the same spec, target and options give the same one: how emit finds its own migration
 
     @cached_property
     def lock_timeout(self) -> str:

@@ -321,7 +321,8 @@ class LaravelRenderer:
                              [op.describe() for op in ops])
         lines += [" *", f" * down() undoes these steps, last first ({len(ops)} to 1), each only if the ledger table "
                         f"{ledger.TABLE} says", " * that up() made that change."]
-        lines += [" *", " * Safe to run more than once, and after an interruption: the next run finishes the job."]
+        lines += [" *", " * Safe to run more than once, and after an interruption: the next run finishes the job.",
+                  f" * Fingerprint: {php_comment(ctx.fingerprint)} (fixgen emit finds its own migration by this)."]
         if ctx.online:
             lines += [" * Online: PostgreSQL builds indexes CONCURRENTLY and adds foreign keys NOT VALID, then validates",
                       " * them; MySQL/MariaDB alters with ALGORITHM=INPLACE, LOCK=NONE; there is no surrounding",
