@@ -118,6 +118,9 @@ def emit(
     statement_timeout: Annotated[str, typer.Option(
         "--statement-timeout",
         help="online, PostgreSQL: limit for statements that hold write-blocking locks (0: none).")] = "30s",
+    run_lock_timeout: Annotated[str, typer.Option(
+        "--run-lock-timeout",
+        help="wait at most this long for another run of the same migration to finish (one run at a time).")] = "10min",
 ) -> None:
     """Write the fix migration for SPEC."""
     from dataclasses import replace
@@ -140,7 +143,8 @@ def emit(
         migration = name or s.name or "fix_schema"
         ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__,
                       online=online, lock_timeout_ms=_milliseconds("--lock-timeout", lock_timeout, zero=False),
-                      statement_timeout_ms=_milliseconds("--statement-timeout", statement_timeout, zero=True))
+                      statement_timeout_ms=_milliseconds("--statement-timeout", statement_timeout, zero=True),
+                      run_lock_timeout_ms=_milliseconds("--run-lock-timeout", run_lock_timeout, zero=False))
         if t.name != "alembic" and (rev_id or down_revision):
             raise FixgenError("--rev-id and --down-revision are for --target alembic")
         plan = plan_for(s, t, d, migration)

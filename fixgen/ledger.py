@@ -7,6 +7,8 @@ SQL, PHP and Python outputs can never disagree about the ledger they share.
 
 from __future__ import annotations
 
+import hashlib
+
 TABLE = "fixgen_ledger"
 COLUMNS = ("migration", "step", "object_name", "applied_at")
 KEY_COLUMNS = ("migration", "step")
@@ -32,3 +34,25 @@ def create_table_sql(dialect: str, quoted_table: str, online: bool = False) -> s
             f"  object_name {text} NOT NULL,\n"
             f"  applied_at {stamp} NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
             f"  PRIMARY KEY ({', '.join(KEY_COLUMNS)})\n){tail};")
+
+
+# ----------------------------------------------------------------------------- one run at a time
+# Up and down of one migration share one lock, taken for the whole run: a second run (another deploy
+# host, a retry whose killed predecessor's statement still runs on the server) waits, then finds its
+# work done. The lock belongs to the session, so a dead client's lock goes with its connection.
+
+
+def run_lock_key(migration: str) -> int:
+    """PostgreSQL: the advisory lock key (a signed 64-bit number) of this migration's runs."""
+    return int.from_bytes(hashlib.sha1(f"fixgen:{migration}".encode()).digest()[:8], "big", signed=True)
+
+
+def run_lock_ids(migration: str) -> tuple[int, int]:
+    """PostgreSQL: (classid, objid) under which pg_locks shows that advisory lock (its high and low 32 bits)."""
+    key = run_lock_key(migration) & 0xFFFF_FFFF_FFFF_FFFF
+    return key >> 32, key & 0xFFFF_FFFF
+
+
+def run_lock_name(migration: str) -> str:
+    """MySQL/MariaDB: the GET_LOCK name of this migration's runs (at most 64 characters)."""
+    return "fixgen:" + hashlib.sha1(migration.encode()).hexdigest()[:40]

@@ -24,6 +24,7 @@ class Context:
     online: bool = True  # PostgreSQL/MySQL: changes that do not block writes (docs/online.md)
     lock_timeout_ms: int = 5000  # online: give up waiting for a lock after this long
     statement_timeout_ms: int = 30000  # online: limit for statements that hold write-blocking locks
+    run_lock_timeout_ms: int = 600_000  # wait at most this long for another run of the same migration
     fingerprint: str = ""  # the same spec, target and options give the same one: how emit finds its own migration
 
     @cached_property
@@ -33,6 +34,10 @@ class Context:
     @cached_property
     def statement_timeout(self) -> str:
         return _duration(self.statement_timeout_ms)
+
+    @cached_property
+    def run_lock_timeout(self) -> str:
+        return _duration(self.run_lock_timeout_ms)
 
     @cached_property
     def stamp(self) -> str:

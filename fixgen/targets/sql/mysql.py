@@ -50,11 +50,31 @@ class MySQLRenderer(SqlRenderer):
             # literals here escape \ as \\: make the session read them that way whatever the server's sql_mode
             lines += ["-- string literals below escape backslashes: read them so even under NO_BACKSLASH_ESCAPES",
                       "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '');"]
+        lines += self.run_lock()
         if self.ctx.online:
             secs = max(1, -(-self.ctx.lock_timeout_ms // 1000))  # whole seconds, rounded up
             lines += [f"-- online: wait at most {secs} s for a lock instead of queueing writers behind this migration",
                       f"SET SESSION lock_wait_timeout = {secs};", f"SET SESSION innodb_lock_wait_timeout = {secs};"]
         return "\n".join(lines)
+
+    def run_lock(self) -> list[str]:
+        """One run of this migration at a time (up and down alike): GET_LOCK belongs to the connection, so a
+        retry also waits for a killed client's statement that still runs on the server."""
+        name, secs = self.lit(ledger.run_lock_name(self.ctx.migration_id)), max(1, self.ctx.run_lock_timeout_ms // 1000)
+        return [
+            "-- one run of this migration at a time: another run (another deploy host, a retry whose killed",
+            "-- predecessor's statement still runs on the server) is waited for; then this run finds its work done",
+            f"SET @fixgen_holder = IS_USED_LOCK({name});",
+            f"SELECT CONCAT('fixgen: waiting up to {secs} s for another run of this migration (connection ', "
+            "@fixgen_holder, ')') AS fixgen_waiting FROM DUAL WHERE @fixgen_holder IS NOT NULL;",
+            f"SET @fixgen_msg = IF(GET_LOCK({name}, {secs}) = 1, NULL, CONCAT('fixgen: nothing was changed: another "
+            f"run of this migration (connection ', IFNULL(IS_USED_LOCK({name}), '?'), ') held its lock for {secs} s; "
+            "run this file again once it has finished'));",
+            *self.fail_if_message(),
+        ]
+
+    def commit(self) -> str:
+        return f"DO RELEASE_LOCK({self.lit(ledger.run_lock_name(self.ctx.migration_id))});"
 
     def online_clause(self) -> str:
         """Fail rather than block writes: InnoDB refuses LOCK=NONE where it would have to lock."""

@@ -71,7 +71,25 @@ class PostgresRenderer(SqlRenderer):
 
     def begin(self) -> str:
         # psql goes on after a failed statement unless told not to, and then exits 0 for a rolled-back file
-        return "\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL client_min_messages = warning;"
+        return "\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", "SET LOCAL client_min_messages = warning;",
+                          *self.run_lock("SELECT pg_advisory_xact_lock({key});"), "SET LOCAL lock_timeout TO DEFAULT;"])
+
+    def run_lock(self, take: str) -> list[str]:
+        """One run of this migration at a time (up and down alike): say who holds the lock, then wait for it."""
+        key = ledger.run_lock_key(self.ctx.migration_id)
+        classid, objid = ledger.run_lock_ids(self.ctx.migration_id)
+        return [
+            "-- one run of this migration at a time: another run (another deploy host, a retry whose killed",
+            "-- predecessor's statement still runs on the server) is waited for; then this run finds its work done",
+            "SELECT count(*) > 0 AS fixgen_held, string_agg(l.pid::text, ', ') AS fixgen_holder FROM pg_catalog.pg_locks l "
+            f"WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {classid} AND l.objid = {objid} "
+            "AND l.objsubid = 1 \\gset",
+            "\\if :fixgen_held",
+            f"\\echo fixgen: waiting up to {self.ctx.run_lock_timeout} for another run of this migration (pid :fixgen_holder)",
+            "\\endif",
+            f"SET {'LOCAL ' if 'xact' in take else ''}lock_timeout = {self.lit(self.ctx.run_lock_timeout)};",
+            take.format(key=key).rstrip(";") + " \\gset fixgen_lock_",  # quietly: no result table in psql's output
+        ]
 
     def commit(self) -> str:
         return "COMMIT;"

@@ -49,12 +49,38 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return "\n".join([
             "\\set ON_ERROR_STOP on",
             "SET client_min_messages = warning;",
+            *self.run_lock_polled(),
             f"SET lock_timeout = {self.lit(self.ctx.lock_timeout)};",
             f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};",
         ])
 
     def commit(self) -> str:
         return ""
+
+    def run_lock_polled(self) -> list[str]:
+        """The run lock, the session's (gone with its connection), taken by polling: a session blocked in
+        pg_advisory_lock holds a snapshot, which the holder's CREATE INDEX CONCURRENTLY would wait for (a deadlock).
+        Each try is a statement of its own that holds nothing while it sleeps half a second."""
+        key = ledger.run_lock_key(self.ctx.migration_id)
+        classid, objid = ledger.run_lock_ids(self.ctx.migration_id)
+        mine = (f"EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory' "
+                f"AND l.classid = {classid} AND l.objid = {objid} AND l.objsubid = 1)")
+        tries = max(1, self.ctx.run_lock_timeout_ms // 500)
+        attempt = (f"DO $$ BEGIN IF NOT {mine} THEN IF NOT pg_try_advisory_lock({key}) THEN PERFORM pg_sleep(0.5); "
+                   "END IF; END IF; END $$")
+        return [
+            *self.run_lock("")[:-2],  # who holds it, if anyone
+            "\\set fixgen_quiet :QUIET",
+            "\\set QUIET on",
+            f"SELECT {self.lit(attempt)} FROM generate_series(1, {tries}) \\gexec",
+            "\\set QUIET :fixgen_quiet",
+            f"SELECT {mine} AS fixgen_locked \\gset",
+            "\\if :fixgen_locked",
+            "\\else",
+            "DO $$ BEGIN RAISE EXCEPTION 'fixgen: nothing was changed: another run of this migration still held its "
+            f"lock after {self.ctx.run_lock_timeout}; run this file again once it has finished'; END $$;",
+            "\\endif",
+        ]
 
     def run_hint(self, direction: str) -> str:
         return ("psql -f <this file>  (psql only: online mode runs step by step, not in one transaction; "

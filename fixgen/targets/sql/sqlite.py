@@ -26,7 +26,9 @@ class SQLiteRenderer(SqlRenderer):
         self.n_checks = 0
 
     def begin(self) -> str:
-        return (f"BEGIN;\nDROP TABLE IF EXISTS temp.{GUARD};\nCREATE TEMP TABLE {GUARD} (id INTEGER);")
+        # one run at a time: the write lock up front (a second run waits for it, up to the timeout)
+        return (f".timeout {self.ctx.run_lock_timeout_ms}\nBEGIN IMMEDIATE;\nDROP TABLE IF EXISTS temp.{GUARD};\n"
+                f"CREATE TEMP TABLE {GUARD} (id INTEGER);")
 
     def commit(self) -> str:
         return f"DROP TABLE temp.{GUARD};\nCOMMIT;"

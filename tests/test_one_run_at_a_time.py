@@ -1,0 +1,133 @@
+"""One run at a time (sql target): two copies of a migration started together both succeed, and end as one run.
+
+Every file takes its migration's run lock first (PostgreSQL: an advisory lock, the session's in online
+mode and the transaction's in plain mode; MySQL/MariaDB: GET_LOCK; SQLite: BEGIN IMMEDIATE), so the second
+copy waits for the first, says so, and then finds every fix made: a no-op. A run that cannot get the lock
+within --run-lock-timeout stops before changing anything.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from support.dbs import Database
+from support.roundtrip import ledger_rows
+from support.sql import emit, run_fails
+
+SCHEMA = [
+    "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, slug VARCHAR(40), note VARCHAR(40))",
+    "INSERT INTO users (id) VALUES (1), (2)",
+    "INSERT INTO posts (id, user_id, slug) VALUES (1, 1, 'a'), (2, 2, 'b')",
+]
+ISSUES = [
+    {"kind": "missing_index", "table": "posts", "columns": ["slug"]},
+    {"kind": "missing_index", "table": "posts", "columns": ["remark", "slug"]},
+    {"kind": "missing_foreign_key", "table": "posts", "column": "user_id", "references": "users.id"},
+    {"kind": "missing_column", "table": "posts", "column": "score", "type": "integer", "default": 0, "nullable": False},
+    {"kind": "rename_column", "table": "posts", "from": "note", "to": "remark"},
+]
+
+
+def issues_for(db: Database) -> list[dict]:
+    return ISSUES[:1] if db.dialect == "sqlite" else ISSUES
+
+
+def together(db: Database, path: Path, n: int = 2) -> list[subprocess.CompletedProcess]:
+    """Start n clients on the same file at once; wait for all."""
+    db.dispose()
+    argv, env, stdin = db.cli_command(path)
+    procs = [subprocess.Popen(argv, env=env, stdin=open(stdin, "rb") if stdin else subprocess.DEVNULL,  # noqa: SIM115
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(n)]
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=120)
+        out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout.decode(), stderr.decode()))
+    return out
+
+
+FIXTURE = {"postgresql": "pg_db", "mysql": "mysql_db", "sqlite": "sqlite_db"}
+CASES = [("postgresql", ()), ("postgresql", ("--no-online",)), ("mysql", ()), ("mysql", ("--no-online",)),
+         ("sqlite", ())]
+
+
+@pytest.mark.parametrize(("dialect", "flags"), CASES, ids=[d + ("-plain" if f else "") for d, f in CASES])
+def test_two_ups_and_two_downs_started_together(dialect: str, flags: tuple[str, ...], request: pytest.FixtureRequest,
+                                                tmp_path: Path) -> None:
+    db: Database = request.getfixturevalue(FIXTURE[dialect])
+    db.execute(SCHEMA)
+    before = db.schema_snapshot()
+    mig = emit(issues_for(db), db.dialect, tmp_path, *flags)
+    for attempt in range(3):  # a few tries: the two clients must really overlap at least once
+        runs = together(db, mig.up)
+        assert [r.returncode for r in runs] == [0, 0], "\n".join(r.stdout + r.stderr for r in runs)
+        after_up = db.schema_snapshot()
+        assert len(ledger_rows(db)) >= 1
+        runs = together(db, mig.down)
+        assert [r.returncode for r in runs] == [0, 0], "\n".join(r.stdout + r.stderr for r in runs)
+        after = db.schema_snapshot()
+        after.pop("fixgen_ledger", None)
+        assert after == before, f"attempt {attempt}: two downs did not restore the schema"
+    db.run_sql_file(mig.up)
+    assert db.schema_snapshot() == after_up, "two ups together made something else than one up"
+
+
+def hold_run_lock(db: Database, migration_id: str, seconds: float) -> threading.Thread:
+    """Another session holds the migration's run lock for a while (a run still in progress)."""
+    from fixgen import ledger
+
+    ready = threading.Event()
+
+    def hold() -> None:
+        engine = sa.create_engine(db.url)
+        with engine.connect() as conn:
+            if db.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({ledger.run_lock_key(migration_id)})")
+            else:
+                conn.exec_driver_sql(f"SELECT GET_LOCK('{ledger.run_lock_name(migration_id)}', 10)")
+            ready.set()
+            time.sleep(seconds)
+        engine.dispose()
+
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    assert ready.wait(10)
+    return t
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_a_run_waits_for_the_one_in_progress_and_says_so(dialect: str, request: pytest.FixtureRequest,
+                                                         tmp_path: Path) -> None:
+    db: Database = request.getfixturevalue("pg_db" if dialect == "postgresql" else "mysql_db")
+    db.execute(SCHEMA)
+    mig = emit(ISSUES, dialect, tmp_path)
+    migration_id = mig.up.name[: -len(".up.sql")]
+    holder = hold_run_lock(db, migration_id, 3)
+    started = time.monotonic()
+    out = db.run_sql_file(mig.up) + db.last_stderr
+    waited = time.monotonic() - started
+    holder.join()
+    assert "waiting up to" in out and "for another run of this migration" in out, out
+    assert waited >= 2, f"the run did not wait for the lock ({waited:.1f} s)"
+    assert len(ledger_rows(db)) == 6  # the fixes were made after the wait (5 issues, an index for the key)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_a_run_that_cannot_get_the_lock_changes_nothing(dialect: str, request: pytest.FixtureRequest,
+                                                        tmp_path: Path) -> None:
+    db: Database = request.getfixturevalue("pg_db" if dialect == "postgresql" else "mysql_db")
+    db.execute(SCHEMA)
+    before = db.schema_snapshot()
+    mig = emit(ISSUES, dialect, tmp_path, "--run-lock-timeout", "1s")
+    holder = hold_run_lock(db, mig.up.name[: -len(".up.sql")], 4)
+    out = run_fails(db, mig.up)
+    holder.join()
+    assert "nothing was changed: another run of this migration" in out, out
+    now = db.schema_snapshot()
+    now.pop("fixgen_ledger", None)
+    assert now == before
