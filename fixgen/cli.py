@@ -150,6 +150,10 @@ def emit(
         plan = plan_for(s, t, d, migration)
         ctx = replace(ctx, fingerprint=fingerprint(plan, t, d, ctx))
         mine = find_fingerprint(out, ctx.fingerprint)
+        if mine is not None and t.name == "alembic":  # ids the user gives that differ make another revision
+            revision, follows = read_revision(mine)
+            if (rev_id and rev_id != revision) or (down_revision and down_revision != follows):
+                mine = None
         if mine is not None and not force:  # the same fixes, target and options: a second copy would run twice
             typer.echo(f"{mine} already holds this migration (the same fixes, target and options): nothing "
                        "written; --force regenerates it in place", err=True)

@@ -206,7 +206,7 @@ def test_every_definition_is_resolved_and_parses(online: bool) -> None:
     for d in r.definitions.values():
         ast.parse(d.text)
         assert "ONLINE" not in d.uses, d.name
-    assert set(r.imports) == {"contextlib", "logging", "re", "warnings", "sa", "op", "CommandError", "ledger"}
+    assert set(r.imports) == {"contextlib", "logging", "os", "re", "time", "warnings", "sa", "op", "CommandError", "ledger"}
     every = {d.name for d in r.closure(EVERY_STEP)}
     assert every == set(r.definitions) - ({"_online_session", "_no_time_limits", "_pg_set", "_mysql_lock_waits",
                                            "_validate", "_without_foreign_key_checks", "_recheck", "_check_orphans"}

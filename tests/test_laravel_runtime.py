@@ -150,8 +150,8 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 
 # today's sizes (lines), a guard against growth; the issue's targets (seed <= 600, one index <= 150) are not
 # met: the runtime an index-only spec reaches (three catalogs, online limits, the preflight pass, MySQL's
-# implicit foreign-key index, the partitioned-table refusal) is about 410 lines of PSR-12 PHP by itself
-SIZE_LIMITS = {"seed": 1140, "one_index": 470}
+# implicit foreign-key index, the partitioned-table refusal, the run lock) is about 450 lines of PSR-12 PHP by itself
+SIZE_LIMITS = {"seed": 1210, "one_index": 540}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 

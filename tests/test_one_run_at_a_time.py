@@ -131,3 +131,46 @@ def test_a_run_that_cannot_get_the_lock_changes_nothing(dialect: str, request: p
     now = db.schema_snapshot()
     now.pop("fixgen_ledger", None)
     assert now == before
+
+
+# --------------------------------------------------------------------------- the framework targets
+
+def started_together(argvs: list[list[str]], cwd: Path) -> list[subprocess.CompletedProcess]:
+    procs = [subprocess.Popen(a, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for a in argvs]
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=300)
+        out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout.decode(), stderr.decode()))
+    return out
+
+
+FRAMEWORK_CASES = [("postgresql", ()), ("postgresql", ("--no-online",)), ("mysql", ()), ("sqlite", ())]
+
+
+@pytest.mark.parametrize(("dialect", "flags"), FRAMEWORK_CASES,
+                         ids=[d + ("-plain" if f else "") for d, f in FRAMEWORK_CASES])
+def test_laravel_two_ups_and_two_downs_together(dialect: str, flags: tuple[str, ...], request: pytest.FixtureRequest,
+                                                tmp_path: Path) -> None:
+    import json
+
+    from support.laravel import RUNNER, laravel_config, php_binary, require_laravel
+
+    require_laravel(dialect)
+    db: Database = request.getfixturevalue(FIXTURE[dialect])
+    db.execute(SCHEMA)
+    before = db.schema_snapshot()
+    from support.laravel import emit_laravel
+
+    migration = emit_laravel({"version": 1, "name": "together", "issues": issues_for(db)}, tmp_path, *flags)
+    db.dispose()
+    for action in ("up", "down"):
+        argv = [php_binary(), str(RUNNER), json.dumps(laravel_config(db)), str(migration), action]
+        runs = started_together([argv, argv], RUNNER.parent.parent.parent)
+        assert [r.returncode for r in runs] == [0, 0], "\n".join(r.stdout + r.stderr for r in runs)
+        if action == "up":
+            assert len(ledger_rows(db)) >= 1
+            db.dispose()
+    after = db.schema_snapshot()
+    after.pop("fixgen_ledger", None)
+    assert after == before

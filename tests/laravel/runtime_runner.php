@@ -72,6 +72,9 @@ final class OnlineRuntime
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    private const RUN_LOCK_KEY = 7311;
+    private const RUN_LOCK_NAME = 'fixgen:runtime-test';
+    private const RUN_LOCK_SECONDS = 30;
 }
 
 final class PlainRuntime
@@ -88,6 +91,9 @@ final class PlainRuntime
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    private const RUN_LOCK_KEY = 7311;
+    private const RUN_LOCK_NAME = 'fixgen:runtime-test';
+    private const RUN_LOCK_SECONDS = 30;
 }
 
 [$self, $configJson, $scriptJson] = $argv + [null, null, null];

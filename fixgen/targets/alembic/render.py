@@ -376,6 +376,9 @@ class AlembicRenderer:
             "LEDGER_KEY": (ledger.KEY_COLUMNS, ""),
             "LEDGER_WIDTH": (ledger.TEXT_WIDTH, ""),
             "STEP_SEPARATOR": (ledger.STEP_SEPARATOR, ""),
+            "RUN_LOCK_KEY": (ledger.run_lock_key(self.migration_id), "PostgreSQL advisory lock: one run at a time"),
+            "RUN_LOCK_NAME": (ledger.run_lock_name(self.migration_id), "MySQL/MariaDB GET_LOCK"),
+            "RUN_LOCK_SECONDS": (max(1, self.ctx.run_lock_timeout_ms // 1000), "wait at most this long for another run"),
         }
         out = []
         for name in REVISION_CONSTANTS:

@@ -16,7 +16,9 @@ facts taken from fixgen/ledger.py); here they serve the unit tests (tests/test_a
 
 import contextlib
 import logging
+import os
 import re
+import time
 import warnings
 
 import sqlalchemy as sa
@@ -37,6 +39,9 @@ LEDGER_COLUMNS = ledger.COLUMNS
 LEDGER_KEY = ledger.KEY_COLUMNS
 LEDGER_WIDTH = ledger.TEXT_WIDTH
 STEP_SEPARATOR = ledger.STEP_SEPARATOR
+RUN_LOCK_KEY = ledger.run_lock_key(MIGRATION)  # PostgreSQL advisory lock: one run of this revision at a time
+RUN_LOCK_NAME = ledger.run_lock_name(MIGRATION)  # MySQL/MariaDB GET_LOCK
+RUN_LOCK_SECONDS = 600  # wait at most this long for another run
 
 # ---------------------------------------------------------------- the runtime
 
@@ -55,11 +60,85 @@ def migration(mode: str, preflight=None):
             "generate guarded SQL with `fixgen emit SPEC --target sql --dialect postgresql|mysql|sqlite`"
         )
     _mode = mode
-    if ONLINE:
-        with _online_session():
-            yield from _checked(preflight)
-    else:
+    with contextlib.ExitStack() as stack:
+        if ONLINE:  # first: on PostgreSQL it ends Alembic's transaction, in which a waiting run would hold a snapshot
+            stack.enter_context(_online_session())
+        stack.enter_context(_one_run_at_a_time())
         yield from _checked(preflight)
+
+
+@contextlib.contextmanager
+def _file_lock(path):
+    """SQLite: one run at a time through an exclusive flock on the database file (SQLite's own locks are
+    fcntl's, which flock does not touch); nothing for :memory: or where flock does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        fcntl = None
+    if fcntl is None or not path or path == ":memory:" or not os.path.isfile(path):
+        yield
+        return
+    with open(path, "rb") as f:
+        deadline = time.monotonic() + RUN_LOCK_SECONDS
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CommandError(
+                        f"fixgen: nothing was changed: another run of revision {revision} still held "
+                        f"its lock after {RUN_LOCK_SECONDS} s; run it again once that one has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time():
+    """The revision's run lock, the session's (gone with the connection): another run (another deploy host, a
+    retry while a killed run's statement still runs) is waited for, and then finds its work done. Polled: a
+    session blocked in pg_advisory_lock holds a snapshot that the holder's concurrent index build would wait
+    for (a deadlock)."""
+    bind, dialect = op.get_bind(), _dialect()
+    if dialect not in ("postgresql", "mysql"):
+        with _file_lock(bind.engine.url.database):  # SQLite: the database file itself
+            yield
+        return
+    if dialect == "postgresql":
+        take = sa.text("select pg_try_advisory_lock(:k)").bindparams(k=RUN_LOCK_KEY)
+        release = sa.text("select pg_advisory_unlock(:k)").bindparams(k=RUN_LOCK_KEY)
+        if not ONLINE:  # in Alembic's transaction, the transaction's lock: a failed run's rollback ends it too
+            take, release = sa.text("select pg_try_advisory_xact_lock(:k)").bindparams(k=RUN_LOCK_KEY), None
+        holder = (
+            "select string_agg(pid::text, ', ') from pg_locks where locktype = 'advisory' and granted and "
+            "classid = ((:k >> 32) & 4294967295)::oid and objid = (:k & 4294967295)::oid and objsubid = 1"
+        )
+    else:
+        take = sa.text("select get_lock(:n, 0)").bindparams(n=RUN_LOCK_NAME)
+        holder = "select is_used_lock(:n)"
+        release = sa.text("select release_lock(:n)").bindparams(n=RUN_LOCK_NAME)
+    deadline, said = time.monotonic() + RUN_LOCK_SECONDS, False
+    while not bind.execute(take).scalar():
+        if not said:
+            who = bind.execute(sa.text(holder), {"k": RUN_LOCK_KEY, "n": RUN_LOCK_NAME}).scalar()
+            _log.info("waiting up to %s s for another run of this revision (%s)", RUN_LOCK_SECONDS, who)
+            said = True
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"fixgen: nothing was changed: another run of revision {revision} still held its "
+                f"lock after {RUN_LOCK_SECONDS} s; run it again once that one has finished"
+            )
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        if release is not None:
+            with contextlib.suppress(sa.exc.DBAPIError):  # a failed transaction: the lock goes with the connection
+                bind.execute(release)
 
 
 def _checked(preflight):
@@ -165,7 +244,7 @@ def _recorded(step) -> bool:
 
 
 def _step(kinds: tuple, table: str, name: str, present, done, perform, verb: str, undoable=None, undo_name=None):
-    """One guarded, logged step (README, "Exact rollback: the ledger"). Its ledger key is built as
+    """One guarded, logged step (docs/guarantees.md, "Exact rollback: the ledger"). Its ledger key is built as
     fixgen.ledger.step_key builds it: kind, table and object name joined by STEP_SEPARATOR.
 
     upgrade(): unless the ledger has step kinds[0] or `present()` (the fix is there, by definition), record

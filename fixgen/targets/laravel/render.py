@@ -345,7 +345,16 @@ class LaravelRenderer:
             f"private const LEDGER_KEY = {php(list(ledger.KEY_COLUMNS))};",
             f"private const LEDGER_WIDTH = {ledger.TEXT_WIDTH};",
             f"private const STEP_SEPARATOR = {php(ledger.STEP_SEPARATOR)};",
+            "/** One run at a time: the run lock (PostgreSQL advisory key, MySQL/MariaDB name) and how long to wait. */",
+            f"private const RUN_LOCK_KEY = {_php_int(ledger.run_lock_key(self.migration_id))};",
+            f"private const RUN_LOCK_NAME = {php(ledger.run_lock_name(self.migration_id))};",
+            f"private const RUN_LOCK_SECONDS = {max(1, ctx.run_lock_timeout_ms // 1000)};",
         ]
+
+
+def _php_int(n: int) -> str:
+    """PHP reads -9223372036854775808 as a float (the literal overflows before the minus applies)."""
+    return "PHP_INT_MIN" if n == -(2 ** 63) else str(n)
 
 
 def render_laravel(plan: Plan, ctx: Context) -> tuple[str, str]:

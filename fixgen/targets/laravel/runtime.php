@@ -12,7 +12,8 @@
  *    on a line of its own, indented by four spaces; nothing else sits between members;
  *  - members reach each other only as $this->name( or self::name( (methods) and $this->name (properties);
  *  - the class defines the constants MIGRATION, ONLINE, LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, LEDGER,
- *    LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH and STEP_SEPARATOR (the ledger's from fixgen/ledger.py);
+ *    LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH, STEP_SEPARATOR, RUN_LOCK_KEY, RUN_LOCK_NAME and
+ *    RUN_LOCK_SECONDS (the ledger's and the run lock's from fixgen/ledger.py);
  *  - classes other than Blueprint and Schema (which a migration imports) are named fully qualified.
  *
  * Step methods are mode-aware. up() runs its steps twice: first in mode 'check', the preflight, where
@@ -43,7 +44,7 @@ trait FixgenRuntime
     /** Run up()'s or down()'s steps (up(): the preflight first), online under the migration's time limits. */
     private function run(string $mode, callable $steps): void
     {
-        $this->withLimits(function () use ($mode, $steps): void {
+        $this->oneRunAtATime(fn () => $this->withLimits(function () use ($mode, $steps): void {
             [$this->mode, $this->problems, $this->before] = ['check', [], []];
             if ($mode === 'up') {
                 $steps();
@@ -66,7 +67,52 @@ trait FixgenRuntime
             if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
                 Schema::drop(self::LEDGER);
             }
-        });
+        }));
+    }
+
+    /**
+     * One run of this migration at a time, up and down alike: the session's lock (PostgreSQL advisory lock,
+     * MySQL GET_LOCK; gone with the connection), so another run (another deploy host, a retry while a killed
+     * run's statement still runs) is waited for and then finds its work done. Polled: a session blocked in
+     * pg_advisory_lock holds a snapshot the holder's concurrent index build would wait for (a deadlock).
+     */
+    private function oneRunAtATime(callable $body): void
+    {
+        $driver = $this->driver();
+        $db = $this->db();
+        if ($driver === 'sqlite') { // the database file itself, with flock (SQLite's own locks are fcntl's)
+            $this->withFileLock($db->getDatabaseName(), $body);
+            return;
+        }
+        $pg = $driver === 'pgsql';
+        $key = $pg ? [self::RUN_LOCK_KEY] : [self::RUN_LOCK_NAME];
+        $xact = $pg && $db->transactionLevel() > 0; // in the Migrator's transaction: ends with it, even on failure
+        $take = $pg ? 'select pg_try_advisory_' . ($xact ? 'xact_' : '') . 'lock(?::bigint) as l'
+            : 'select get_lock(?, 0) as l';
+        $deadline = microtime(true) + self::RUN_LOCK_SECONDS;
+        for ($said = false; ! $db->selectOne($take, $key)->l; usleep(500000)) {
+            if (! $said && ($said = true)) {
+                $who = $pg ? $db->selectOne("select string_agg(pid::text, ', ') as w from pg_locks where locktype = "
+                    . "'advisory' and granted and classid = ? and objid = ? and objsubid = 1", [
+                        (self::RUN_LOCK_KEY >> 32) & 0xFFFFFFFF, self::RUN_LOCK_KEY & 0xFFFFFFFF,
+                    ])->w : $db->selectOne('select is_used_lock(?) as w', $key)->w;
+                $this->say(['run lock'], 'waiting up to ' . self::RUN_LOCK_SECONDS . " s for another run ($who)");
+            }
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('fixgen: nothing was changed: another run of this migration still held '
+                    . 'its lock after ' . self::RUN_LOCK_SECONDS . ' s; run it again once that one has finished');
+            }
+        }
+        try {
+            $body();
+        } finally {
+            try {
+                if (! $xact) {
+                    $db->select($pg ? 'select pg_advisory_unlock(?::bigint)' : 'select release_lock(?)', $key);
+                }
+            } catch (\Throwable $e) { // a failed transaction: the lock goes with the connection
+            }
+        }
     }
 
     /** Check mode: note a problem (once). */
@@ -161,6 +207,28 @@ trait FixgenRuntime
             sort($names);
             return $names;
         }, $found));
+    }
+
+    /** SQLite: one run at a time through an exclusive flock on the database file (none for :memory:). */
+    private function withFileLock(string $path, callable $body): void
+    {
+        $file = is_file($path) ? fopen($path, 'r') : false;
+        $deadline = microtime(true) + self::RUN_LOCK_SECONDS;
+        while ($file && ! flock($file, LOCK_EX | LOCK_NB)) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('fixgen: nothing was changed: another run of this migration still held '
+                    . 'its lock after ' . self::RUN_LOCK_SECONDS . ' s; run it again once that one has finished');
+            }
+            usleep(200000);
+        }
+        try {
+            $body();
+        } finally {
+            if ($file) {
+                flock($file, LOCK_UN);
+                fclose($file);
+            }
+        }
     }
 
     /**

@@ -16,6 +16,7 @@
  * that up() made that change.
  *
  * Safe to run more than once, and after an interruption: the next run finishes the job.
+ * Fingerprint: fixgen-4bd3097feb1a1ad1 (fixgen emit finds its own migration by this).
  * Online: PostgreSQL builds indexes CONCURRENTLY and adds foreign keys NOT VALID, then validates
  * them; MySQL/MariaDB alters with ALGORITHM=INPLACE, LOCK=NONE; there is no surrounding
  * transaction, and lock waits give up after 5s.
@@ -39,6 +40,10 @@ return new class extends Migration
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    /** One run at a time: the run lock (PostgreSQL advisory key, MySQL/MariaDB name) and how long to wait. */
+    private const RUN_LOCK_KEY = -5736990008698820542;
+    private const RUN_LOCK_NAME = 'fixgen:0d01b23231ae834911797a4aa5808c19576127f6';
+    private const RUN_LOCK_SECONDS = 600;
 
     /** CREATE INDEX CONCURRENTLY cannot run inside a transaction; each step is guarded instead. */
     public $withinTransaction = false;
@@ -106,7 +111,7 @@ return new class extends Migration
     /** Run up()'s or down()'s steps (up(): the preflight first), online under the migration's time limits. */
     private function run(string $mode, callable $steps): void
     {
-        $this->withLimits(function () use ($mode, $steps): void {
+        $this->oneRunAtATime(fn () => $this->withLimits(function () use ($mode, $steps): void {
             [$this->mode, $this->problems, $this->before] = ['check', [], []];
             if ($mode === 'up') {
                 $steps();
@@ -129,7 +134,51 @@ return new class extends Migration
             if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
                 Schema::drop(self::LEDGER);
             }
-        });
+        }));
+    }
+    /**
+     * One run of this migration at a time, up and down alike: the session's lock (PostgreSQL advisory lock,
+     * MySQL GET_LOCK; gone with the connection), so another run (another deploy host, a retry while a killed
+     * run's statement still runs) is waited for and then finds its work done. Polled: a session blocked in
+     * pg_advisory_lock holds a snapshot the holder's concurrent index build would wait for (a deadlock).
+     */
+    private function oneRunAtATime(callable $body): void
+    {
+        $driver = $this->driver();
+        $db = $this->db();
+        if ($driver === 'sqlite') { // the database file itself, with flock (SQLite's own locks are fcntl's)
+            $this->withFileLock($db->getDatabaseName(), $body);
+            return;
+        }
+        $pg = $driver === 'pgsql';
+        $key = $pg ? [self::RUN_LOCK_KEY] : [self::RUN_LOCK_NAME];
+        $xact = $pg && $db->transactionLevel() > 0; // in the Migrator's transaction: ends with it, even on failure
+        $take = $pg ? 'select pg_try_advisory_' . ($xact ? 'xact_' : '') . 'lock(?::bigint) as l'
+            : 'select get_lock(?, 0) as l';
+        $deadline = microtime(true) + self::RUN_LOCK_SECONDS;
+        for ($said = false; ! $db->selectOne($take, $key)->l; usleep(500000)) {
+            if (! $said && ($said = true)) {
+                $who = $pg ? $db->selectOne("select string_agg(pid::text, ', ') as w from pg_locks where locktype = "
+                    . "'advisory' and granted and classid = ? and objid = ? and objsubid = 1", [
+                        (self::RUN_LOCK_KEY >> 32) & 0xFFFFFFFF, self::RUN_LOCK_KEY & 0xFFFFFFFF,
+                    ])->w : $db->selectOne('select is_used_lock(?) as w', $key)->w;
+                $this->say(['run lock'], 'waiting up to ' . self::RUN_LOCK_SECONDS . " s for another run ($who)");
+            }
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('fixgen: nothing was changed: another run of this migration still held '
+                    . 'its lock after ' . self::RUN_LOCK_SECONDS . ' s; run it again once that one has finished');
+            }
+        }
+        try {
+            $body();
+        } finally {
+            try {
+                if (! $xact) {
+                    $db->select($pg ? 'select pg_advisory_unlock(?::bigint)' : 'select release_lock(?)', $key);
+                }
+            } catch (\Throwable $e) { // a failed transaction: the lock goes with the connection
+            }
+        }
     }
     /** Check mode: note a problem (once). */
     private function problem(string $problem): void
@@ -192,6 +241,27 @@ return new class extends Migration
         $family = $row->d === 'varchar' ? 'char' : $row->d; // lengths may differ, CHAR and VARCHAR mix
         $key = [$family, str_contains($row->t, 'unsigned'), $row->p, $row->s, $row->c];
         return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
+    }
+    /** SQLite: one run at a time through an exclusive flock on the database file (none for :memory:). */
+    private function withFileLock(string $path, callable $body): void
+    {
+        $file = is_file($path) ? fopen($path, 'r') : false;
+        $deadline = microtime(true) + self::RUN_LOCK_SECONDS;
+        while ($file && ! flock($file, LOCK_EX | LOCK_NB)) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('fixgen: nothing was changed: another run of this migration still held '
+                    . 'its lock after ' . self::RUN_LOCK_SECONDS . ' s; run it again once that one has finished');
+            }
+            usleep(200000);
+        }
+        try {
+            $body();
+        } finally {
+            if ($file) {
+                flock($file, LOCK_UN);
+                fclose($file);
+            }
+        }
     }
     /**
      * Up: record step [kind, table, object] unless the change is $present (by definition), then $make it if
