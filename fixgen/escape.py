@@ -49,7 +49,10 @@ def _defuse(s: str, pairs: tuple[tuple[str, str], ...]) -> str:
 
 def sql_comment(text: object) -> str:
     """For a ``-- `` line comment of any dialect (and safe inside ``/* */`` too)."""
-    return _defuse(one_line(text), (("*/", "* /"), ("/*", "/ *")))
+    s = str(text)
+    if s.isprintable() and "*/" not in s and "/*" not in s:  # the common case, decided in C
+        return s.strip()
+    return _defuse(one_line(s), (("*/", "* /"), ("/*", "/ *")))
 
 
 # SQL string literals live on Dialect.literal: their escaping differs per dialect.
@@ -60,7 +63,10 @@ def sql_comment(text: object) -> str:
 
 def php_comment(text: object) -> str:
     """For ``//`` comments and ``/* */`` docblocks: ``?>`` would end the PHP code itself."""
-    return _defuse(one_line(text), (("?>", "? >"), ("*/", "* /")))
+    s = str(text)
+    if s.isprintable() and "?>" not in s and "*/" not in s:  # the common case, decided in C
+        return s.strip()
+    return _defuse(one_line(s), (("?>", "? >"), ("*/", "* /")))
 
 
 def php_string(value: str) -> str:
