@@ -150,10 +150,9 @@ def emit(
         plan = plan_for(s, t, d, migration)
         ctx = replace(ctx, fingerprint=fingerprint(plan, t, d, ctx))
         mine = find_fingerprint(out, ctx.fingerprint)
-        if mine is not None and t.name == "alembic":  # ids the user gives that differ make another revision
-            revision, follows = read_revision(mine)
-            if (rev_id and rev_id != revision) or (down_revision and down_revision != follows):
-                mine = None
+        revision, follows = read_revision(mine) if mine is not None and t.name == "alembic" else (None, None)
+        if (rev_id and rev_id != revision) or (down_revision and down_revision != follows):
+            mine = None  # ids the user gives that differ make another revision
         if mine is not None and not force:  # the same fixes, target and options: a second copy would run twice
             typer.echo(f"{mine} already holds this migration (the same fixes, target and options): nothing "
                        "written; --force regenerates it in place", err=True)
@@ -161,7 +160,6 @@ def emit(
         if mine is not None:  # regenerated in place: the same file name, and for Alembic the same ids
             stamp = len(when.strftime(t.stamp_format))
             if t.name == "alembic":
-                revision, follows = read_revision(mine)
                 rev_id, down_revision = rev_id or revision, down_revision or follows
             else:
                 ctx = replace(ctx, created=_stamp_of(mine.name[:stamp], t.stamp_format))

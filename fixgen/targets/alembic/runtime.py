@@ -67,6 +67,13 @@ def migration(mode: str, preflight=None):
         yield from _checked(preflight)
 
 
+def _run_lock_timed_out() -> CommandError:
+    return CommandError(
+        f"fixgen: nothing was changed: another run of revision {revision} still held its lock after "
+        f"{RUN_LOCK_SECONDS} s; run it again once that one has finished"
+    )
+
+
 @contextlib.contextmanager
 def _file_lock(path):
     """SQLite: one run at a time through an exclusive flock on the database file (SQLite's own locks are
@@ -86,10 +93,7 @@ def _file_lock(path):
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise CommandError(
-                        f"fixgen: nothing was changed: another run of revision {revision} still held "
-                        f"its lock after {RUN_LOCK_SECONDS} s; run it again once that one has finished"
-                    ) from None
+                    raise _run_lock_timed_out() from None
                 time.sleep(0.2)
         try:
             yield
@@ -128,10 +132,7 @@ def _one_run_at_a_time():
             _log.info("waiting up to %s s for another run of this revision (%s)", RUN_LOCK_SECONDS, who)
             said = True
         if time.monotonic() > deadline:
-            raise CommandError(
-                f"fixgen: nothing was changed: another run of revision {revision} still held its "
-                f"lock after {RUN_LOCK_SECONDS} s; run it again once that one has finished"
-            )
+            raise _run_lock_timed_out()
         time.sleep(0.5)
     try:
         yield

@@ -71,12 +71,16 @@ class PostgresRenderer(SqlRenderer):
 
     def begin(self) -> str:
         # psql goes on after a failed statement unless told not to, and then exits 0 for a rolled-back file
-        return "\n".join(["\\set ON_ERROR_STOP on", "BEGIN;", "SET LOCAL client_min_messages = warning;",
-                          *self.run_lock("SELECT pg_advisory_xact_lock({key});"), "SET LOCAL lock_timeout TO DEFAULT;"])
+        return "\n".join([
+            "\\set ON_ERROR_STOP on", "BEGIN;", "SET LOCAL client_min_messages = warning;", *self.run_lock_holder(),
+            f"SET LOCAL lock_timeout = {self.lit(self.ctx.run_lock_timeout)};",
+            # the transaction's lock; quietly (\\gset): no result table in psql's output
+            f"SELECT pg_advisory_xact_lock({ledger.run_lock_key(self.ctx.migration_id)}) \\gset fixgen_lock_",
+            "SET LOCAL lock_timeout TO DEFAULT;",
+        ])
 
-    def run_lock(self, take: str) -> list[str]:
-        """One run of this migration at a time (up and down alike): say who holds the lock, then wait for it."""
-        key = ledger.run_lock_key(self.ctx.migration_id)
+    def run_lock_holder(self) -> list[str]:
+        """One run of this migration at a time (up and down alike): first say who holds its lock, if anyone."""
         classid, objid = ledger.run_lock_ids(self.ctx.migration_id)
         return [
             "-- one run of this migration at a time: another run (another deploy host, a retry whose killed",
@@ -87,8 +91,6 @@ class PostgresRenderer(SqlRenderer):
             "\\if :fixgen_held",
             f"\\echo fixgen: waiting up to {self.ctx.run_lock_timeout} for another run of this migration (pid :fixgen_holder)",
             "\\endif",
-            f"SET {'LOCAL ' if 'xact' in take else ''}lock_timeout = {self.lit(self.ctx.run_lock_timeout)};",
-            take.format(key=key).rstrip(";") + " \\gset fixgen_lock_",  # quietly: no result table in psql's output
         ]
 
     def commit(self) -> str:

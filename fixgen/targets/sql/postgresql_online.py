@@ -69,7 +69,7 @@ class PostgresOnlineRenderer(PostgresRenderer):
         attempt = (f"DO $$ BEGIN IF NOT {mine} THEN IF NOT pg_try_advisory_lock({key}) THEN PERFORM pg_sleep(0.5); "
                    "END IF; END IF; END $$")
         return [
-            *self.run_lock("")[:-2],  # who holds it, if anyone
+            *self.run_lock_holder(),
             "\\set fixgen_quiet :QUIET",
             "\\set QUIET on",
             f"SELECT {self.lit(attempt)} FROM generate_series(1, {tries}) \\gexec",
