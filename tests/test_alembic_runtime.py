@@ -94,8 +94,8 @@ def test_create_index_records_once_and_downgrade_undoes_it(db: Database, mode: b
     assert ledger_rows(db) == [("0001_unit", KEY, "ix_t_b")]
     with operations(db, autocommit=mode and db.dialect == "postgresql"):
         rt._mode = "downgrade"
-        rt.drop_index("t", "ix_t_b")
-        rt.drop_index("t", "ix_t_b")
+        rt.drop_index("t", "ix_t_b", ["b"])
+        rt.drop_index("t", "ix_t_b", ["b"])
         assert not rt._index_named("t", "ix_t_b") and not rt._recorded(KEY)
     assert ledger_rows(db) == []
     assert [r.getMessage() for r in caplog.records] == [
@@ -111,7 +111,7 @@ def test_an_equivalent_index_is_left_alone(db: Database, mode: bool, caplog: pyt
         rt.create_index("t", "ix_t_b", ["b"])
         assert not rt._index_named("t", "ix_t_b") and not rt._recorded(KEY)
         rt._mode = "downgrade"
-        rt.drop_index("t", "ix_t_b")
+        rt.drop_index("t", "ix_t_b", ["b"])
         assert rt._index_named("t", "by_hand")
     assert [r.getMessage() for r in caplog.records] == [
         f"{KEY}: skipped: already present (not made by this revision)", f"undo {KEY}: nothing to undo"]
@@ -206,7 +206,8 @@ def test_every_definition_is_resolved_and_parses(online: bool) -> None:
     for d in r.definitions.values():
         ast.parse(d.text)
         assert "ONLINE" not in d.uses, d.name
-    assert set(r.imports) == {"contextlib", "logging", "os", "re", "time", "warnings", "sa", "op", "CommandError", "ledger"}
+    assert set(r.imports) == {"contextlib", "json", "logging", "os", "re", "time", "warnings", "sa", "op", "CommandError",
+                              "ledger", "partitions"}
     every = {d.name for d in r.closure(EVERY_STEP)}
     assert every == set(r.definitions) - ({"_online_session", "_no_time_limits", "_pg_set", "_mysql_lock_waits",
                                            "_validate", "_without_foreign_key_checks", "_recheck", "_check_orphans"}

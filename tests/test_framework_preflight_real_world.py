@@ -1,7 +1,7 @@
 """The framework targets refuse what the database would refuse midway, before any change (issue: real-world schemas).
 
 Same shapes as tests/test_sql_preflight_real_world.py, through real Alembic: a PostgreSQL partitioned
-table (a rollback would drop the partitions' adopted objects), a MySQL foreign key whose type or sign
+table (a unique index without its partition key, a partition that is itself partitioned), a MySQL foreign key whose type or sign
 differs from the key, a MySQL rename of a column a view or a trigger names.
 """
 
@@ -31,13 +31,16 @@ def refused(db: Database, tmp_path: Path, issues: list[dict]) -> str:
 
 
 def test_alembic_partitioned_parent(pg_db: Database, tmp_path: Path) -> None:
-    pg_db.execute(PARTITIONED)
+    pg_db.execute([*PARTITIONED, "CREATE TABLE s (d date NOT NULL, k int NOT NULL, c_id int) PARTITION BY RANGE (d)",
+                   "CREATE TABLE s1 PARTITION OF s FOR VALUES FROM ('2022-01-01') TO ('2023-01-01') PARTITION BY LIST (k)"])
     message = refused(pg_db, tmp_path, [
         {"kind": "missing_index", "table": "other", "columns": ["c_id"]},
-        {"kind": "missing_foreign_key", "table": "p", "column": "c_id", "references": "c.id"},
+        {"kind": "missing_index", "table": "p", "columns": ["c_id"], "unique": True},
+        {"kind": "missing_foreign_key", "table": "s", "column": "c_id", "references": "c.id"},
     ])
-    assert "add foreign key" in message and "p is a partitioned table" in message, message
-    assert "create index ix_p_c_id on p" in message, message  # the index the key needs, refused too
+    assert "partitioned table p must include every column of its partition key" in message, message
+    assert "add foreign key" in message and "partition s1 of s is itself partitioned" in message, message
+    assert "create index ix_s_c_id on s" in message, message  # the index the key needs, refused too
 
 
 def test_alembic_mysql_type_mismatch(mysql_db: Database, tmp_path: Path) -> None:
@@ -79,9 +82,10 @@ def test_laravel_partitioned_parent(pg_db: Database, tmp_path: Path) -> None:
     pg_db.execute(PARTITIONED)
     out = laravel_refused(pg_db, tmp_path, [
         {"kind": "missing_index", "table": "other", "columns": ["c_id"]},
-        {"kind": "missing_foreign_key", "table": "p", "column": "c_id", "references": "c.id"},
+        {"kind": "missing_index", "table": "p", "columns": ["c_id"], "unique": True},
+        {"kind": "redundant_index", "table": "p", "name": "p1_c_id_idx", "columns": ["c_id"]},
     ])
-    assert "p is a partitioned table" in out, out
+    assert "partitioned table p must include every column of its partition key" in out, out
 
 
 def test_laravel_mysql_type_mismatch_and_rename_under_a_view(mysql_db: Database, tmp_path: Path) -> None:

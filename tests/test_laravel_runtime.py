@@ -22,7 +22,7 @@ from support.dbs import Database
 from support.laravel import emit_laravel, laravel_config, php_binary, php_lint, require_laravel, require_php
 from support.roundtrip import ROOT, SEED_SPEC, TS, cli, write_spec
 
-from fixgen import ledger, ops
+from fixgen import ledger, ops, partitions
 from fixgen.targets.laravel import render
 from fixgen.targets.laravel.render import HANDLERS, RUNTIME, parse_runtime, reachable, runtime_members
 
@@ -150,8 +150,9 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 
 # today's sizes (lines), a guard against growth; the issue's targets (seed <= 600, one index <= 150) are not
 # met: the runtime an index-only spec reaches (three catalogs, online limits, the preflight pass, MySQL's
-# implicit foreign-key index, the partitioned-table refusal, the run lock) is about 450 lines of PSR-12 PHP by itself
-SIZE_LIMITS = {"seed": 1210, "one_index": 540}
+# implicit foreign-key index, the run lock) is about 450 lines of PSR-12 PHP by itself, and PostgreSQL's
+# partitioned tables add fixgen/partitions.py's queries (~190 lines for an index, ~400 for the seed)
+SIZE_LIMITS = {"seed": 1620, "one_index": 735}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 
@@ -212,7 +213,8 @@ def runtime(db: Database, *steps: list[Any], online: bool = True, check: bool = 
     """Run `steps` (see runtime_runner.php) on db; (results, stderr)."""
     require_laravel(db.dialect)
     db.dispose()
-    script = json.dumps({"online": online, "steps": [list(s) for s in steps]})
+    queries = {k: partitions.positional(q) for k, q in partitions.queries(online).items()}  # as render.py embeds them
+    script = json.dumps({"online": online, "steps": [list(s) for s in steps], "partition_sql": queries})
     proc = subprocess.run([php_binary(), str(RUNNER), json.dumps(laravel_config(db)), script], capture_output=True,
                           text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL)
     if check:
@@ -309,7 +311,7 @@ def test_foreign_key_round_trip_and_orphans(db: Database) -> None:
     db.execute("DELETE FROM child WHERE id = 3")
     s0 = db.schema_snapshot()
     results, log = runtime(db, ["run", "up", [call("addForeignKey", *fk), call("foreignKeyReady", "child", fk[1])]],
-                           ["run", "down", [call("dropForeignKey", "child", fk[1]),
+                           ["run", "down", [call("dropForeignKey", *fk),
                                             call("foreignKeyNamed", "child", fk[1])]])
     assert results == [[None, True], [None, False]]
     assert log.splitlines() == ["fixgen up: [add_foreign_key:child:child_parent_id_foreign] added",

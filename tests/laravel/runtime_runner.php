@@ -75,6 +75,7 @@ final class OnlineRuntime
     private const RUN_LOCK_KEY = 7311;
     private const RUN_LOCK_NAME = 'fixgen:runtime-test';
     private const RUN_LOCK_SECONDS = 30;
+    private const PARTITION_SQL = FIXGEN_PARTITION_SQL; // fixgen/partitions.py's queries, from the script
 }
 
 final class PlainRuntime
@@ -94,11 +95,13 @@ final class PlainRuntime
     private const RUN_LOCK_KEY = 7311;
     private const RUN_LOCK_NAME = 'fixgen:runtime-test';
     private const RUN_LOCK_SECONDS = 30;
+    private const PARTITION_SQL = FIXGEN_PARTITION_SQL;
 }
 
 [$self, $configJson, $scriptJson] = $argv + [null, null, null];
 $config = json_decode($configJson, true, 512, JSON_THROW_ON_ERROR);
 $script = json_decode($scriptJson, true, 512, JSON_THROW_ON_ERROR);
+define('FIXGEN_PARTITION_SQL', $script['partition_sql'] ?? []);
 
 $container = new Container();
 $capsule = new Capsule($container);

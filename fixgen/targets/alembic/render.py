@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fixgen import ledger
+from fixgen import ledger, partitions
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
 from fixgen.escape import py_comment, py_docstring, py_string
@@ -224,7 +224,8 @@ def _create_index(op: CreateIndex) -> Call:
 @handles(DropIndex)
 def _drop_index(op: DropIndex) -> Call:
     # upgrade (a redundant index): drop it; downgrade (op.undoes a create_index): drop what upgrade built
-    return Call("drop_index", (op.table, op.name))
+    # the definition goes along: on a partitioned table, the partitions' indexes need it
+    return Call("drop_index", (op.table, op.name, list(op.columns)), (("unique", True),) if op.unique else ())
 
 
 @handles(AddColumn)
@@ -387,6 +388,22 @@ class AlembicRenderer:
                 out.append(f"{name} = {literal(value)}" + (f"  # {note}" if note else ""))
         return out
 
+    def partition_sql(self, used: set[str]) -> list[str]:
+        """fixgen/partitions.py's queries the plan's steps may run, as triple-quoted strings a reviewer can read
+        (one text: the runtime's last definition)."""
+        if "PARTITION_SQL" not in used:
+            return []
+        kinds = {op.kind for op in self.plan.ops}
+        wanted = ["preflight"] + (["index_up", "index_down"] if CreateIndex.kind in kinds else [])
+        wanted += ["fk_up", "fk_down"] if AddForeignKey.kind in kinds else []
+        lines = ["# PostgreSQL partitioned tables: fixgen/partitions.py's queries, each returning the statements to run",
+                 "PARTITION_SQL = {"]
+        for kind in wanted:
+            sql = partitions.reflow(partitions.named(partitions.queries(self.ctx.online)[kind], ledger.TABLE), WIDTH - 12)
+            assert '"""' not in sql and "\\" not in sql
+            lines += [f'    "{kind}": """', *(("        " + line).rstrip() for line in sql.split("\n")), '""",']
+        return ["\n".join([*lines, "}"])]
+
     def render(self) -> str:
         used: set[str] = {"migration"}
         up = self.steps(self.plan.ops, used)
@@ -420,7 +437,7 @@ class AlembicRenderer:
             upgrade=Code("\n".join(up)),
             downgrade=Code("\n".join(down)),
             preflight=Code("\n".join(checks) or "    pass"),
-            runtime=Code("\n\n\n".join(d.text for d in defs)),
+            runtime=Code("\n\n\n".join([*(d.text for d in defs), *self.partition_sql(names)])),
         )
 
 

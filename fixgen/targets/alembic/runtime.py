@@ -15,6 +15,7 @@ facts taken from fixgen/ledger.py); here they serve the unit tests (tests/test_a
 """
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
-from fixgen import ledger
+from fixgen import ledger, partitions
 
 # ---------------------------------------------------------------- defined by each revision
 revision = "runtime"
@@ -42,6 +43,7 @@ STEP_SEPARATOR = ledger.STEP_SEPARATOR
 RUN_LOCK_KEY = ledger.run_lock_key(MIGRATION)  # PostgreSQL advisory lock: one run of this revision at a time
 RUN_LOCK_NAME = ledger.run_lock_name(MIGRATION)  # MySQL/MariaDB GET_LOCK
 RUN_LOCK_SECONDS = 600  # wait at most this long for another run
+PARTITION_SQL = {k: partitions.named(q, ledger.TABLE) for k, q in partitions.queries(ONLINE).items()}
 
 # ---------------------------------------------------------------- the runtime
 
@@ -289,16 +291,24 @@ def create_index(table: str, name: str, columns: list, unique: bool = False) -> 
     )
 
 
-def drop_index(table: str, name: str) -> None:
-    """upgrade: drop the index (a redundant one); downgrade: drop the index upgrade's create_index built."""
+def drop_index(table: str, name: str, columns: list, unique: bool = False) -> None:
+    """upgrade: drop the index (a redundant one); downgrade: drop the index upgrade's create_index built (on a
+    partitioned table: whenever recorded, since a cut run may have left partitions' own indexes to give back)."""
+    partitioned = _mode == "downgrade" and _partitioned_table(table)
+    index = {"name": name, "cols": columns, "uniq": unique}
     _step(
         ("drop_index", "create_index"),
         table,
         name,
         present=lambda: not _index_named(table, name),
         done=lambda: not _index_named(table, name),
-        perform=lambda: _remove_index(table, name, restore=_mode == "downgrade"),
+        perform=lambda: (
+            _partition_steps("index_down", ("create_index", table, name), index)
+            if partitioned
+            else _remove_index(table, name, restore=_mode == "downgrade")
+        ),
         verb="dropped",
+        undoable=(lambda: True) if partitioned else None,
     )
 
 
@@ -357,7 +367,11 @@ def add_foreign_key(
         name,
         present=lambda: bool(_foreign_keys_on(table, columns, ref_table, ref_columns)),
         done=lambda: _foreign_key_valid(table, name),
-        perform=lambda: _create_foreign_key(*fk),
+        perform=lambda: (
+            _partition_steps("fk_up", ("add_foreign_key", table, name), _key_args(*fk[1:]))
+            if _partitioned_table(table)  # keys go on each partition first there, then on the parent
+            else _create_foreign_key(*fk)
+        ),
         verb="added",
     )
     if ONLINE:  # MySQL/MariaDB: rows written since the preflight, while foreign_key_checks was off
@@ -370,14 +384,21 @@ def drop_foreign_key(
 ) -> None:
     """upgrade: drop the foreign key; downgrade: drop the foreign key upgrade's add_foreign_key added (on
     SQLite, which rebuilds the table without its clause, the definition must be the one it added)."""
+    partitioned = _mode == "downgrade" and _partitioned_table(table)
+    key = _key_args(name, columns, ref_table, ref_columns, ondelete, onupdate)
     _step(
         ("drop_foreign_key", "add_foreign_key"),
         table,
         name,
         present=lambda: not _foreign_key_named(table, name),
         done=lambda: not _foreign_key_named(table, name),
-        perform=lambda: _remove_foreign_key(table, name, columns, ref_table, ref_columns, ondelete, onupdate),
+        perform=lambda: (
+            _partition_steps("fk_down", ("add_foreign_key", table, name), key)
+            if partitioned
+            else _remove_foreign_key(table, name, columns, ref_table, ref_columns, ondelete, onupdate)
+        ),
         verb="dropped",
+        undoable=(lambda: True) if partitioned else None,  # whenever recorded: partitions' own keys to give back
     )
 
 
@@ -495,6 +516,9 @@ def _index_named(table: str, name: str) -> bool:
 
 
 def _build_index(table: str, name: str, columns: list, unique: bool) -> None:
+    if _partitioned_table(table):
+        index = {"name": name, "cols": columns, "uniq": unique}
+        return _partition_steps("index_up", ("create_index", table, name), index)
     if ONLINE:
         kind = "UNIQUE INDEX" if unique else "INDEX"
         cols = ", ".join(_quote(c) for c in columns)
@@ -850,25 +874,52 @@ def _dependents(table: str, column: str) -> dict:
     return {what: names for what, names in found.items() if names}
 
 
-def _partitioned(problems: list, table: str, what: str) -> bool:
-    """PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching one, which a
-    rollback would drop with it; such fixes are refused (fixgen does not change partitioned tables yet)."""
+def _partitioned_table(table: str) -> bool:
+    """PostgreSQL: is the table partitioned (where fixgen adds indexes and foreign keys its own way)?"""
     if _dialect() != "postgresql":
         return False
     relation = "to_regclass(format('%I.%I', current_schema(), cast(:t as text)))"
-    sql = f"select relkind = 'p' from pg_class where oid = {relation}"
-    if not op.get_bind().execute(sa.text(sql), {"t": table}).scalar():
-        return False
-    problems.append(
-        f"cannot {what}: {table} is a partitioned table, where PostgreSQL would adopt each partition's own matching "
-        "index or key and a rollback would drop them with it; fixgen does not change partitioned tables yet: make "
-        "this change by hand"
-    )
-    return True
+    sql = sa.text(f"select relkind = 'p' from pg_class where oid = {relation}")
+    return bool(op.get_bind().execute(sql, {"t": table}).scalar())
+
+
+def _partition_problems(problems: list, kind: str, table: str, what: str, columns=(), unique=False) -> None:
+    """PostgreSQL: what the database would refuse on a partitioned table for step `kind` (or fixgen could not
+    undo exactly), from fixgen/partitions.py's preflight query."""
+    if _dialect() == "postgresql":
+        args = {"tbl": table, "cols": json.dumps(list(columns)), "uniq": unique, "kind": kind, "what": what}
+        problems.extend(r[0] for r in op.get_bind().execute(sa.text(PARTITION_SQL["preflight"]), args))
+
+
+def _partition_steps(kind: str, step: tuple, args: dict) -> None:
+    """PostgreSQL, partitioned table: run one by one the statements fixgen/partitions.py's query `kind` returns
+    for step (kind, table, object): per partition, adopt its own index or key, or make one (the revision's
+    mode decides how); downgrade: give the adopted ones back."""
+    bind = op.get_bind()
+    values = {**args, "tbl": step[1], "migration": MIGRATION, "step": STEP_SEPARATOR.join(step)}
+    if ONLINE:
+        values.update(lock_timeout=LOCK_TIMEOUT, statement_timeout=STATEMENT_TIMEOUT)
+    for key in ("cols", "refcols"):
+        if key in values:
+            values[key] = json.dumps(list(values[key]))
+    for (sql,) in bind.execute(sa.text(PARTITION_SQL[kind]), values).all():
+        bind.execute(sa.text(sql.replace(":", "\\:")))  # a statement, not a template: no bind parameters
+
+
+def _key_args(name, columns, ref_table, ref_columns, ondelete, onupdate) -> dict:
+    return {
+        "name": name,
+        "cols": columns,
+        "reftbl": ref_table,
+        "refcols": ref_columns,
+        "on_delete": ondelete,
+        "on_update": onupdate,
+    }
 
 
 def require_index_name(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if not _has_table(table) or _partitioned(problems, table, f"create index {name} on {table}"):
+    _partition_problems(problems, "create_index", table, f"create index {name} on {table}", columns, unique)
+    if not _has_table(table):
         return
     if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
@@ -878,7 +929,8 @@ def require_index_name(problems: list, table: str, name: str, columns: list, uni
 
 
 def require_index_definition(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if not _has_table(table) or _partitioned(problems, table, f"drop index {name} on {table}"):
+    _partition_problems(problems, "drop_index", table, f"drop index {name} on {table}")
+    if not _has_table(table):
         return
     if not _index_named(table, name) or _has_index(table, columns, unique, True, name):
         return
@@ -919,8 +971,14 @@ def require_foreign_key_fits(
     current = [_current_name(table, c, old.get(c)) for c in columns]
     if not all(_has_column(table, c) for c in current):
         return  # reported by require_columns
-    if _partitioned(problems, table, f"add foreign key {name} on {table}"):
-        return
+    _partition_problems(problems, "add_foreign_key", table, f"add foreign key {name} on {table}")
+    for t in dict.fromkeys((table, ref_table)) if _dialect() == "mysql" else ():
+        parts = "select 1 from information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = :t"
+        if op.get_bind().execute(sa.text(parts + " and PARTITION_NAME is not null"), {"t": t}).first():
+            problems.append(
+                f"cannot add foreign key {name}: {t} is a partitioned table, and InnoDB has no foreign keys on "
+                "partitioned tables (error 1506)"
+            )
     for c, r in zip(current, ref_columns, strict=True):
         mine, theirs = _innodb_type(table, c), _innodb_type(ref_table, r)
         if mine and theirs and mine[0] != theirs[0]:
@@ -959,6 +1017,7 @@ def require_foreign_key_actions(
     says it has `now` (or already the `wanted` ones): its rollback re-creates it with those."""
     if not _has_table(table) or not _has_table(ref_table):
         return  # reported by require_columns
+    _partition_problems(problems, "foreign_key_actions", table, f"change foreign key {name} on {table}")
     if _dialect() == "sqlite":
         problems.append(
             f"changing the actions of foreign key {name} on {table} needs a table rebuild on SQLite, "

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from fixgen import ledger
+from fixgen import ledger, partitions
 from fixgen.coltypes import ColumnType
 from fixgen.dialects import ACTIONS
 from fixgen.escape import php_comment, php_string
@@ -177,7 +177,7 @@ def _add_foreign_key(op: AddForeignKey) -> Call:
 
 @handles(DropForeignKey)
 def _drop_foreign_key(op: DropForeignKey) -> Call:
-    return Call("dropForeignKey", (op.table, op.name))
+    return Call("dropForeignKey", _add_foreign_key(op.reverse()).args)  # the key's definition: partitions need it
 
 
 @handles(ChangeForeignKeyActions)
@@ -308,10 +308,28 @@ class LaravelRenderer:
                                   f"{STEP_INDENT}// ", f"{STEP_INDENT}//   ")
             down.append(php_call(call.method, call.args, STEP_INDENT))
         roots = {"run"} | {c.method for c in up_calls} | {c.method for c in down_calls}
-        runtime = "\n".join(m.text for m in reachable(runtime_members(), roots))
+        members = reachable(runtime_members(), roots)
+        runtime = "\n".join([m.text for m in members] + self.partition_sql({m.name for m in members}))
         return render("laravel/migration.php.j2", header=[Code(line) for line in self.header(ops)],
                       constants=[Code(line) for line in self.constants()], online=self.ctx.online,
                       up=Code("\n".join(up[1:])), down=Code("\n".join(down)), runtime=Code(runtime))
+
+    def partition_sql(self, members: set[str]) -> list[str]:
+        """fixgen/partitions.py's queries the embedded members run, as a class constant of nowdoc strings."""
+        if not members & {"partitionSteps", "partitionProblems"}:
+            return []
+        kinds = {op.kind for op in self.plan.ops}
+        wanted = ["preflight"] + (["index_up", "index_down"] if CreateIndex.kind in kinds else [])
+        wanted += ["fk_up", "fk_down"] if AddForeignKey.kind in kinds else []
+        lines = ["", "    /**", "     * PostgreSQL partitioned tables: fixgen/partitions.py's queries, each returning the "
+                 "statements to run", "     * (partitionSteps, partitionProblems).", "     */",
+                 "    private const PARTITION_SQL = ["]
+        for kind in wanted:
+            sql = partitions.reflow(partitions.positional(partitions.queries(self.ctx.online)[kind]), LINE_LIMIT - 16)
+            assert "\nSQL" not in sql
+            lines += [f"        {php(kind)} => <<<'SQL'", *(("            " + line).rstrip() for line in sql.split("\n")),
+                      "            SQL,"]
+        return lines + ["    ];"]
 
     def header(self, ops: tuple[Op, ...]) -> list[str]:
         ctx = self.ctx

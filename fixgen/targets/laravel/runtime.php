@@ -145,23 +145,47 @@ trait FixgenRuntime
         return in_array(null, $now, true) ? null : $now;
     }
 
-    /**
-     * Check mode, PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching
-     * one, which a rollback would drop with it; such steps are refused (fixgen does not change them yet).
-     */
-    private function partitioned(string $table, string $what): bool
+    /** PostgreSQL: is $table partitioned (where fixgen adds indexes and foreign keys its own way)? */
+    private function partitionedTable(string $table): bool
     {
         if ($this->driver() !== 'pgsql') {
             return false;
         }
         $sql = "select relkind = 'p' as p from pg_class where oid = " . $this->pgRelation();
-        if (! ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false)) {
-            return false;
+        return (bool) ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false);
+    }
+
+    /**
+     * Check mode, PostgreSQL: what the database would refuse on a partitioned table for step $kind (or fixgen
+     * could not undo exactly), from fixgen/partitions.py's preflight query.
+     */
+    private function partitionProblems(string $kind, string $table, string $what, array $columns = [], $unique = false)
+    {
+        if ($this->driver() !== 'pgsql') {
+            return;
         }
-        $this->problem("cannot $what: $table is a partitioned table, where PostgreSQL would adopt each partition's "
-            . 'own matching index or key and a rollback would drop them with it; fixgen does not change partitioned '
-            . 'tables yet: make this change by hand');
-        return true;
+        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what];
+        foreach ($this->db()->select(self::PARTITION_SQL['preflight'], $args) as $row) {
+            $this->problem(current((array) $row));
+        }
+    }
+
+    /**
+     * PostgreSQL, partitioned table: run one by one the statements that fixgen/partitions.py's query $kind returns
+     * for step [kind, table, object] and $args (the query's own, in its order): per partition, adopt its own
+     * index or key, or make one (online: concurrently, NOT VALID then validated); down: give adopted ones back.
+     */
+    private function partitionSteps(string $kind, array $step, array $args): void
+    {
+        $db = $this->db();
+        $sql = str_replace('__LEDGER__', $this->wrap(self::LEDGER, true), self::PARTITION_SQL[$kind]);
+        $run = [self::MIGRATION, implode(self::STEP_SEPARATOR, $step)];
+        if (self::ONLINE) {
+            array_push($run, self::LOCK_TIMEOUT_MS . 'ms', self::STATEMENT_TIMEOUT_MS . 'ms');
+        }
+        foreach ($db->select($sql, [$this->prefixed($step[1]), ...$args, ...$run]) as $row) {
+            $db->statement(current((array) $row));
+        }
     }
 
     /** MySQL/MariaDB: [what InnoDB compares for a foreign key, how to show it] of a column, or null. */
@@ -179,6 +203,14 @@ trait FixgenRuntime
         $family = $row->d === 'varchar' ? 'char' : $row->d; // lengths may differ, CHAR and VARCHAR mix
         $key = [$family, str_contains($row->t, 'unsigned'), $row->p, $row->s, $row->c];
         return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
+    }
+
+    /** MySQL/MariaDB: is $table partitioned (InnoDB has no foreign keys there)? */
+    private function innodbPartitioned(string $table): bool
+    {
+        return $this->driver() === 'mysql' && $this->db()->selectOne('select count(*) as n from '
+            . 'information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = ? and PARTITION_NAME '
+            . 'is not null', [$this->prefixed($table)])->n > 0;
     }
 
     /** MySQL/MariaDB: the views and triggers naming $table.$column (a rename rewrites neither). */
@@ -349,9 +381,7 @@ trait FixgenRuntime
     private function createIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') { // an unusable index of that name is an interrupted online run's: rebuilt
-            if (Schema::hasTable($table) && $this->partitioned($table, "create index $name on $table")) {
-                return;
-            }
+            $this->partitionProblems('create_index', $table, "create index $name on $table", $columns, $unique);
             $clash = $this->needs($table, $columns) !== null && $this->indexNameTaken($table, $name)
                 && ! $this->hasIndex($table, $columns, $unique, false, $name)
                 && $this->indexState($table, $name) !== false;
@@ -366,6 +396,11 @@ trait FixgenRuntime
             $this->revert(['drop_index', $table, $name], fn () => ! $ready(), $build);
             return;
         }
+        if ($this->partitionedTable($table)) {
+            $step = ['create_index', $table, $name];
+            $build = fn () => $this->partitionSteps('index_up', $step, [$name, json_encode($columns), $unique ? 'true'
+                : 'false']);
+        }
         $present = fn () => $this->hasIndex($table, $columns, $unique);
         $this->apply(['create_index', $table, $name], $present, $ready, $build, 'created');
     }
@@ -377,9 +412,7 @@ trait FixgenRuntime
     private function dropIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') {
-            if (Schema::hasTable($table) && $this->partitioned($table, "drop index $name on $table")) {
-                return;
-            }
+            $this->partitionProblems('drop_index', $table, "drop index $name on $table");
             $other = $this->needs($table) !== null && $this->indexState($table, $name) === true
                 && ! $this->hasIndex($table, $columns, $unique, true, $name);
             if ($other) {
@@ -392,7 +425,13 @@ trait FixgenRuntime
         $drop = fn () => $this->removeIndex($table, $name, $unique);
         $gone = fn () => $this->indexState($table, $name) === null;
         if ($this->mode === 'down') {
-            $this->revert(['create_index', $table, $name], fn () => ! $gone(), $drop);
+            $step = ['create_index', $table, $name];
+            if ($this->partitionedTable($table)) { // whenever recorded: a cut run may have partitions' to give back
+                [$gone, $drop] = [fn () => false, fn () => $this->partitionSteps('index_down', $step, [
+                    $name, json_encode($columns), $unique ? 'true' : 'false',
+                ])];
+            }
+            $this->revert($step, fn () => ! $gone(), $drop);
             return;
         }
         $this->apply(['drop_index', $table, $name], $gone, $gone, $drop, 'dropped');
@@ -414,8 +453,15 @@ trait FixgenRuntime
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            if ($now === null || $refNow === null || $this->partitioned($table, "add foreign key $name on $table")) {
+            $this->partitionProblems('add_foreign_key', $table, "add foreign key $name on $table");
+            if ($now === null || $refNow === null) {
                 return;
+            }
+            foreach (array_unique([$table, $refTable]) as $t) {
+                if ($this->innodbPartitioned($t)) {
+                    $this->problem("cannot add foreign key $name: $t is a partitioned table, and InnoDB has no "
+                        . 'foreign keys on partitioned tables (error 1506)');
+                }
             }
             foreach ($now as $i => $column) {
                 [$mine, $theirs] = [$this->innodbType($table, $column), $this->innodbType($refTable, $refColumns[$i])];
@@ -444,15 +490,41 @@ trait FixgenRuntime
         $why = 'added; fix or delete them and run the migration again (or roll it back to remove the foreign key)';
         $ready = fn () => $this->foreignKeyReady($table, $name);
         $add = fn () => $this->makeForeignKey($table, $key, $why);
+        if ($this->partitionedTable($table)) { // no NOT VALID key there: each partition's first, then the parent's
+            $add = fn () => $this->partitionSteps('fk_up', [
+                'add_foreign_key', $table, $name,
+            ], $this->partitionKeyArgs($key));
+        }
         $present = fn () => $this->hasForeignKey($table, $key, false);
         $this->apply(['add_foreign_key', $table, $name], $present, $ready, $add, 'added');
     }
 
-    /** Down: drop foreign key $name if up() added it. */
-    private function dropForeignKey(string $table, string $name): void
-    {
+    /** Down: drop foreign key $name if up() added it (on a partitioned table: give partitions back their own). */
+    private function dropForeignKey(
+        string $table,
+        string $name,
+        array $columns,
+        string $refTable,
+        array $refColumns,
+        string $onDelete = 'no action',
+        string $onUpdate = 'no action'
+    ): void {
+        $step = ['add_foreign_key', $table, $name];
+        if ($this->partitionedTable($table)) { // whenever recorded: a cut run may have partitions' to give back
+            $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
+            $args = $this->partitionKeyArgs($key);
+            $this->revert($step, fn () => true, fn () => $this->partitionSteps('fk_down', $step, $args));
+            return;
+        }
         $there = fn () => $this->foreignKeyNamed($table, $name);
-        $this->revert(['add_foreign_key', $table, $name], $there, fn () => $this->removeForeignKey($table, $name));
+        $this->revert($step, $there, fn () => $this->removeForeignKey($table, $name));
+    }
+
+    /** PostgreSQL: the arguments of fixgen/partitions.py's foreign-key queries for key [name, columns, ...]. */
+    private function partitionKeyArgs(array $key): array
+    {
+        [$name, $columns, $refTable, $refColumns, $actions] = $key;
+        return [$name, json_encode($columns), $this->prefixed($refTable), json_encode($refColumns), ...$actions];
     }
 
     /**
@@ -493,6 +565,7 @@ trait FixgenRuntime
     {
         [, $table, $name] = $step;
         [, $columns, $refTable, $refColumns, $to] = $key;
+        $this->partitionProblems('foreign_key_actions', $table, "change foreign key $name on $table");
         if ($this->driver() === 'sqlite') {
             $this->problem("changing the actions of foreign key $name on $table needs a table rebuild on SQLite, "
                 . 'which fixgen does not do for a constraint it did not write');

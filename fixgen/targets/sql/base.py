@@ -45,14 +45,6 @@ class SqlText(str):
     """A preflight message that is an SQL text expression (it names what the database has), not a literal."""
 
 
-# kinds that change a table's indexes or foreign keys: on a partitioned table (PostgreSQL), the parent's new
-# index or key adopts each partition's own equivalent one, and dropping it in a rollback drops those too
-PARTITION_SENSITIVE = {"create_index", "drop_index", "add_foreign_key", "foreign_key_actions"}
-PARTITIONED = ("cannot {what}: {table} is a partitioned table, where PostgreSQL would adopt each partition's own "
-               "matching index or key and a rollback would drop them with it; fixgen does not change partitioned "
-               "tables yet: make this change by hand")
-
-
 def wrap_and(cond: str, indent: str = "\n  ") -> str:
     """A condition with each top-level AND term on a line of its own, for a reviewer's eyes.
 
@@ -236,15 +228,7 @@ class SqlRenderer:
     def op_checks(self, op: Op) -> list[tuple[str, str]]:
         """(failure condition, message) pairs of one op: `checks_<kind>`, none by default."""
         handler = getattr(self, f"checks_{op.kind}", None)
-        checks = handler(op) if handler else []
-        partitioned = self.table_partitioned(op.table) if op.kind in PARTITION_SENSITIVE else None
-        if partitioned:
-            checks.append((partitioned, PARTITIONED.format(table=op.table, what=op.describe())))
-        return checks
-
-    def table_partitioned(self, t: str) -> str | None:
-        """SQL that is true when `t` is a partitioned table (None: the dialect has none)."""
-        return None
+        return handler(op) if handler else []
 
     def checks_rename_column(self, op: RenameColumn) -> list[tuple[str, str]]:
         t = op.table

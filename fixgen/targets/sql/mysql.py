@@ -240,6 +240,11 @@ class MySQLRenderer(SqlRenderer):
                 f"cannot add foreign key {op.name}: {op.table}.{c} is ", SqlText(types),
                 f" but {op.ref_table}.{r} is ", SqlText(ref_types),
                 " (InnoDB needs the same type, size and sign, and for text the same collation)"])))
+        for t in dict.fromkeys((op.table, op.ref_table)):  # InnoDB has no foreign keys on partitioned tables
+            partitioned = (f"EXISTS (SELECT 1 FROM {IS}.PARTITIONS p WHERE p.TABLE_SCHEMA = DATABASE() "
+                           f"AND p.TABLE_NAME = {self.lit(t)} AND p.PARTITION_NAME IS NOT NULL)")
+            checks.append((partitioned, f"cannot add foreign key {op.name}: {t} is a partitioned table, and "
+                                        "InnoDB has no foreign keys on partitioned tables (error 1506)"))
         return checks
 
     def checks_rename_column(self, op: RenameColumn) -> list[tuple[str, str]]:

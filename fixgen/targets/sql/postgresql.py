@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
-from fixgen import ledger
+from fixgen import ledger, partitions
 from fixgen.dialects import ACTIONS, POSTGRES_ACTION_CODES, POSTGRESQL
-from fixgen.ops import AddColumn, AddForeignKey, DropIndex, Op
+from fixgen.ops import AddColumn, AddForeignKey, CreateIndex, DropForeignKey, DropIndex, Op
 from fixgen.targets.context import LEDGER
 from fixgen.targets.sql.base import Block, Col, SqlRenderer, SqlText
 
@@ -59,6 +60,10 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS b
                         WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con) $f$;"""
 
 
+
+
+# what fixgen does its own way on a partitioned table, or refuses there: these kinds' preflight asks partitions.py
+PARTITION_KINDS = {CreateIndex.kind, AddForeignKey.kind, DropIndex.kind, "foreign_key_actions"}
 
 
 class PostgresRenderer(SqlRenderer):
@@ -119,7 +124,60 @@ class PostgresRenderer(SqlRenderer):
     def prologue_block(self, direction: str) -> Block:
         block = super().prologue_block(direction)
         return Block([*block.comments, "and the catalog lookups the guards use (temporary: this session only)"],
-                     block.sql + "\n" + HELPERS)
+                     block.sql + "\n" + self.helpers())
+
+    def helpers(self) -> str:
+        """The catalog lookups, and for a plan that adds indexes or foreign keys, the partitioned-table steps."""
+        kinds = {op.kind for op in self.plan.ops}
+        wanted = ["preflight"] if kinds & PARTITION_KINDS else []
+        wanted += ["index_up", "index_down"] if CreateIndex.kind in kinds else []
+        wanted += ["fk_up", "fk_down"] if AddForeignKey.kind in kinds else []
+        if not wanted:
+            return HELPERS
+        return "\n".join([HELPERS, "-- partitioned tables (fixgen/partitions.py): each returns the statements to run;",
+                          "-- they read the ledger, which the online preflight runs before",
+                          "SET check_function_bodies = off;",
+                          *(partitions.pg_function(k, self.ctx.online, self.q(LEDGER)) for k in wanted),
+                          "RESET check_function_bodies;"])
+
+    # ------------------------------------------------------------------ partitioned tables
+    def partition_call(self, kind: str, op: Op, **values: object) -> str:
+        """The statements (a set of text) that do `kind` for op on its partitioned table, or nothing elsewhere."""
+        table = op.table
+        base: dict[str, object] = {"tbl": table, "migration": self.ctx.migration_id,
+                                   "step": self.step_of(op), "lock_timeout": self.ctx.lock_timeout,
+                                   "statement_timeout": self.ctx.statement_timeout}
+        return partitions.call(kind, self.ctx.online, {**base, **values}, self.lit)
+
+    def index_args(self, op: CreateIndex | DropIndex) -> dict[str, object]:
+        return {"name": op.name, "cols": json.dumps(list(op.columns)), "uniq": op.unique}
+
+    def fk_args(self, op: AddForeignKey | DropForeignKey) -> dict[str, object]:
+        fk = op
+        return {"name": fk.name, "cols": json.dumps(list(fk.columns)), "reftbl": fk.ref_table,
+                "refcols": json.dumps(list(fk.ref_columns)), "on_delete": ACTIONS[fk.on_delete],
+                "on_update": ACTIONS[fk.on_update]}
+
+    def partition_steps(self, op: Op) -> str | None:
+        """For an op that fixgen does its own way on a partitioned table: the call that returns its statements."""
+        if op.kind == CreateIndex.kind:
+            return self.partition_call("index_up", op, **self.index_args(op))
+        if op.kind == AddForeignKey.kind:
+            return self.partition_call("fk_up", op, **self.fk_args(op))
+        if op.kind == DropIndex.kind and op.undoes:
+            return self.partition_call("index_down", op, **self.index_args(op))
+        if op.kind == DropForeignKey.kind and op.undoes:
+            return self.partition_call("fk_down", op, **self.fk_args(op))
+        return None
+
+    def partition_problems(self, op: Op) -> str | None:
+        """The preflight call listing what PostgreSQL would refuse (or fixgen could not undo) for op."""
+        if op.kind not in PARTITION_KINDS:
+            return None
+        cols = op.columns if isinstance(op, (CreateIndex, DropIndex)) else ()
+        return partitions.call("preflight", self.ctx.online, {"tbl": op.table, "cols": json.dumps(list(cols)),
+                                             "uniq": bool(getattr(op, "unique", False)), "kind": op.kind,
+                                             "what": op.describe()}, self.lit)
 
     # ------------------------------------------------------------------ predicates
     def rel(self, name: str) -> str:
@@ -201,6 +259,10 @@ class PostgresRenderer(SqlRenderer):
         for cond, message in self.checks_up():
             body += [f"IF {cond} THEN", f"  problems := array_append(problems, {self.message_sql(message)}::text);",
                      "END IF;"]
+        for op in self.plan.ops:
+            problems = self.partition_problems(op)
+            if problems:
+                body.append(f"problems := problems || ARRAY(SELECT {problems});")
         body += raise_all
         for op in self.plan.of(AddForeignKey):
             body += self.fk_data_checks(op)
@@ -260,23 +322,35 @@ class PostgresRenderer(SqlRenderer):
         return lines
 
     # ------------------------------------------------------------------ ops
+    def perform(self, op: Op, indent: str) -> list[str]:
+        """op's statement; on a partitioned table, the statements partitions.py returns for it."""
+        steps = self.partition_steps(op)
+        if steps is None:
+            return [f"{indent}{self.statement(op)};"]
+        return [f"{indent}IF {self.table_partitioned(op.table)} THEN",
+                f"{indent}  FOR fixgen_step IN SELECT {steps} LOOP EXECUTE fixgen_step; END LOOP;",
+                f"{indent}ELSE", f"{indent}  {self.statement(op)};", f"{indent}END IF;"]
+
+    def do_steps(self, body: list[str], op: Op) -> str:
+        return self.do(body, declare="fixgen_step text;" if self.partition_steps(op) else "")
+
     def up_op(self, op: Op) -> list[str]:
-        return [self.do([
+        return [self.do_steps([
             f"IF NOT {self.present(op)} THEN",
             f"  INSERT INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({self.ledger_values(op)})",
             "    ON CONFLICT DO NOTHING;",
             "END IF;",
             f"IF {self.ledger_has(op)} AND NOT {self.done(op)} THEN",
-            f"  {self.statement(op)};",
+            *self.perform(op, "  "),
             "END IF;",
-        ])]
+        ], op)]
 
     def down_op(self, op: Op) -> list[str]:
-        return [self.do([
+        return [self.do_steps([
             f"IF {self.ledger_has(op)} THEN",
             f"  IF {self.pending(op)} THEN",
-            f"    {self.statement(op)};",
+            *self.perform(op, "    "),
             "  END IF;",
             f"  {self.ledger_delete(op)}",
             "END IF;",
-        ])]
+        ], op)]

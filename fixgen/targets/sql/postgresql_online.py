@@ -104,7 +104,19 @@ class PostgresOnlineRenderer(PostgresRenderer):
     # ------------------------------------------------------------------ structure
     def prologue_block(self, direction: str) -> Block:
         """Helpers first: the preflight runs before the ledger exists (nothing may change if it fails)."""
-        return Block(["the catalog lookups the guards use (temporary: this session only)"], ONLINE_HELPERS)
+        return Block(["the catalog lookups the guards use (temporary: this session only)"], self.helpers())
+
+    def helpers(self) -> str:
+        return super().helpers().replace(HELPERS, ONLINE_HELPERS, 1)
+
+    def partitioned_steps(self, op: Op, cond: str, other: list[str]) -> list[str]:
+        """On a partitioned table (when `cond`), the statements partitions.py returns, each run by psql;
+        elsewhere (when `cond`) `other`."""
+        steps = self.partition_steps(op)
+        assert steps is not None
+        partitioned = self.table_partitioned(op.table)
+        out = self.when(f"{cond} AND {partitioned}", [f"SELECT step FROM {steps} AS step \\gexec"])
+        return out + (self.when(f"{cond} AND NOT {partitioned}", other) if other else [])
 
     def preflight_up(self) -> list[Block]:
         blocks = super().preflight_up()
@@ -164,14 +176,19 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return [self.record(op), *getattr(self, f"up_{op.kind}")(op, f"{self.ledger_has(op)} AND NOT {self.done(op)}")]
 
     def up_create_index(self, op: CreateIndex, cond: str) -> list[str]:
-        return self.when(cond, self.create_index_concurrently(op))  # its inner guard drops an invalid leftover first
+        # the inner guard of the plain table's build drops an invalid leftover first
+        return self.partitioned_steps(op, cond, self.create_index_concurrently(op))
 
     def up_drop_index(self, op: DropIndex, cond: str) -> list[str]:
         return self.when(cond, self.drop_index_concurrently(op))
 
     def up_add_foreign_key(self, op: AddForeignKey, cond: str) -> list[str]:
         mine = self.ledger_has(op)
-        return self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)
+        partitioned = self.table_partitioned(op.table)
+        # a partitioned table takes no NOT VALID key: its partitions do (partitions.py), then the parent adopts them
+        return [*self.when(f"{mine} AND NOT {self.fk_named(op)} AND {partitioned}",
+                           [f"SELECT step FROM {self.partition_steps(op)} AS step \\gexec"]),
+                *self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)]
 
     def up_add_column(self, op: AddColumn, cond: str) -> list[str]:
         return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};",
@@ -200,14 +217,15 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 self.ledger_delete(op)]
 
     def down_drop_index(self, op: DropIndex, cond: str) -> list[str]:
-        return self.when(cond, self.drop_index_concurrently(op))
+        # partitioned: whenever recorded (a run cut after the parent index went still has partitions' to restore)
+        return self.partitioned_steps(op, self.ledger_has(op), []) + self.when(cond, self.drop_index_concurrently(op))
 
     def down_create_index(self, op: CreateIndex, cond: str) -> list[str]:
         return self.when(cond, self.create_index_concurrently(op))
 
     def down_drop_foreign_key(self, op: DropForeignKey, cond: str) -> list[str]:
-        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT IF EXISTS {self.q(op.name)};",
-                                "COMMIT;"])
+        drop = ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT IF EXISTS {self.q(op.name)};", "COMMIT;"]
+        return self.partitioned_steps(op, self.ledger_has(op), []) + self.when(cond, drop)
 
     def down_drop_column(self, op: DropColumn, cond: str) -> list[str]:
         return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP COLUMN IF EXISTS {self.q(op.column)};",

@@ -50,6 +50,7 @@ cannot inspect a database: use `fixgen emit --target sql`.
 """
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -249,45 +250,53 @@ def downgrade() -> None:
             ondelete="CASCADE",
         )
         # undo 24: issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
-        drop_index("hitl_approvals", "ix_hitl_approvals_tenant_id_status_assigned_to_user_id")
+        drop_index(
+            "hitl_approvals",
+            "ix_hitl_approvals_tenant_id_status_assigned_to_user_id",
+            ["tenant_id", "status", "assigned_to_user_id"],
+        )
         # undo 23: issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
-        drop_index("agent_executions", "ix_agent_executions_tenant_id_agent_id_status")
+        drop_index(
+            "agent_executions",
+            "ix_agent_executions_tenant_id_agent_id_status",
+            ["tenant_id", "agent_id", "status"],
+        )
         # undo 22: issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
-        drop_index("api_keys", "ix_api_keys_user_id")
+        drop_index("api_keys", "ix_api_keys_user_id", ["user_id"])
         # undo 21: issue #20 [seed-5l]: api_keys.tenant_id is not indexed
-        drop_index("api_keys", "ix_api_keys_tenant_id")
+        drop_index("api_keys", "ix_api_keys_tenant_id", ["tenant_id"])
         # undo 20: issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
-        drop_index("webhooks", "ix_webhooks_user_id")
+        drop_index("webhooks", "ix_webhooks_user_id", ["user_id"])
         # undo 19: issue #18 [seed-5j]: webhooks.tenant_id is not indexed
-        drop_index("webhooks", "ix_webhooks_tenant_id")
+        drop_index("webhooks", "ix_webhooks_tenant_id", ["tenant_id"])
         # undo 18: issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
-        drop_index("workflow_executions", "ix_workflow_executions_tenant_id")
+        drop_index("workflow_executions", "ix_workflow_executions_tenant_id", ["tenant_id"])
         # undo 17: issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
-        drop_index("workflow_executions", "ix_workflow_executions_triggered_by_user_id")
+        drop_index("workflow_executions", "ix_workflow_executions_triggered_by_user_id", ["triggered_by_user_id"])
         # undo 16: issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
-        drop_index("workflow_executions", "ix_workflow_executions_workflow_id")
+        drop_index("workflow_executions", "ix_workflow_executions_workflow_id", ["workflow_id"])
         # undo 15: issue #14 [seed-5f]: workflows.project_id is not indexed
-        drop_index("workflows", "ix_workflows_project_id")
+        drop_index("workflows", "ix_workflows_project_id", ["project_id"])
         # undo 14: issue #13 [seed-5e]: workflows.department_id is not indexed
-        drop_index("workflows", "ix_workflows_department_id")
+        drop_index("workflows", "ix_workflows_department_id", ["department_id"])
         # undo 13: issue #12 [seed-5d]: workflows.organization_id is not indexed
-        drop_index("workflows", "ix_workflows_organization_id")
+        drop_index("workflows", "ix_workflows_organization_id", ["organization_id"])
         # undo 12: issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
-        drop_index("workflows", "ix_workflows_created_by_user_id")
+        drop_index("workflows", "ix_workflows_created_by_user_id", ["created_by_user_id"])
         # undo 11: issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
-        drop_index("agents", "ix_agents_marketplace_listing_id")
+        drop_index("agents", "ix_agents_marketplace_listing_id", ["marketplace_listing_id"])
         # undo 10: issue #9 [seed-5a]: agents.created_by_user_id is not indexed
-        drop_index("agents", "ix_agents_created_by_user_id")
+        drop_index("agents", "ix_agents_created_by_user_id", ["created_by_user_id"])
         # undo 9: issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
-        drop_index("teams", "ix_teams_team_lead_id")
+        drop_index("teams", "ix_teams_team_lead_id", ["team_lead_id"])
         # undo 8: issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
-        drop_index("projects", "ix_projects_project_manager_id")
+        drop_index("projects", "ix_projects_project_manager_id", ["project_manager_id"])
         # undo 7: issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
-        drop_index("departments", "ix_departments_department_head_id")
+        drop_index("departments", "ix_departments_department_head_id", ["department_head_id"])
         # undo 6: issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
-        drop_index("branches", "ix_branches_branch_manager_id")
+        drop_index("branches", "ix_branches_branch_manager_id", ["branch_manager_id"])
         # undo 5: issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
-        drop_index("hitl_approvals", "ix_hitl_approvals_execution_id")
+        drop_index("hitl_approvals", "ix_hitl_approvals_execution_id", ["execution_id"])
         # undo 4: issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
         drop_column("team_members", "updated_at")
         # undo 3: issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
@@ -566,16 +575,24 @@ def create_index(table: str, name: str, columns: list, unique: bool = False) -> 
     )
 
 
-def drop_index(table: str, name: str) -> None:
-    """upgrade: drop the index (a redundant one); downgrade: drop the index upgrade's create_index built."""
+def drop_index(table: str, name: str, columns: list, unique: bool = False) -> None:
+    """upgrade: drop the index (a redundant one); downgrade: drop the index upgrade's create_index built (on a
+    partitioned table: whenever recorded, since a cut run may have left partitions' own indexes to give back)."""
+    partitioned = _mode == "downgrade" and _partitioned_table(table)
+    index = {"name": name, "cols": columns, "uniq": unique}
     _step(
         ("drop_index", "create_index"),
         table,
         name,
         present=lambda: not _index_named(table, name),
         done=lambda: not _index_named(table, name),
-        perform=lambda: _remove_index(table, name, restore=_mode == "downgrade"),
+        perform=lambda: (
+            _partition_steps("index_down", ("create_index", table, name), index)
+            if partitioned
+            else _remove_index(table, name, restore=_mode == "downgrade")
+        ),
         verb="dropped",
+        undoable=(lambda: True) if partitioned else None,
     )
 
 
@@ -634,7 +651,11 @@ def add_foreign_key(
         name,
         present=lambda: bool(_foreign_keys_on(table, columns, ref_table, ref_columns)),
         done=lambda: _foreign_key_valid(table, name),
-        perform=lambda: _create_foreign_key(*fk),
+        perform=lambda: (
+            _partition_steps("fk_up", ("add_foreign_key", table, name), _key_args(*fk[1:]))
+            if _partitioned_table(table)  # keys go on each partition first there, then on the parent
+            else _create_foreign_key(*fk)
+        ),
         verb="added",
     )
 
@@ -644,14 +665,21 @@ def drop_foreign_key(
 ) -> None:
     """upgrade: drop the foreign key; downgrade: drop the foreign key upgrade's add_foreign_key added (on
     SQLite, which rebuilds the table without its clause, the definition must be the one it added)."""
+    partitioned = _mode == "downgrade" and _partitioned_table(table)
+    key = _key_args(name, columns, ref_table, ref_columns, ondelete, onupdate)
     _step(
         ("drop_foreign_key", "add_foreign_key"),
         table,
         name,
         present=lambda: not _foreign_key_named(table, name),
         done=lambda: not _foreign_key_named(table, name),
-        perform=lambda: _remove_foreign_key(table, name, columns, ref_table, ref_columns, ondelete, onupdate),
+        perform=lambda: (
+            _partition_steps("fk_down", ("add_foreign_key", table, name), key)
+            if partitioned
+            else _remove_foreign_key(table, name, columns, ref_table, ref_columns, ondelete, onupdate)
+        ),
         verb="dropped",
+        undoable=(lambda: True) if partitioned else None,  # whenever recorded: partitions' own keys to give back
     )
 
 
@@ -738,6 +766,9 @@ def _index_named(table: str, name: str) -> bool:
 
 
 def _build_index(table: str, name: str, columns: list, unique: bool) -> None:
+    if _partitioned_table(table):
+        index = {"name": name, "cols": columns, "uniq": unique}
+        return _partition_steps("index_up", ("create_index", table, name), index)
     op.create_index(name, table, columns, unique=unique)
 
 
@@ -945,25 +976,50 @@ def _dependents(table: str, column: str) -> dict:
     return {what: names for what, names in found.items() if names}
 
 
-def _partitioned(problems: list, table: str, what: str) -> bool:
-    """PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching one, which a
-    rollback would drop with it; such fixes are refused (fixgen does not change partitioned tables yet)."""
+def _partitioned_table(table: str) -> bool:
+    """PostgreSQL: is the table partitioned (where fixgen adds indexes and foreign keys its own way)?"""
     if _dialect() != "postgresql":
         return False
     relation = "to_regclass(format('%I.%I', current_schema(), cast(:t as text)))"
-    sql = f"select relkind = 'p' from pg_class where oid = {relation}"
-    if not op.get_bind().execute(sa.text(sql), {"t": table}).scalar():
-        return False
-    problems.append(
-        f"cannot {what}: {table} is a partitioned table, where PostgreSQL would adopt each partition's own matching "
-        "index or key and a rollback would drop them with it; fixgen does not change partitioned tables yet: make "
-        "this change by hand"
-    )
-    return True
+    sql = sa.text(f"select relkind = 'p' from pg_class where oid = {relation}")
+    return bool(op.get_bind().execute(sql, {"t": table}).scalar())
+
+
+def _partition_problems(problems: list, kind: str, table: str, what: str, columns=(), unique=False) -> None:
+    """PostgreSQL: what the database would refuse on a partitioned table for step `kind` (or fixgen could not
+    undo exactly), from fixgen/partitions.py's preflight query."""
+    if _dialect() == "postgresql":
+        args = {"tbl": table, "cols": json.dumps(list(columns)), "uniq": unique, "kind": kind, "what": what}
+        problems.extend(r[0] for r in op.get_bind().execute(sa.text(PARTITION_SQL["preflight"]), args))
+
+
+def _partition_steps(kind: str, step: tuple, args: dict) -> None:
+    """PostgreSQL, partitioned table: run one by one the statements fixgen/partitions.py's query `kind` returns
+    for step (kind, table, object): per partition, adopt its own index or key, or make one (the revision's
+    mode decides how); downgrade: give the adopted ones back."""
+    bind = op.get_bind()
+    values = {**args, "tbl": step[1], "migration": MIGRATION, "step": STEP_SEPARATOR.join(step)}
+    for key in ("cols", "refcols"):
+        if key in values:
+            values[key] = json.dumps(list(values[key]))
+    for (sql,) in bind.execute(sa.text(PARTITION_SQL[kind]), values).all():
+        bind.execute(sa.text(sql.replace(":", "\\:")))  # a statement, not a template: no bind parameters
+
+
+def _key_args(name, columns, ref_table, ref_columns, ondelete, onupdate) -> dict:
+    return {
+        "name": name,
+        "cols": columns,
+        "reftbl": ref_table,
+        "refcols": ref_columns,
+        "on_delete": ondelete,
+        "on_update": onupdate,
+    }
 
 
 def require_index_name(problems: list, table: str, name: str, columns: list, unique: bool) -> None:
-    if not _has_table(table) or _partitioned(problems, table, f"create index {name} on {table}"):
+    _partition_problems(problems, "create_index", table, f"create index {name} on {table}", columns, unique)
+    if not _has_table(table):
         return
     if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
@@ -999,8 +1055,14 @@ def require_foreign_key_fits(
     current = [_current_name(table, c, old.get(c)) for c in columns]
     if not all(_has_column(table, c) for c in current):
         return  # reported by require_columns
-    if _partitioned(problems, table, f"add foreign key {name} on {table}"):
-        return
+    _partition_problems(problems, "add_foreign_key", table, f"add foreign key {name} on {table}")
+    for t in dict.fromkeys((table, ref_table)) if _dialect() == "mysql" else ():
+        parts = "select 1 from information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = :t"
+        if op.get_bind().execute(sa.text(parts + " and PARTITION_NAME is not null"), {"t": t}).first():
+            problems.append(
+                f"cannot add foreign key {name}: {t} is a partitioned table, and InnoDB has no foreign keys on "
+                "partitioned tables (error 1506)"
+            )
     for c, r in zip(current, ref_columns, strict=True):
         mine, theirs = _innodb_type(table, c), _innodb_type(ref_table, r)
         if mine and theirs and mine[0] != theirs[0]:
@@ -1022,3 +1084,312 @@ def require_foreign_key_fits(
             f"{count} orphan row(s) in {table} ({', '.join(current)}) have no matching row in {ref_table} "
             f"({', '.join(ref_columns)}); list them with: {sql}"
         )
+
+
+# PostgreSQL partitioned tables: fixgen/partitions.py's queries, each returning the statements to run
+PARTITION_SQL = {
+    "preflight": """
+        WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:cols AS text) AS cols, CAST(:uniq AS boolean) AS uniq,
+            CAST(:kind AS text) AS kind,
+                          CAST(:what AS text) AS what),
+        pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
+                 ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
+        SELECT
+            format('cannot %s: %s is a partitioned table, where fixgen adds indexes and foreign keys but does not '
+            'drop '
+                      'or change them (a rollback could not give each partition back its own): do it by hand', what,
+                          tbl)
+          FROM pb WHERE kind IN ('drop_index', 'foreign_key_actions')
+        UNION ALL
+        SELECT format('cannot %s: partition %s of %s is %s, and fixgen handles one level of partitions that are '
+                      'tables: do it by hand', what, k.oid::regclass, tbl,
+                      CASE k.relkind WHEN 'p' THEN 'itself partitioned' ELSE 'a foreign table' END)
+          FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent JOIN pg_catalog.pg_class k ON k.oid =
+              h.inhrelid
+         WHERE kind IN ('create_index', 'add_foreign_key') AND k.relkind IN ('p', 'f')
+        UNION ALL
+        SELECT
+            format('cannot %s: a unique index on partitioned table %s must include every column of its partition '
+            'key (%s)',
+                      what, tbl, pg_catalog.pg_get_partkeydef(pb.parent))
+          FROM pb JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = pb.parent
+         WHERE kind = 'create_index' AND uniq
+           AND (0 = ANY (pt.partattrs::int2[]) OR EXISTS (
+                SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
+                  ON at.attrelid = pb.parent AND at.attnum = k.n
+                 WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+""",
+    "index_up": """
+        WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:name AS text) AS name, CAST(:cols AS text) AS cols,
+            CAST(:uniq AS boolean) AS uniq,
+                     CAST(:migration AS text) AS migration, CAST(:step AS text) AS step),
+        pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                      (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                         FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                      NULL::text AS unlimit,
+                      NULL::text AS unlimit_statements,
+                      NULL::text AS limit_locks,
+                      NULL::text AS limit_statements
+                 FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+                  AND p.relkind = 'p'),
+        kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                   FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                   JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                   JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        c AS (SELECT kids.*,
+                (SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_inherits h ON h.inhrelid =
+                    x.indexrelid
+                  WHERE x.indrelid = kids.kid AND h.inhparent = to_regclass(format('%I.%I', current_schema(),
+                      pb.name))
+                  LIMIT 1) AS attached,
+                (SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+                  WHERE x.indrelid = kids.kid AND x.indisvalid AND ic.reltablespace = 0
+                    AND pg_catalog.pg_get_indexdef(x.indexrelid) =
+                        format('CREATE %sINDEX %I ON %I.%I USING btree (%s)',
+                                                                          CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE ''
+                                                                              END, ic.relname, kids.kschema,
+                                                                              kids.krel, pb.collist)
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = x.indexrelid)
+                    AND NOT EXISTS (SELECT 1 FROM fixgen_ledger l WHERE l.migration = pb.migration AND l.step =
+                        pb.step || ':created:' || kids.kname AND l.object_name = ic.relname)
+                  ORDER BY ic.relname LIMIT 1) AS equiv,
+                CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND (to_regclass(format('%I.%I',
+                    kids.kschema, pb.name || '_' || kids.krel)) IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_index
+                    x WHERE x.indrelid = kids.kid AND x.indexrelid = to_regclass(format('%I.%I', kids.kschema,
+                    pb.name || '_' || kids.krel))))
+             THEN pb.name || '_' || kids.krel
+             ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+                FROM kids CROSS JOIN pb),
+        e AS (SELECT c.*, to_regclass(format('%I.%I', c.kschema, c.child)) AS made FROM c WHERE c.attached IS NULL)
+        SELECT s.sql FROM (SELECT 0, '', ARRAY[format('CREATE %sINDEX IF NOT EXISTS %I ON ONLY %s (%s)', CASE WHEN
+            pb.uniq THEN 'UNIQUE ' ELSE '' END, pb.name, pb.pname,
+                                            pb.collist)] FROM pb
+          UNION ALL
+          SELECT 1, kname, CASE WHEN equiv IS NOT NULL THEN ARRAY[
+              NULL,
+              format('INSERT INTO fixgen_ledger (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+                  'NOTHING', pb.migration, pb.step || ':adopted:' || kname, equiv),
+              format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, equiv),
+              NULL]
+            ELSE ARRAY[
+              format('INSERT INTO fixgen_ledger (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+                  'NOTHING', pb.migration, pb.step || ':created:' || kname, child),
+
+              pb.unlimit, pb.unlimit_statements,
+              format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE '' END,
+                  '', child, kname, pb.collist),
+              pb.limit_locks, pb.limit_statements,
+              format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, child)] END
+            FROM e CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY
+                AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+""",
+    "index_down": """
+        WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:name AS text) AS name, CAST(:cols AS text) AS cols,
+            CAST(:uniq AS boolean) AS uniq,
+                     CAST(:migration AS text) AS migration, CAST(:step AS text) AS step),
+        pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                      (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                         FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                      NULL::text AS unlimit,
+                      NULL::text AS unlimit_statements,
+                      NULL::text AS limit_locks,
+                      NULL::text AS limit_statements
+                 FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+                  AND p.relkind = 'p'),
+        kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                   FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                   JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                   JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
+            kname
+                 FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+                 JOIN fixgen_ledger l ON l.migration = pb.migration
+                  AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+        rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+                  JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+                  JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        f AS (SELECT rec.*, to_regclass(format('%I.%I', rec.kschema, rec.obj)) AS there FROM rec),
+        g AS (SELECT f.*, f.there IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+                WHERE h.inhrelid = f.there AND h.inhparent = to_regclass(format('%I.%I', current_schema(),
+                    pb.name)))
+                AS standalone FROM f CROSS JOIN pb)
+        SELECT s.sql FROM (SELECT 0, '', ARRAY[format('DROP INDEX IF EXISTS %I.%I', current_schema(), pb.name)] FROM
+            pb
+          UNION ALL
+          SELECT 1, role || kname, ARRAY[
+              -- a created index goes with the parent's, but one an interrupted run left unattached
+              CASE WHEN role = 'created' AND standalone THEN pb.unlimit END,
+              CASE WHEN role = 'created' AND standalone THEN pb.unlimit_statements END,
+              CASE WHEN role = 'created' AND standalone
+                   THEN format('DROP INDEX %sIF EXISTS %I.%I', '', kschema, obj) END,
+              -- an adopted index goes with the parent's: build it again as it was (an unusable leftover of that first)
+
+              CASE WHEN role = 'adopted' THEN pb.unlimit END,
+              CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
+              CASE WHEN role = 'adopted'
+                   THEN format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE
+                       '' END, '', obj, kname,
+                               pb.collist) END,
+              pb.limit_locks, pb.limit_statements,
+              format('DELETE FROM fixgen_ledger WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' ||
+                  role || ':' || kname)]
+            FROM g CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY
+                AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+""",
+    "fk_up": """
+        WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:name AS text) AS name, CAST(:cols AS text) AS cols,
+            CAST(:reftbl AS text) AS reftbl, CAST(:refcols AS text) AS refcols, CAST(:on_delete AS text) AS
+            on_delete, CAST(:on_update AS text) AS on_update,
+                     CAST(:migration AS text) AS migration, CAST(:step AS text) AS step),
+        pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                      (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                         FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                      NULL::text AS unlimit,
+                      NULL::text AS unlimit_statements,
+                      NULL::text AS limit_locks,
+                      NULL::text AS limit_statements
+                 FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+                  AND p.relkind = 'p'),
+        kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                   FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                   JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                   JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+                      CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE'
+                          THEN 'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN 'NO ACTION'
+                          THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END AS
+                          upd,
+                      format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist, pb.reftbl,
+                             (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                                FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                             CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                                 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                                 THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                             CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                                 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                                 THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END) AS def,
+                      (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                          pb.name)
+                        AS parentfk
+                 FROM pb),
+        c AS (SELECT kids.*,
+                -- the partition's own key that PostgreSQL adopts: same columns, reference and actions, and valid
+                (SELECT k.conname FROM pg_catalog.pg_constraint k
+                  WHERE k.contype = 'f' AND k.conrelid = kids.kid AND k.confrelid = pf.ref
+                    AND k.conkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                        json_array_elements_text(pb.cols::json) WITH ORDINALITY AS x(c, o) JOIN
+                        pg_catalog.pg_attribute at ON at.attrelid = kids.kid AND at.attname = x.c AND NOT
+                        at.attisdropped) AND k.confkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                        json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o) JOIN
+                        pg_catalog.pg_attribute at ON at.attrelid = pf.ref AND at.attname = x.c AND NOT
+                        at.attisdropped)
+                    AND k.confdeltype = pf.del AND k.confupdtype = pf.upd AND k.confmatchtype = 's'
+                    AND NOT k.condeferrable AND k.convalidated AND k.conparentid = 0
+                    AND NOT EXISTS (SELECT 1 FROM fixgen_ledger l WHERE l.migration = pb.migration AND l.step =
+                        pb.step || ':created:' || kids.kname AND l.object_name = k.conname)
+                  ORDER BY k.conname LIMIT 1) AS equiv,
+                CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND ((SELECT k.oid FROM
+                    pg_catalog.pg_constraint k WHERE k.conrelid = kids.kid AND k.conname = pb.name || '_' ||
+                    kids.krel) IS NULL OR (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = kids.kid
+                    AND k.conname = pb.name || '_' || kids.krel AND k.contype = 'f') IS NOT NULL)
+             THEN pb.name || '_' || kids.krel
+             ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+                FROM kids CROSS JOIN pb CROSS JOIN pf WHERE pf.parentfk IS NULL),
+        e AS (SELECT c.*, EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.kid AND k.conname =
+            c.child)
+                AS made FROM c)
+        SELECT s.sql FROM (SELECT 1, kname, NULL::text[]
+            FROM e CROSS JOIN pb CROSS JOIN pf
+          UNION ALL
+          -- one transaction: record the keys to be adopted, add the parent's, forget those PostgreSQL did not adopt
+          SELECT 2, '', ARRAY[NULL]
+            || coalesce((SELECT
+                array_agg(format('INSERT INTO fixgen_ledger (migration, step, object_name) VALUES (%L, %L, %L) ON '
+                'CONFLICT DO NOTHING', pb.migration, pb.step || ':adopted:' || e.kname, e.equiv) ORDER BY e.kname)
+                           FROM e WHERE e.equiv IS NOT NULL), '{}')
+            || ARRAY[format('ALTER TABLE %s ADD CONSTRAINT %I %s', pb.pname, pb.name, pf.def),
+                     format('DELETE FROM fixgen_ledger l WHERE l.migration = %L AND left(l.step, %s) = %L AND NOT '
+                         'EXISTS ('
+                            'SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(substr(l.step, '
+                                '%s)) '
+                            'AND k.conname = l.object_name AND k.conparentid <> 0)', pb.migration,
+                            length(pb.step) + 9, pb.step || ':adopted:', length(pb.step) + 10),
+                     NULL]
+            FROM pb CROSS JOIN pf WHERE pf.parentfk IS NULL) AS steps(stage, part, list) CROSS JOIN LATERAL
+                unnest(steps.list) WITH ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage,
+                steps.part COLLATE "C", s.n
+""",
+    "fk_down": """
+        WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:name AS text) AS name, CAST(:cols AS text) AS cols,
+            CAST(:reftbl AS text) AS reftbl, CAST(:refcols AS text) AS refcols, CAST(:on_delete AS text) AS
+            on_delete, CAST(:on_update AS text) AS on_update,
+                     CAST(:migration AS text) AS migration, CAST(:step AS text) AS step),
+        pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                      (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                         FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                      NULL::text AS unlimit,
+                      NULL::text AS unlimit_statements,
+                      NULL::text AS limit_locks,
+                      NULL::text AS limit_statements
+                 FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+                  AND p.relkind = 'p'),
+        kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                   FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                   JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                   JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+                      CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE'
+                          THEN 'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN 'NO ACTION'
+                          THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END AS
+                          upd,
+                      format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist, pb.reftbl,
+                             (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                                FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                             CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                                 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                                 THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                             CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                                 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                                 THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END) AS def,
+                      (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                          pb.name)
+                        AS parentfk
+                 FROM pb),
+        rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
+            kname
+                 FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+                 JOIN fixgen_ledger l ON l.migration = pb.migration
+                  AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+        rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+                  JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+                  JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+        f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE k.conrelid = rec.kid
+                             AND k.conname = rec.obj) AS there FROM rec)
+        SELECT s.sql FROM (SELECT 0, '', ARRAY[NULL, format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', pb.pname,
+            pb.name)]
+            FROM pb
+          UNION ALL
+          SELECT 1, role || kname, ARRAY[
+              -- a created key goes with the parent's, but one an interrupted run left unattached
+              CASE WHEN role = 'created' AND there = 0
+                   THEN format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', kname, obj) END,
+              -- an adopted key goes with the parent's: add it again as it was
+              CASE WHEN role = 'adopted' AND (there IS NULL OR there = pf.parentfk)
+                   THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', kname, obj, pf.def,
+                               '') END]
+            FROM f CROSS JOIN pb CROSS JOIN pf
+          UNION ALL
+          SELECT 2, '', ARRAY[NULL] FROM pb
+          UNION ALL
+          SELECT 3, role || kname, ARRAY[
+
+
+
+              CASE WHEN role = 'adopted' THEN pb.limit_locks END,
+              CASE WHEN role = 'adopted' THEN pb.limit_statements END,
+              format('DELETE FROM fixgen_ledger WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' ||
+                  role || ':' || kname)]
+            FROM f CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY
+                AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+""",
+}

@@ -84,7 +84,11 @@ return new class extends Migration
             // undoes 3 (issue #3)
             $this->dropForeignKey(
                 'organization_membership_audit_events',
-                'organization_membership_audit_events_responsible_depar_69dd2d8e'
+                'organization_membership_audit_events_responsible_depar_69dd2d8e',
+                ['responsible_department_identifier'],
+                'organization_departments_registry',
+                ['id'],
+                'set null'
             );
             // undoes 2 (issue #2)
             $this->dropIndex(
@@ -208,23 +212,45 @@ return new class extends Migration
         }
         return in_array(null, $now, true) ? null : $now;
     }
-    /**
-     * Check mode, PostgreSQL: on a partitioned table, a new index or key adopts each partition's own matching
-     * one, which a rollback would drop with it; such steps are refused (fixgen does not change them yet).
-     */
-    private function partitioned(string $table, string $what): bool
+    /** PostgreSQL: is $table partitioned (where fixgen adds indexes and foreign keys its own way)? */
+    private function partitionedTable(string $table): bool
     {
         if ($this->driver() !== 'pgsql') {
             return false;
         }
         $sql = "select relkind = 'p' as p from pg_class where oid = " . $this->pgRelation();
-        if (! ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false)) {
-            return false;
+        return (bool) ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false);
+    }
+    /**
+     * Check mode, PostgreSQL: what the database would refuse on a partitioned table for step $kind (or fixgen
+     * could not undo exactly), from fixgen/partitions.py's preflight query.
+     */
+    private function partitionProblems(string $kind, string $table, string $what, array $columns = [], $unique = false)
+    {
+        if ($this->driver() !== 'pgsql') {
+            return;
         }
-        $this->problem("cannot $what: $table is a partitioned table, where PostgreSQL would adopt each partition's "
-            . 'own matching index or key and a rollback would drop them with it; fixgen does not change partitioned '
-            . 'tables yet: make this change by hand');
-        return true;
+        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what];
+        foreach ($this->db()->select(self::PARTITION_SQL['preflight'], $args) as $row) {
+            $this->problem(current((array) $row));
+        }
+    }
+    /**
+     * PostgreSQL, partitioned table: run one by one the statements that fixgen/partitions.py's query $kind returns
+     * for step [kind, table, object] and $args (the query's own, in its order): per partition, adopt its own
+     * index or key, or make one (online: concurrently, NOT VALID then validated); down: give adopted ones back.
+     */
+    private function partitionSteps(string $kind, array $step, array $args): void
+    {
+        $db = $this->db();
+        $sql = str_replace('__LEDGER__', $this->wrap(self::LEDGER, true), self::PARTITION_SQL[$kind]);
+        $run = [self::MIGRATION, implode(self::STEP_SEPARATOR, $step)];
+        if (self::ONLINE) {
+            array_push($run, self::LOCK_TIMEOUT_MS . 'ms', self::STATEMENT_TIMEOUT_MS . 'ms');
+        }
+        foreach ($db->select($sql, [$this->prefixed($step[1]), ...$args, ...$run]) as $row) {
+            $db->statement(current((array) $row));
+        }
     }
     /** MySQL/MariaDB: [what InnoDB compares for a foreign key, how to show it] of a column, or null. */
     private function innodbType(string $table, string $column): ?array
@@ -241,6 +267,13 @@ return new class extends Migration
         $family = $row->d === 'varchar' ? 'char' : $row->d; // lengths may differ, CHAR and VARCHAR mix
         $key = [$family, str_contains($row->t, 'unsigned'), $row->p, $row->s, $row->c];
         return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
+    }
+    /** MySQL/MariaDB: is $table partitioned (InnoDB has no foreign keys there)? */
+    private function innodbPartitioned(string $table): bool
+    {
+        return $this->driver() === 'mysql' && $this->db()->selectOne('select count(*) as n from '
+            . 'information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = ? and PARTITION_NAME '
+            . 'is not null', [$this->prefixed($table)])->n > 0;
     }
     /** SQLite: one run at a time through an exclusive flock on the database file (none for :memory:). */
     private function withFileLock(string $path, callable $body): void
@@ -320,9 +353,7 @@ return new class extends Migration
     private function createIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') { // an unusable index of that name is an interrupted online run's: rebuilt
-            if (Schema::hasTable($table) && $this->partitioned($table, "create index $name on $table")) {
-                return;
-            }
+            $this->partitionProblems('create_index', $table, "create index $name on $table", $columns, $unique);
             $clash = $this->needs($table, $columns) !== null && $this->indexNameTaken($table, $name)
                 && ! $this->hasIndex($table, $columns, $unique, false, $name)
                 && $this->indexState($table, $name) !== false;
@@ -337,6 +368,11 @@ return new class extends Migration
             $this->revert(['drop_index', $table, $name], fn () => ! $ready(), $build);
             return;
         }
+        if ($this->partitionedTable($table)) {
+            $step = ['create_index', $table, $name];
+            $build = fn () => $this->partitionSteps('index_up', $step, [$name, json_encode($columns), $unique ? 'true'
+                : 'false']);
+        }
         $present = fn () => $this->hasIndex($table, $columns, $unique);
         $this->apply(['create_index', $table, $name], $present, $ready, $build, 'created');
     }
@@ -347,9 +383,7 @@ return new class extends Migration
     private function dropIndex(string $table, string $name, array $columns, bool $unique = false): void
     {
         if ($this->mode === 'check') {
-            if (Schema::hasTable($table) && $this->partitioned($table, "drop index $name on $table")) {
-                return;
-            }
+            $this->partitionProblems('drop_index', $table, "drop index $name on $table");
             $other = $this->needs($table) !== null && $this->indexState($table, $name) === true
                 && ! $this->hasIndex($table, $columns, $unique, true, $name);
             if ($other) {
@@ -362,7 +396,13 @@ return new class extends Migration
         $drop = fn () => $this->removeIndex($table, $name, $unique);
         $gone = fn () => $this->indexState($table, $name) === null;
         if ($this->mode === 'down') {
-            $this->revert(['create_index', $table, $name], fn () => ! $gone(), $drop);
+            $step = ['create_index', $table, $name];
+            if ($this->partitionedTable($table)) { // whenever recorded: a cut run may have partitions' to give back
+                [$gone, $drop] = [fn () => false, fn () => $this->partitionSteps('index_down', $step, [
+                    $name, json_encode($columns), $unique ? 'true' : 'false',
+                ])];
+            }
+            $this->revert($step, fn () => ! $gone(), $drop);
             return;
         }
         $this->apply(['drop_index', $table, $name], $gone, $gone, $drop, 'dropped');
@@ -383,8 +423,15 @@ return new class extends Migration
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            if ($now === null || $refNow === null || $this->partitioned($table, "add foreign key $name on $table")) {
+            $this->partitionProblems('add_foreign_key', $table, "add foreign key $name on $table");
+            if ($now === null || $refNow === null) {
                 return;
+            }
+            foreach (array_unique([$table, $refTable]) as $t) {
+                if ($this->innodbPartitioned($t)) {
+                    $this->problem("cannot add foreign key $name: $t is a partitioned table, and InnoDB has no "
+                        . 'foreign keys on partitioned tables (error 1506)');
+                }
             }
             foreach ($now as $i => $column) {
                 [$mine, $theirs] = [$this->innodbType($table, $column), $this->innodbType($refTable, $refColumns[$i])];
@@ -413,14 +460,39 @@ return new class extends Migration
         $why = 'added; fix or delete them and run the migration again (or roll it back to remove the foreign key)';
         $ready = fn () => $this->foreignKeyReady($table, $name);
         $add = fn () => $this->makeForeignKey($table, $key, $why);
+        if ($this->partitionedTable($table)) { // no NOT VALID key there: each partition's first, then the parent's
+            $add = fn () => $this->partitionSteps('fk_up', [
+                'add_foreign_key', $table, $name,
+            ], $this->partitionKeyArgs($key));
+        }
         $present = fn () => $this->hasForeignKey($table, $key, false);
         $this->apply(['add_foreign_key', $table, $name], $present, $ready, $add, 'added');
     }
-    /** Down: drop foreign key $name if up() added it. */
-    private function dropForeignKey(string $table, string $name): void
-    {
+    /** Down: drop foreign key $name if up() added it (on a partitioned table: give partitions back their own). */
+    private function dropForeignKey(
+        string $table,
+        string $name,
+        array $columns,
+        string $refTable,
+        array $refColumns,
+        string $onDelete = 'no action',
+        string $onUpdate = 'no action'
+    ): void {
+        $step = ['add_foreign_key', $table, $name];
+        if ($this->partitionedTable($table)) { // whenever recorded: a cut run may have partitions' to give back
+            $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
+            $args = $this->partitionKeyArgs($key);
+            $this->revert($step, fn () => true, fn () => $this->partitionSteps('fk_down', $step, $args));
+            return;
+        }
         $there = fn () => $this->foreignKeyNamed($table, $name);
-        $this->revert(['add_foreign_key', $table, $name], $there, fn () => $this->removeForeignKey($table, $name));
+        $this->revert($step, $there, fn () => $this->removeForeignKey($table, $name));
+    }
+    /** PostgreSQL: the arguments of fixgen/partitions.py's foreign-key queries for key [name, columns, ...]. */
+    private function partitionKeyArgs(array $key): array
+    {
+        [$name, $columns, $refTable, $refColumns, $actions] = $key;
+        return [$name, json_encode($columns), $this->prefixed($refTable), json_encode($refColumns), ...$actions];
     }
     /** Check mode: a foreign key whose $actions [on delete, on update] SET NULL needs nullable $columns. */
     private function requireNullable(string $table, string $name, array $columns, array $actions): void
@@ -913,4 +985,339 @@ return new class extends Migration
             $db->statement('pragma foreign_keys = ' . $enforced);
         }
     }
+
+    /**
+     * PostgreSQL partitioned tables: fixgen/partitions.py's queries, each returning the statements to run
+     * (partitionSteps, partitionProblems).
+     */
+    private const PARTITION_SQL = [
+        'preflight' => <<<'SQL'
+            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS cols, CAST(? AS boolean) AS uniq, CAST(? AS
+                text) AS kind,
+                              CAST(? AS text) AS what),
+            pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
+                     ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
+            SELECT
+                format('cannot %s: %s is a partitioned table, where fixgen adds indexes and foreign keys but does '
+                'not drop '
+                          'or change them (a rollback could not give each partition back its own): do it by hand',
+                              what, tbl)
+              FROM pb WHERE kind IN ('drop_index', 'foreign_key_actions')
+            UNION ALL
+            SELECT
+                format('cannot %s: partition %s of %s is %s, and fixgen handles one level of partitions that are '
+                          'tables: do it by hand', what, k.oid::regclass, tbl,
+                          CASE k.relkind WHEN 'p' THEN 'itself partitioned' ELSE 'a foreign table' END)
+              FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent JOIN pg_catalog.pg_class k ON k.oid =
+                  h.inhrelid
+             WHERE kind IN ('create_index', 'add_foreign_key') AND k.relkind IN ('p', 'f')
+            UNION ALL
+            SELECT
+                format('cannot %s: a unique index on partitioned table %s must include every column of its '
+                'partition key (%s)',
+                          what, tbl, pg_catalog.pg_get_partkeydef(pb.parent))
+              FROM pb JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = pb.parent
+             WHERE kind = 'create_index' AND uniq
+               AND (0 = ANY (pt.partattrs::int2[]) OR EXISTS (
+                    SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
+                      ON at.attrelid = pb.parent AND at.attnum = k.n
+                     WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+            SQL,
+        'index_up' => <<<'SQL'
+            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS name, CAST(? AS text) AS cols, CAST(? AS
+                boolean) AS uniq,
+                         CAST(? AS text) AS migration, CAST(? AS text) AS step, CAST(? AS text) AS lock_timeout,
+                         CAST(? AS text) AS statement_timeout),
+            pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                          (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                             FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                          'SET lock_timeout = 0' AS unlimit,
+                          'SET statement_timeout = 0' AS unlimit_statements,
+                          format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+                          format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+                     FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(),
+                         a.tbl))
+                      AND p.relkind = 'p'),
+            kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                       FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                       JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            c AS (SELECT kids.*,
+                    (SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_inherits h ON h.inhrelid =
+                        x.indexrelid
+                      WHERE x.indrelid = kids.kid AND h.inhparent = to_regclass(format('%I.%I', current_schema(),
+                          pb.name))
+                      LIMIT 1) AS attached,
+                    (SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid =
+                        x.indexrelid
+                      WHERE x.indrelid = kids.kid AND x.indisvalid AND ic.reltablespace = 0
+                        AND pg_catalog.pg_get_indexdef(x.indexrelid) =
+                            format('CREATE %sINDEX %I ON %I.%I USING btree (%s)',
+                                                                              CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE
+                                                                                  '' END, ic.relname, kids.kschema,
+                                                                                  kids.krel, pb.collist)
+                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = x.indexrelid)
+                        AND NOT EXISTS (SELECT 1 FROM __LEDGER__ l WHERE l.migration = pb.migration AND l.step =
+                            pb.step || ':created:' || kids.kname AND l.object_name = ic.relname)
+                      ORDER BY ic.relname LIMIT 1) AS equiv,
+                    CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND (to_regclass(format('%I.%I',
+                        kids.kschema, pb.name || '_' || kids.krel)) IS NULL OR EXISTS (SELECT 1 FROM
+                        pg_catalog.pg_index x WHERE x.indrelid = kids.kid AND x.indexrelid =
+                        to_regclass(format('%I.%I', kids.kschema, pb.name || '_' || kids.krel))))
+                 THEN pb.name || '_' || kids.krel
+                 ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+                    FROM kids CROSS JOIN pb),
+            e AS (SELECT c.*, to_regclass(format('%I.%I', c.kschema, c.child)) AS made FROM c WHERE c.attached IS
+                NULL)
+            SELECT s.sql FROM (SELECT 0, '', ARRAY[format('CREATE %sINDEX IF NOT EXISTS %I ON ONLY %s (%s)', CASE
+                WHEN pb.uniq THEN 'UNIQUE ' ELSE '' END, pb.name, pb.pname,
+                                                pb.collist)] FROM pb
+              UNION ALL
+              SELECT 1, kname, CASE WHEN equiv IS NOT NULL THEN ARRAY[
+                  'BEGIN',
+                  format('INSERT INTO __LEDGER__ (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+                      'NOTHING', pb.migration, pb.step || ':adopted:' || kname, equiv),
+                  format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, equiv),
+                  'COMMIT']
+                ELSE ARRAY[
+                  format('INSERT INTO __LEDGER__ (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+                      'NOTHING', pb.migration, pb.step || ':created:' || kname, child),
+                  CASE WHEN made IS NOT NULL AND NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x
+                                                                    WHERE x.indexrelid = made)
+                       THEN format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', kschema, child) END,
+                  pb.unlimit, pb.unlimit_statements,
+                  format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE ''
+                      END, 'CONCURRENTLY ', child, kname, pb.collist),
+                  pb.limit_locks, pb.limit_statements,
+                  format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, child)] END
+                FROM e CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH
+                    ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C",
+                    s.n
+            SQL,
+        'index_down' => <<<'SQL'
+            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS name, CAST(? AS text) AS cols, CAST(? AS
+                boolean) AS uniq,
+                         CAST(? AS text) AS migration, CAST(? AS text) AS step, CAST(? AS text) AS lock_timeout,
+                         CAST(? AS text) AS statement_timeout),
+            pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                          (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                             FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                          'SET lock_timeout = 0' AS unlimit,
+                          'SET statement_timeout = 0' AS unlimit_statements,
+                          format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+                          format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+                     FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(),
+                         a.tbl))
+                      AND p.relkind = 'p'),
+            kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                       FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                       JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3)
+                AS kname
+                     FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+                     JOIN __LEDGER__ l ON l.migration = pb.migration
+                      AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+            rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+                      JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+                      JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            f AS (SELECT rec.*, to_regclass(format('%I.%I', rec.kschema, rec.obj)) AS there FROM rec),
+            g AS (SELECT f.*, f.there IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+                    WHERE h.inhrelid = f.there AND h.inhparent = to_regclass(format('%I.%I', current_schema(),
+                        pb.name)))
+                    AS standalone FROM f CROSS JOIN pb)
+            SELECT s.sql FROM (SELECT 0, '', ARRAY[format('DROP INDEX IF EXISTS %I.%I', current_schema(), pb.name)]
+                FROM pb
+              UNION ALL
+              SELECT 1, role || kname, ARRAY[
+                  CASE WHEN role = 'created' AND standalone THEN pb.unlimit END,
+                  CASE WHEN role = 'created' AND standalone THEN pb.unlimit_statements END,
+                  CASE WHEN role = 'created' AND standalone
+                       THEN format('DROP INDEX %sIF EXISTS %I.%I', 'CONCURRENTLY ', kschema, obj) END,
+                  CASE WHEN role = 'adopted' AND standalone
+                        AND NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x WHERE x.indexrelid = there)
+                       THEN format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', kschema, obj) END,
+                  CASE WHEN role = 'adopted' THEN pb.unlimit END,
+                  CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
+                  CASE WHEN role = 'adopted'
+                       THEN format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE '
+                           ELSE '' END, 'CONCURRENTLY ', obj, kname,
+                                   pb.collist) END,
+                  pb.limit_locks, pb.limit_statements,
+                  format('DELETE FROM __LEDGER__ WHERE migration = %L AND step = %L', pb.migration, pb.step || ':'
+                      || role || ':' || kname)]
+                FROM g CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH
+                    ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C",
+                    s.n
+            SQL,
+        'fk_up' => <<<'SQL'
+            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS name, CAST(? AS text) AS cols, CAST(? AS
+                text) AS reftbl, CAST(? AS text) AS refcols, CAST(? AS text) AS on_delete, CAST(? AS text) AS
+                on_update,
+                         CAST(? AS text) AS migration, CAST(? AS text) AS step, CAST(? AS text) AS lock_timeout,
+                         CAST(? AS text) AS statement_timeout),
+            pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                          (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                             FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                          'SET lock_timeout = 0' AS unlimit,
+                          'SET statement_timeout = 0' AS unlimit_statements,
+                          format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+                          format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+                     FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(),
+                         a.tbl))
+                      AND p.relkind = 'p'),
+            kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                       FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                       JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+                          CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE'
+                              THEN 'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN
+                              'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL'
+                              THEN 'n' END AS upd,
+                          format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist,
+                              pb.reftbl,
+                                 (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                                    FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                                 CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r'
+                                     WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION'
+                                     WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                                 CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r'
+                                     WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION'
+                                     WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END)
+                                     AS def,
+                          (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                              pb.name)
+                            AS parentfk
+                     FROM pb),
+            c AS (SELECT kids.*,
+                    (SELECT k.conname FROM pg_catalog.pg_constraint k
+                      WHERE k.contype = 'f' AND k.conrelid = kids.kid AND k.confrelid = pf.ref
+                        AND k.conkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                            json_array_elements_text(pb.cols::json) WITH ORDINALITY AS x(c, o) JOIN
+                            pg_catalog.pg_attribute at ON at.attrelid = kids.kid AND at.attname = x.c AND NOT
+                            at.attisdropped) AND k.confkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                            json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o) JOIN
+                            pg_catalog.pg_attribute at ON at.attrelid = pf.ref AND at.attname = x.c AND NOT
+                            at.attisdropped)
+                        AND k.confdeltype = pf.del AND k.confupdtype = pf.upd AND k.confmatchtype = 's'
+                        AND NOT k.condeferrable AND k.convalidated AND k.conparentid = 0
+                        AND NOT EXISTS (SELECT 1 FROM __LEDGER__ l WHERE l.migration = pb.migration AND l.step =
+                            pb.step || ':created:' || kids.kname AND l.object_name = k.conname)
+                      ORDER BY k.conname LIMIT 1) AS equiv,
+                    CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND ((SELECT k.oid FROM
+                        pg_catalog.pg_constraint k WHERE k.conrelid = kids.kid AND k.conname = pb.name || '_' ||
+                        kids.krel) IS NULL OR (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid =
+                        kids.kid AND k.conname = pb.name || '_' || kids.krel AND k.contype = 'f') IS NOT NULL)
+                 THEN pb.name || '_' || kids.krel
+                 ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+                    FROM kids CROSS JOIN pb CROSS JOIN pf WHERE pf.parentfk IS NULL),
+            e AS (SELECT c.*, EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.kid AND
+                k.conname = c.child)
+                    AS made FROM c)
+            SELECT s.sql FROM (SELECT 1, kname, CASE WHEN equiv IS NULL THEN ARRAY[
+                  format('INSERT INTO __LEDGER__ (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+                      'NOTHING', pb.migration, pb.step || ':created:' || kname, child),
+                  CASE WHEN NOT made THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', kname, child,
+                      pf.def) END,
+                  pb.unlimit, pb.unlimit_statements,
+                  format('ALTER TABLE %s VALIDATE CONSTRAINT %I', kname, child),
+                  pb.limit_locks, pb.limit_statements] END
+                FROM e CROSS JOIN pb CROSS JOIN pf
+              UNION ALL
+              SELECT 2, '', ARRAY['BEGIN']
+                || coalesce((SELECT
+                    array_agg(format('INSERT INTO __LEDGER__ (migration, step, object_name) VALUES (%L, %L, %L) ON '
+                    'CONFLICT DO NOTHING', pb.migration, pb.step || ':adopted:' || e.kname, e.equiv) ORDER BY
+                    e.kname)
+                               FROM e WHERE e.equiv IS NOT NULL), '{}')
+                || ARRAY[format('ALTER TABLE %s ADD CONSTRAINT %I %s', pb.pname, pb.name, pf.def),
+                         format('DELETE FROM __LEDGER__ l WHERE l.migration = %L AND left(l.step, %s) = %L AND NOT '
+                             'EXISTS ('
+                                'SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = '
+                                    'to_regclass(substr(l.step, %s)) '
+                                'AND k.conname = l.object_name AND k.conparentid <> 0)', pb.migration,
+                                length(pb.step) + 9, pb.step || ':adopted:', length(pb.step) + 10),
+                         'COMMIT']
+                FROM pb CROSS JOIN pf WHERE pf.parentfk IS NULL) AS steps(stage, part, list) CROSS JOIN LATERAL
+                    unnest(steps.list) WITH ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage,
+                    steps.part COLLATE "C", s.n
+            SQL,
+        'fk_down' => <<<'SQL'
+            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS name, CAST(? AS text) AS cols, CAST(? AS
+                text) AS reftbl, CAST(? AS text) AS refcols, CAST(? AS text) AS on_delete, CAST(? AS text) AS
+                on_update,
+                         CAST(? AS text) AS migration, CAST(? AS text) AS step, CAST(? AS text) AS lock_timeout,
+                         CAST(? AS text) AS statement_timeout),
+            pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+                          (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                             FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+                          'SET lock_timeout = 0' AS unlimit,
+                          'SET statement_timeout = 0' AS unlimit_statements,
+                          format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+                          format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+                     FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(),
+                         a.tbl))
+                      AND p.relkind = 'p'),
+            kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+                       FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+                       JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+                          CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE'
+                              THEN 'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN
+                              'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL'
+                              THEN 'n' END AS upd,
+                          format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist,
+                              pb.reftbl,
+                                 (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                                    FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                                 CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r'
+                                     WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION'
+                                     WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                                 CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r'
+                                     WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION'
+                                     WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END)
+                                     AS def,
+                          (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                              pb.name)
+                            AS parentfk
+                     FROM pb),
+            rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3)
+                AS kname
+                     FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+                     JOIN __LEDGER__ l ON l.migration = pb.migration
+                      AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+            rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+                      JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+                      JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+            f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE k.conrelid = rec.kid
+                                 AND k.conname = rec.obj) AS there FROM rec)
+            SELECT s.sql FROM (SELECT 0, '', ARRAY['BEGIN', format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I',
+                pb.pname, pb.name)]
+                FROM pb
+              UNION ALL
+              SELECT 1, role || kname, ARRAY[
+                  CASE WHEN role = 'created' AND there = 0
+                       THEN format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', kname, obj) END,
+                  CASE WHEN role = 'adopted' AND (there IS NULL OR there = pf.parentfk)
+                       THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', kname, obj, pf.def,
+                                   ' NOT VALID') END]
+                FROM f CROSS JOIN pb CROSS JOIN pf
+              UNION ALL
+              SELECT 2, '', ARRAY['COMMIT'] FROM pb
+              UNION ALL
+              SELECT 3, role || kname, ARRAY[
+                  CASE WHEN role = 'adopted' THEN pb.unlimit END,
+                  CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
+                  CASE WHEN role = 'adopted' THEN format('ALTER TABLE %s VALIDATE CONSTRAINT %I', kname, obj) END,
+                  CASE WHEN role = 'adopted' THEN pb.limit_locks END,
+                  CASE WHEN role = 'adopted' THEN pb.limit_statements END,
+                  format('DELETE FROM __LEDGER__ WHERE migration = %L AND step = %L', pb.migration, pb.step || ':'
+                      || role || ':' || kname)]
+                FROM f CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH
+                    ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C",
+                    s.n
+            SQL,
+    ];
 };

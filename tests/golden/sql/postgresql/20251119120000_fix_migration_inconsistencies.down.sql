@@ -77,6 +77,321 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_invalid(tbl text, idx text) RETU
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_not_valid(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                         WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con AND NOT k.convalidated) $f$;
+-- partitioned tables (fixgen/partitions.py): each returns the statements to run;
+-- they read the ledger, which the online preflight runs before
+SET check_function_bodies = off;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_preflight(p_tbl text, p_cols text, p_uniq boolean, p_kind text, p_what text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+WITH a AS (SELECT p_tbl::text AS tbl, p_cols::text AS cols, p_uniq::boolean AS uniq, p_kind::text AS kind,
+                  p_what::text AS what),
+pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
+         ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
+SELECT
+    format('cannot %s: %s is a partitioned table, where fixgen adds indexes and foreign keys but does not '
+    'drop '
+              'or change them (a rollback could not give each partition back its own): do it by hand', what,
+                  tbl)
+  FROM pb WHERE kind IN ('drop_index', 'foreign_key_actions')
+UNION ALL
+SELECT format('cannot %s: partition %s of %s is %s, and fixgen handles one level of partitions that are '
+              'tables: do it by hand', what, k.oid::regclass, tbl,
+              CASE k.relkind WHEN 'p' THEN 'itself partitioned' ELSE 'a foreign table' END)
+  FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent JOIN pg_catalog.pg_class k ON k.oid =
+      h.inhrelid
+ WHERE kind IN ('create_index', 'add_foreign_key') AND k.relkind IN ('p', 'f')
+UNION ALL
+SELECT
+    format('cannot %s: a unique index on partitioned table %s must include every column of its partition key '
+    '(%s)',
+              what, tbl, pg_catalog.pg_get_partkeydef(pb.parent))
+  FROM pb JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = pb.parent
+ WHERE kind = 'create_index' AND uniq
+   AND (0 = ANY (pt.partattrs::int2[]) OR EXISTS (
+        SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
+          ON at.attrelid = pb.parent AND at.attnum = k.n
+         WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+$fixgen$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_index_up(p_tbl text, p_name text, p_cols text, p_uniq boolean, p_migration text, p_step text, p_lock_timeout text, p_statement_timeout text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_uniq::boolean AS uniq, 
+             p_migration::text AS migration, p_step::text AS step, p_lock_timeout::text AS lock_timeout,
+             p_statement_timeout::text AS statement_timeout),
+pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+              'SET lock_timeout = 0' AS unlimit,
+              'SET statement_timeout = 0' AS unlimit_statements,
+              format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+              format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+          AND p.relkind = 'p'),
+kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+c AS (SELECT kids.*,
+        (SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_inherits h ON h.inhrelid =
+            x.indexrelid
+          WHERE x.indrelid = kids.kid AND h.inhparent = to_regclass(format('%I.%I', current_schema(),
+              pb.name))
+          LIMIT 1) AS attached,
+        (SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+          WHERE x.indrelid = kids.kid AND x.indisvalid AND ic.reltablespace = 0
+            AND pg_catalog.pg_get_indexdef(x.indexrelid) =
+                format('CREATE %sINDEX %I ON %I.%I USING btree (%s)',
+                                                                  CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE ''
+                                                                      END, ic.relname, kids.kschema,
+                                                                      kids.krel, pb.collist)
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = x.indexrelid)
+            AND NOT EXISTS (SELECT 1 FROM "fixgen_ledger" l WHERE l.migration = pb.migration AND l.step = pb.step
+                || ':created:' || kids.kname AND l.object_name = ic.relname)
+          ORDER BY ic.relname LIMIT 1) AS equiv,
+        CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND (to_regclass(format('%I.%I',
+            kids.kschema, pb.name || '_' || kids.krel)) IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_index x
+            WHERE x.indrelid = kids.kid AND x.indexrelid = to_regclass(format('%I.%I', kids.kschema, pb.name
+            || '_' || kids.krel))))
+     THEN pb.name || '_' || kids.krel
+     ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+        FROM kids CROSS JOIN pb),
+e AS (SELECT c.*, to_regclass(format('%I.%I', c.kschema, c.child)) AS made FROM c WHERE c.attached IS NULL)
+SELECT s.sql FROM (SELECT 0, '', ARRAY[format('CREATE %sINDEX IF NOT EXISTS %I ON ONLY %s (%s)', CASE WHEN
+    pb.uniq THEN 'UNIQUE ' ELSE '' END, pb.name, pb.pname,
+                                    pb.collist)] FROM pb
+  UNION ALL
+  SELECT 1, kname, CASE WHEN equiv IS NOT NULL THEN ARRAY[
+      'BEGIN',
+      format('INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+          'NOTHING', pb.migration, pb.step || ':adopted:' || kname, equiv),
+      format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, equiv),
+      'COMMIT']
+    ELSE ARRAY[
+      format('INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+          'NOTHING', pb.migration, pb.step || ':created:' || kname, child),
+      CASE WHEN made IS NOT NULL AND NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x
+                                                        WHERE x.indexrelid = made)
+           THEN format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', kschema, child) END,
+      pb.unlimit, pb.unlimit_statements,
+      format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE '' END,
+          'CONCURRENTLY ', child, kname, pb.collist),
+      pb.limit_locks, pb.limit_statements,
+      format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, child)] END
+    FROM e CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
+        s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+$fixgen$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_index_down(p_tbl text, p_name text, p_cols text, p_uniq boolean, p_migration text, p_step text, p_lock_timeout text, p_statement_timeout text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_uniq::boolean AS uniq, 
+             p_migration::text AS migration, p_step::text AS step, p_lock_timeout::text AS lock_timeout,
+             p_statement_timeout::text AS statement_timeout),
+pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+              'SET lock_timeout = 0' AS unlimit,
+              'SET statement_timeout = 0' AS unlimit_statements,
+              format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+              format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+          AND p.relkind = 'p'),
+kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
+    kname
+         FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+         JOIN "fixgen_ledger" l ON l.migration = pb.migration
+          AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+          JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+          JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+f AS (SELECT rec.*, to_regclass(format('%I.%I', rec.kschema, rec.obj)) AS there FROM rec),
+g AS (SELECT f.*, f.there IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+        WHERE h.inhrelid = f.there AND h.inhparent = to_regclass(format('%I.%I', current_schema(), pb.name)))
+        AS standalone FROM f CROSS JOIN pb)
+SELECT s.sql FROM (SELECT 0, '', ARRAY[format('DROP INDEX IF EXISTS %I.%I', current_schema(), pb.name)] FROM
+    pb
+  UNION ALL
+  SELECT 1, role || kname, ARRAY[
+      -- a created index goes with the parent's, but one an interrupted run left unattached
+      CASE WHEN role = 'created' AND standalone THEN pb.unlimit END,
+      CASE WHEN role = 'created' AND standalone THEN pb.unlimit_statements END,
+      CASE WHEN role = 'created' AND standalone
+           THEN format('DROP INDEX %sIF EXISTS %I.%I', 'CONCURRENTLY ', kschema, obj) END,
+      -- an adopted index goes with the parent's: build it again as it was (an unusable leftover of that first)
+      CASE WHEN role = 'adopted' AND standalone
+            AND NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x WHERE x.indexrelid = there)
+           THEN format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', kschema, obj) END,
+      CASE WHEN role = 'adopted' THEN pb.unlimit END,
+      CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
+      CASE WHEN role = 'adopted'
+           THEN format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE
+               '' END, 'CONCURRENTLY ', obj, kname,
+                       pb.collist) END,
+      pb.limit_locks, pb.limit_statements,
+      format('DELETE FROM "fixgen_ledger" WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' || role
+          || ':' || kname)]
+    FROM g CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
+        s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+$fixgen$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_fk_up(p_tbl text, p_name text, p_cols text, p_reftbl text, p_refcols text, p_on_delete text, p_on_update text, p_migration text, p_step text, p_lock_timeout text, p_statement_timeout text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_reftbl::text AS reftbl,
+    p_refcols::text AS refcols, p_on_delete::text AS on_delete, p_on_update::text AS on_update, 
+             p_migration::text AS migration, p_step::text AS step, p_lock_timeout::text AS lock_timeout,
+             p_statement_timeout::text AS statement_timeout),
+pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+              'SET lock_timeout = 0' AS unlimit,
+              'SET statement_timeout = 0' AS unlimit_statements,
+              format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+              format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+          AND p.relkind = 'p'),
+kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+              CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN
+                  'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a'
+                  WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END AS upd,
+              format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist, pb.reftbl,
+                     (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                        FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                     CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                     CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END) AS def,
+              (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                  pb.name)
+                AS parentfk
+         FROM pb),
+c AS (SELECT kids.*,
+        -- the partition's own key that PostgreSQL adopts: same columns, reference and actions, and valid
+        (SELECT k.conname FROM pg_catalog.pg_constraint k
+          WHERE k.contype = 'f' AND k.conrelid = kids.kid AND k.confrelid = pf.ref
+            AND k.conkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                json_array_elements_text(pb.cols::json) WITH ORDINALITY AS x(c, o) JOIN
+                pg_catalog.pg_attribute at ON at.attrelid = kids.kid AND at.attname = x.c AND NOT
+                at.attisdropped) AND k.confkey = (SELECT array_agg(at.attnum ORDER BY x.o) FROM
+                json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o) JOIN
+                pg_catalog.pg_attribute at ON at.attrelid = pf.ref AND at.attname = x.c AND NOT
+                at.attisdropped)
+            AND k.confdeltype = pf.del AND k.confupdtype = pf.upd AND k.confmatchtype = 's'
+            AND NOT k.condeferrable AND k.convalidated AND k.conparentid = 0
+            AND NOT EXISTS (SELECT 1 FROM "fixgen_ledger" l WHERE l.migration = pb.migration AND l.step = pb.step
+                || ':created:' || kids.kname AND l.object_name = k.conname)
+          ORDER BY k.conname LIMIT 1) AS equiv,
+        CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND ((SELECT k.oid FROM
+            pg_catalog.pg_constraint k WHERE k.conrelid = kids.kid AND k.conname = pb.name || '_' ||
+            kids.krel) IS NULL OR (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = kids.kid
+            AND k.conname = pb.name || '_' || kids.krel AND k.contype = 'f') IS NOT NULL)
+     THEN pb.name || '_' || kids.krel
+     ELSE 'fixgen_' || left(md5(pb.name || ':' || kids.kname), 24) END AS child
+        FROM kids CROSS JOIN pb CROSS JOIN pf WHERE pf.parentfk IS NULL),
+e AS (SELECT c.*, EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.kid AND k.conname =
+    c.child)
+        AS made FROM c)
+SELECT s.sql FROM (SELECT 1, kname, CASE WHEN equiv IS NULL THEN ARRAY[
+      format('INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES (%L, %L, %L) ON CONFLICT DO '
+          'NOTHING', pb.migration, pb.step || ':created:' || kname, child),
+      CASE WHEN NOT made THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', kname, child, pf.def)
+          END,
+      pb.unlimit, pb.unlimit_statements,
+      format('ALTER TABLE %s VALIDATE CONSTRAINT %I', kname, child),
+      pb.limit_locks, pb.limit_statements] END
+    FROM e CROSS JOIN pb CROSS JOIN pf
+  UNION ALL
+  -- one transaction: record the keys to be adopted, add the parent's, forget those PostgreSQL did not adopt
+  SELECT 2, '', ARRAY['BEGIN']
+    || coalesce((SELECT
+        array_agg(format('INSERT INTO "fixgen_ledger" (migration, step, object_name) VALUES (%L, %L, %L) ON '
+        'CONFLICT DO NOTHING', pb.migration, pb.step || ':adopted:' || e.kname, e.equiv) ORDER BY e.kname)
+                   FROM e WHERE e.equiv IS NOT NULL), '{}')
+    || ARRAY[format('ALTER TABLE %s ADD CONSTRAINT %I %s', pb.pname, pb.name, pf.def),
+             format('DELETE FROM "fixgen_ledger" l WHERE l.migration = %L AND left(l.step, %s) = %L AND NOT EXISTS '
+                 '('
+                    'SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(substr(l.step, '
+                        '%s)) '
+                    'AND k.conname = l.object_name AND k.conparentid <> 0)', pb.migration,
+                    length(pb.step) + 9, pb.step || ':adopted:', length(pb.step) + 10),
+             'COMMIT']
+    FROM pb CROSS JOIN pf WHERE pf.parentfk IS NULL) AS steps(stage, part, list) CROSS JOIN LATERAL
+        unnest(steps.list) WITH ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage,
+        steps.part COLLATE "C", s.n
+$fixgen$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_fk_down(p_tbl text, p_name text, p_cols text, p_reftbl text, p_refcols text, p_on_delete text, p_on_update text, p_migration text, p_step text, p_lock_timeout text, p_statement_timeout text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_reftbl::text AS reftbl,
+    p_refcols::text AS refcols, p_on_delete::text AS on_delete, p_on_update::text AS on_update, 
+             p_migration::text AS migration, p_step::text AS step, p_lock_timeout::text AS lock_timeout,
+             p_statement_timeout::text AS statement_timeout),
+pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
+              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
+              'SET lock_timeout = 0' AS unlimit,
+              'SET statement_timeout = 0' AS unlimit_statements,
+              format('SET lock_timeout = %L', a.lock_timeout) AS limit_locks,
+              format('SET statement_timeout = %L', a.statement_timeout) AS limit_statements
+         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+          AND p.relkind = 'p'),
+kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
+           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
+           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
+           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
+              CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN
+                  'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a'
+                  WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END AS upd,
+              format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist, pb.reftbl,
+                     (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
+                        FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
+                     CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
+                     CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
+                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
+                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END) AS def,
+              (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
+                  pb.name)
+                AS parentfk
+         FROM pb),
+rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
+    kname
+         FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
+         JOIN "fixgen_ledger" l ON l.migration = pb.migration
+          AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
+          JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
+          JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
+f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE k.conrelid = rec.kid
+                     AND k.conname = rec.obj) AS there FROM rec)
+SELECT s.sql FROM (SELECT 0, '', ARRAY['BEGIN', format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I',
+    pb.pname, pb.name)]
+    FROM pb
+  UNION ALL
+  SELECT 1, role || kname, ARRAY[
+      -- a created key goes with the parent's, but one an interrupted run left unattached
+      CASE WHEN role = 'created' AND there = 0
+           THEN format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', kname, obj) END,
+      -- an adopted key goes with the parent's: add it again as it was
+      CASE WHEN role = 'adopted' AND (there IS NULL OR there = pf.parentfk)
+           THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', kname, obj, pf.def,
+                       ' NOT VALID') END]
+    FROM f CROSS JOIN pb CROSS JOIN pf
+  UNION ALL
+  SELECT 2, '', ARRAY['COMMIT'] FROM pb
+  UNION ALL
+  SELECT 3, role || kname, ARRAY[
+      CASE WHEN role = 'adopted' THEN pb.unlimit END,
+      CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
+      CASE WHEN role = 'adopted' THEN format('ALTER TABLE %s VALIDATE CONSTRAINT %I', kname, obj) END,
+      CASE WHEN role = 'adopted' THEN pb.limit_locks END,
+      CASE WHEN role = 'adopted' THEN pb.limit_statements END,
+      format('DELETE FROM "fixgen_ledger" WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' || role
+          || ':' || kname)]
+    FROM f CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
+        s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
+$fixgen$;
+RESET check_function_bodies;
 
 -- the ledger, if up never ran (then there is nothing to undo)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
@@ -90,6 +405,10 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
 -- undo: add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_fk_down('teams', 'fk_teams_team_lead_id_users', '["team_lead_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') AS fixgen_do \gset
 \if :fixgen_do
 BEGIN;
@@ -101,6 +420,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_fk_down('projects', 'fk_projects_project_manager_id_users', '["project_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
 BEGIN;
@@ -112,6 +435,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_fk_down('departments', 'fk_departments_department_head_id_users', '["department_head_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') AS fixgen_do \gset
 \if :fixgen_do
 BEGIN;
@@ -123,6 +450,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_fk_down('branches', 'fk_branches_branch_manager_id_users', '["branch_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
 BEGIN;
@@ -134,6 +465,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if up did it)
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
 -- found by: database-migration-analysis.md §2
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_fk_down('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions', '["execution_id"]', 'agent_executions', '["id"]', 'CASCADE', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AS fixgen_do \gset
 \if :fixgen_do
 BEGIN;
@@ -145,6 +480,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if up did it)
 -- issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
 -- found by: database-migration-analysis.md §6
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -158,6 +497,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status) (only if up did it)
 -- issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
 -- found by: database-migration-analysis.md §6
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agent_executions') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status', '["tenant_id", "agent_id", "status"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -171,6 +514,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_api_keys_user_id on api_keys (user_id) (only if up did it)
 -- issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -184,6 +531,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_api_keys_tenant_id on api_keys (tenant_id) (only if up did it)
 -- issue #20 [seed-5l]: api_keys.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -197,6 +548,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_webhooks_user_id on webhooks (user_id) (only if up did it)
 -- issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -210,6 +565,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_webhooks_tenant_id on webhooks (tenant_id) (only if up did it)
 -- issue #18 [seed-5j]: webhooks.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -223,6 +582,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id) (only if up did it)
 -- issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -236,6 +599,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id) (only if up did it)
 -- issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_triggered_by_user_id', '["triggered_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -249,6 +616,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id) (only if up did it)
 -- issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_workflow_id', '["workflow_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -262,6 +633,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflows_project_id on workflows (project_id) (only if up did it)
 -- issue #14 [seed-5f]: workflows.project_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_project_id', '["project_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -275,6 +650,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflows_department_id on workflows (department_id) (only if up did it)
 -- issue #13 [seed-5e]: workflows.department_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_department_id', '["department_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -288,6 +667,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflows_organization_id on workflows (organization_id) (only if up did it)
 -- issue #12 [seed-5d]: workflows.organization_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_organization_id', '["organization_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -301,6 +684,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_workflows_created_by_user_id on workflows (created_by_user_id) (only if up did it)
 -- issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -314,6 +701,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id) (only if up did it)
 -- issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_marketplace_listing_id', '["marketplace_listing_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -327,6 +718,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_agents_created_by_user_id on agents (created_by_user_id) (only if up did it)
 -- issue #9 [seed-5a]: agents.created_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -340,6 +735,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key) (only if up did it)
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('teams', 'ix_teams_team_lead_id', '["team_lead_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -353,6 +752,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key) (only if up did it)
 -- issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('projects', 'ix_projects_project_manager_id', '["project_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -366,6 +769,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key) (only if up did it)
 -- issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('departments', 'ix_departments_department_head_id', '["department_head_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -379,6 +786,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key) (only if up did it)
 -- issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('branches', 'ix_branches_branch_manager_id', '["branch_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
@@ -392,6 +803,10 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- undo: create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key) (only if up did it)
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
 -- found by: database-migration-analysis.md §2
+SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
+\if :fixgen_do
+SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_execution_id', '["execution_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', '5s', '30s') AS step \gexec
+\endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') AS fixgen_do \gset
 \if :fixgen_do
 SET statement_timeout = 0;
