@@ -222,8 +222,15 @@ def _check_revision_id(option: str, value: str) -> None:
 
 
 @app.command()
-def validate(spec: SpecArg) -> None:
-    """Check SPEC and report every problem; exit 0 if it is valid."""
+def validate(
+    spec: SpecArg,
+    db: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--db", metavar="URL",
+        help="Also run the migration's preflight, read-only, against this database (exit 1 if it would refuse).")] = None,
+    target: Annotated[str, typer.Option("--target", "-t", help="Whose object names to check (with --db).")] = "sql",
+    online: Annotated[bool, typer.Option("--online/--no-online", help="The mode the migration will run in.")] = True,
+) -> None:
+    """Check SPEC and report every problem; exit 0 if it is valid (with --db: and the database can take it)."""
     from fixgen.dialects import PORTABLE
     from fixgen.naming import CONVENTIONAL
     from fixgen.planner import build_plan
@@ -231,9 +238,26 @@ def validate(spec: SpecArg) -> None:
     try:
         s = _read_spec(spec)
         build_plan(s, CONVENTIONAL, PORTABLE)
-        typer.echo(f"{s.file}: {len(s.issues)} issue(s), valid")
+        if db is None:
+            typer.echo(f"{s.file}: {len(s.issues)} issue(s), valid")
+            return
+        from fixgen.dbcheck import problems_in
+        from fixgen.dbschema import dialect_of
+        from fixgen.findings import printable
+        from fixgen.targets import get_target, plan_for, resolve_dialect
+
+        t = get_target(target)
+        d = resolve_dialect(t, dialect_of(db) if t.needs_dialect else None)
+        problems = problems_in(plan_for(s, t, d, None), db, online)
     except FixgenError as e:
         _fail(e)
+    if problems:
+        typer.echo(f"{s.file}: the database cannot take these fixes; a migration would change nothing and say:",
+                   err=True)
+        for problem in problems:
+            typer.echo(f"  - {printable(problem)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{s.file}: {len(s.issues)} issue(s), valid, and the database can take them")
 
 
 @app.command()
