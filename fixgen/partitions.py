@@ -279,9 +279,30 @@ f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE 
 {_rows(_FK_DOWN_BODY)}"""
 
 # ----------------------------------------------------------------------------- preflight
-# What PostgreSQL would refuse, or fixgen cannot undo exactly, as problem texts (no row: nothing wrong).
+# What PostgreSQL would refuse for an index or key step (on a partitioned table, or a key whose column types
+# have no equality in the referenced key's index), or fixgen cannot undo exactly, as problem texts (no row:
+# nothing wrong). Key steps pass the referenced table and columns; others '' and '[]'. Columns not there
+# (yet: a rename or an addition of the same plan) are left to the other checks.
 PREFLIGHT = """WITH a AS (SELECT :tbl::text AS tbl, :cols::text AS cols, :uniq::boolean AS uniq, :kind::text AS kind,
-                  :what::text AS what),
+                  :what::text AS what, :reftbl::text AS reftbl, :refcols::text AS refcols),
+fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS rnum,
+               ra.attrelid AS ref
+          FROM a CROSS JOIN json_array_elements_text(a.cols::json) WITH ORDINALITY AS c(col, i)
+          JOIN json_array_elements_text(a.refcols::json) WITH ORDINALITY AS r(col, i) ON r.i = c.i
+          JOIN pg_catalog.pg_attribute fa ON fa.attrelid = to_regclass(format('%I.%I', current_schema(), a.tbl))
+           AND fa.attname = c.col AND NOT fa.attisdropped
+          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = to_regclass(format('%I.%I', current_schema(), a.reftbl))
+           AND ra.attname = r.col AND NOT ra.attisdropped
+         WHERE a.kind = 'add_foreign_key'),
+-- as PostgreSQL decides it: an equality operator of the referenced index's operator family between the
+-- two (base) types, or an implicit cast of the column's type to the one the family compares
+fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM pg_catalog.pg_type t
+                        WHERE t.oid = fkt.ftyp) AS fbase,
+               (SELECT k.cls FROM pg_catalog.pg_index x
+                  CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
+                 WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum
+                 LIMIT 1) AS opclass
+          FROM fkt),
 pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
          ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
 SELECT format('cannot %s: %s is a partitioned table, where fixgen adds indexes and foreign keys but does not drop '
@@ -301,7 +322,17 @@ SELECT format('cannot %s: a unique index on partitioned table %s must include ev
    AND (0 = ANY (pt.partattrs::int2[]) OR EXISTS (
         SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
           ON at.attrelid = pb.parent AND at.attnum = k.n
-         WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))"""
+         WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+UNION ALL
+SELECT format('cannot %s: %s.%s is %s but %s.%s is %s, which PostgreSQL cannot compare for a foreign key ("cannot '
+              'be implemented")', a.what, a.tbl, fko.fcol, format_type(fko.ftyp, NULL), a.reftbl, fko.rcol,
+              format_type(fko.rtyp, NULL))
+  FROM fko CROSS JOIN a JOIN pg_catalog.pg_opclass oc ON oc.oid = fko.opclass
+ WHERE fko.fbase <> oc.opcintype
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_amop o WHERE o.amopfamily = oc.opcfamily AND o.amopstrategy = 3
+                     AND o.amoplefttype = oc.opcintype AND o.amoprighttype = fko.fbase)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = fko.fbase AND k.casttarget = oc.opcintype
+                     AND k.castcontext = 'i')"""
 
 _TEMPLATES = {"index_up": INDEX_UP, "index_down": INDEX_DOWN, "fk_up": FK_UP, "fk_down": FK_DOWN,
               "preflight": PREFLIGHT}

@@ -14,7 +14,7 @@ from alembic.util import CommandError
 from support.alembic import after_alembic, emit_alembic, project
 from support.dbs import Database
 from support.laravel import emit_laravel, run_fails
-from test_sql_preflight_real_world import MISMATCH, PARTITIONED
+from test_sql_preflight_real_world import MISMATCH, PARTITIONED, PG_BAD, PG_GOOD, PG_TYPES, pg_type_issues
 
 
 def refused(db: Database, tmp_path: Path, issues: list[dict]) -> str:
@@ -41,6 +41,18 @@ def test_alembic_partitioned_parent(pg_db: Database, tmp_path: Path) -> None:
     assert "partitioned table p must include every column of its partition key" in message, message
     assert "add foreign key" in message and "partition s1 of s is itself partitioned" in message, message
     assert "create index ix_s_c_id on s" in message, message  # the index the key needs, refused too
+
+
+def test_alembic_postgresql_key_types(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(PG_TYPES)
+    message = refused(pg_db, tmp_path, pg_type_issues(PG_BAD + PG_GOOD))
+    assert "fk.a is text but pk.id is integer" in message and message.count("cannot compare") == 2, message
+
+
+def test_laravel_postgresql_key_types(pg_db: Database, tmp_path: Path) -> None:
+    pg_db.execute(PG_TYPES)
+    out = laravel_refused(pg_db, tmp_path, pg_type_issues(PG_BAD + PG_GOOD))
+    assert "fk.f is integer but pk.code is character varying" in out and out.count("cannot compare") == 2, out
 
 
 def test_alembic_mysql_type_mismatch(mysql_db: Database, tmp_path: Path) -> None:

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.alembic import emit_alembic, project
 from support.dbs import Database
-from support.roundtrip import ledger_rows
+from support.laravel import emit_laravel
+from support.laravel import run_fails as laravel_fails
+from support.roundtrip import ledger_rows, older_transaction
 from support.sql import emit, run_fails
 
 SCHEMA = [
@@ -174,3 +177,44 @@ def test_laravel_two_ups_and_two_downs_together(dialect: str, flags: tuple[str, 
     after = db.schema_snapshot()
     after.pop("fixgen_ledger", None)
     assert after == before
+
+
+# --------------------------------------------------------------------------- a foreign session's live build
+
+@pytest.mark.parametrize("target", ["sql", "laravel", "alembic"])
+def test_an_index_another_session_is_building_is_not_taken_for_a_leftover(target: str, pg_db: Database,
+                                                                          tmp_path: Path) -> None:
+    """An invalid index of the fix's name is an interrupted build of ours, dropped and rebuilt — unless a live
+    session (not a run of this migration: those hold its run lock) is building it: then stop, naming it."""
+    pg_db.execute(["CREATE TABLE users (id int PRIMARY KEY, email text)", "INSERT INTO users VALUES (1, 'a')"])
+    issues = [{"kind": "missing_index", "table": "users", "columns": ["email"], "name": "users_email_index"}]
+    builder_pid: list[int] = []
+
+    def build() -> None:  # waits for the older transaction below, its index invalid meanwhile
+        engine = sa.create_engine(pg_db.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            builder_pid.append(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar())
+            conn.execute(sa.text("CREATE INDEX CONCURRENTLY users_email_index ON users (email)"))
+        engine.dispose()
+
+    with older_transaction(pg_db, 6):
+        thread = threading.Thread(target=build)
+        thread.start()
+        for _ in range(100):  # until the build is under way
+            if pg_db.query("SELECT count(*) FROM pg_stat_progress_create_index WHERE index_relid <> 0")[0][0]:
+                break
+            time.sleep(0.05)
+        if target == "sql":
+            out = run_fails(pg_db, emit(issues, "postgresql", tmp_path).up)
+        elif target == "laravel":
+            out = laravel_fails(pg_db, emit_laravel({"version": 1, "name": "b", "issues": issues}, tmp_path))
+        else:
+            proj = project(tmp_path, pg_db)
+            emit_alembic({"version": 1, "name": "b", "issues": issues}, proj.versions)
+            with pytest.raises(Exception) as info:
+                proj.upgrade("head")
+            out = str(info.value)
+        thread.join(60)
+    assert "nothing was changed" in out, out
+    assert f"users_email_index on users is being built right now by another session (pid {builder_pid[0]})" in out
+    assert pg_db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_index'::regclass") == [(True,)]

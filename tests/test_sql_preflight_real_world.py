@@ -49,6 +49,37 @@ def test_partitioned_parent_refusal_comes_before_any_change(flags: tuple[str, ..
     assert without_ledger(pg_db.schema_snapshot()) == before
 
 
+PG_TYPES = [
+    "CREATE TABLE pk (id int PRIMARY KEY, code varchar(10) UNIQUE, u uuid UNIQUE)",
+    "CREATE DOMAIN big AS bigint",
+    "CREATE TABLE fk (a text, b bigint, c big, d text, g uuid, f int)",
+]
+# PostgreSQL: "foreign key constraint ... cannot be implemented" for these, fine for (b|c -> id, d -> code, g -> u)
+PG_BAD = [("a", "id"), ("f", "code")]
+PG_GOOD = [("b", "id"), ("c", "id"), ("d", "code"), ("g", "u")]
+
+
+def pg_type_issues(pairs: list[tuple[str, str]]) -> list[dict]:
+    return [{"kind": "missing_foreign_key", "table": "fk", "column": c, "references": f"pk.{r}"} for c, r in pairs]
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-online",)], ids=["online", "plain"])
+def test_postgresql_key_types_it_cannot_compare_are_refused(flags: tuple[str, ...], pg_db: Database,
+                                                            tmp_path: Path) -> None:
+    pg_db.execute(PG_TYPES)
+    before = pg_db.schema_snapshot()
+    out = run_fails(pg_db, emit(pg_type_issues(PG_BAD + PG_GOOD), "postgresql", tmp_path, *flags).up)
+    assert "fk.a is text but pk.id is integer, which PostgreSQL cannot compare" in out, out
+    assert "fk.f is integer but pk.code is character varying" in out, out
+    assert out.count("cannot compare") == 2, out
+    assert without_ledger(pg_db.schema_snapshot()) == before
+    mig = emit(pg_type_issues(PG_GOOD), "postgresql", tmp_path, *flags)
+    pg_db.run_sql_file(mig.up)
+    assert len(pg_db.schema_snapshot()["fk"]["foreign_keys"]) == 4
+    pg_db.run_sql_file(mig.down)
+    assert without_ledger(pg_db.schema_snapshot()) == before
+
+
 MISMATCH = [
     "CREATE TABLE users (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, code VARCHAR(20) COLLATE utf8mb4_bin UNIQUE)",
     "CREATE TABLE activities (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, "

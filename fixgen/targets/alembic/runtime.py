@@ -477,6 +477,15 @@ def _has_column(table: str, column: str) -> bool:
     return _column(table, column) is not None
 
 
+def _index_builders(name: str):
+    """PostgreSQL: the other sessions building index `name` right now ('4711, 4712'), or None."""
+    sql = (
+        "select string_agg(p.pid::text, ', ') from pg_stat_progress_create_index p where p.index_relid = "
+        "to_regclass(format('%I.%I', current_schema(), cast(:n as text))) and p.pid <> pg_backend_pid()"
+    )
+    return op.get_bind().execute(sa.text(sql), {"n": name}).scalar()
+
+
 def _invalid_indexes(table: str) -> set:
     """PostgreSQL: the table's indexes an interrupted concurrent build (or drop) left unusable."""
     if _dialect() != "postgresql":
@@ -883,11 +892,21 @@ def _partitioned_table(table: str) -> bool:
     return bool(op.get_bind().execute(sql, {"t": table}).scalar())
 
 
-def _partition_problems(problems: list, kind: str, table: str, what: str, columns=(), unique=False) -> None:
-    """PostgreSQL: what the database would refuse on a partitioned table for step `kind` (or fixgen could not
-    undo exactly), from fixgen/partitions.py's preflight query."""
+def _partition_problems(
+    problems: list, kind: str, table: str, what: str, columns=(), unique=False, ref_table="", ref_columns=()
+) -> None:
+    """PostgreSQL: what the database would refuse for step `kind` - on a partitioned table, or a key whose column
+    types it cannot compare - or fixgen could not undo exactly (fixgen/partitions.py's preflight query)."""
     if _dialect() == "postgresql":
-        args = {"tbl": table, "cols": json.dumps(list(columns)), "uniq": unique, "kind": kind, "what": what}
+        args = {
+            "tbl": table,
+            "cols": json.dumps(list(columns)),
+            "uniq": unique,
+            "kind": kind,
+            "what": what,
+            "reftbl": ref_table,
+            "refcols": json.dumps(list(ref_columns)),
+        }
         problems.extend(r[0] for r in op.get_bind().execute(sa.text(PARTITION_SQL["preflight"]), args))
 
 
@@ -924,6 +943,12 @@ def require_index_name(problems: list, table: str, name: str, columns: list, uni
     if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
     if ONLINE and name in _invalid_indexes(table):  # an interrupted build of ours leaves it: rebuilt, no clash
+        builders = _index_builders(name)  # unless another session builds it now (ours hold the run lock)
+        if builders:
+            problems.append(
+                f"index {name} on {table} is being built right now by another session (pid {builders}); run this "
+                "migration again once that build has finished"
+            )
         return
     problems.append(f"cannot create index {name} on {table}: another object already has that name")
 
@@ -971,7 +996,9 @@ def require_foreign_key_fits(
     current = [_current_name(table, c, old.get(c)) for c in columns]
     if not all(_has_column(table, c) for c in current):
         return  # reported by require_columns
-    _partition_problems(problems, "add_foreign_key", table, f"add foreign key {name} on {table}")
+    what, found = f"add foreign key {name} on {table}", len(problems)
+    _partition_problems(problems, "add_foreign_key", table, what, current, False, ref_table, ref_columns)
+    comparable = len(problems) == found  # else counting orphans would compare what the database cannot
     for t in dict.fromkeys((table, ref_table)) if _dialect() == "mysql" else ():
         parts = "select 1 from information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = :t"
         if op.get_bind().execute(sa.text(parts + " and PARTITION_NAME is not null"), {"t": t}).first():
@@ -994,7 +1021,7 @@ def require_foreign_key_fits(
     for c in current if set_null else []:
         if not _column(table, c)["nullable"]:
             problems.append(f"foreign key {name} uses SET NULL but {table}.{c} is NOT NULL")
-    count, sql = _orphans(table, current, ref_table, ref_columns)
+    count, sql = _orphans(table, current, ref_table, ref_columns) if comparable else (0, "")
     if count:
         problems.append(
             f"{count} orphan row(s) in {table} ({', '.join(current)}) have no matching row in {ref_table} "

@@ -156,15 +156,23 @@ trait FixgenRuntime
     }
 
     /**
-     * Check mode, PostgreSQL: what the database would refuse on a partitioned table for step $kind (or fixgen
-     * could not undo exactly), from fixgen/partitions.py's preflight query.
+     * Check mode, PostgreSQL: what the database would refuse for step $kind — on a partitioned table, or a key
+     * whose column types it cannot compare — or fixgen could not undo exactly (fixgen/partitions.py's preflight).
      */
-    private function partitionProblems(string $kind, string $table, string $what, array $columns = [], $unique = false)
-    {
+    private function partitionProblems(
+        string $kind,
+        string $table,
+        string $what,
+        array $columns = [],
+        bool $unique = false,
+        string $refTable = '',
+        array $refColumns = []
+    ): void {
         if ($this->driver() !== 'pgsql') {
             return;
         }
-        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what];
+        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what,
+            $refTable === '' ? '' : $this->prefixed($refTable), json_encode($refColumns)];
         foreach ($this->db()->select(self::PARTITION_SQL['preflight'], $args) as $row) {
             $this->problem(current((array) $row));
         }
@@ -388,6 +396,11 @@ trait FixgenRuntime
             if ($clash) {
                 $this->problem("cannot create index $name on $table: another object already has that name");
             }
+            $builders = $this->indexState($table, $name) === false ? $this->indexBuilders($name) : null;
+            if ($builders) { // not fixgen's own run: that one holds the run lock
+                $this->problem("index $name on $table is being built right now by another session (pid $builders); "
+                    . 'run this migration again once that build has finished');
+            }
             return;
         }
         $build = fn () => $this->buildIndex($table, $name, $columns, $unique);
@@ -453,10 +466,12 @@ trait FixgenRuntime
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            $this->partitionProblems('add_foreign_key', $table, "add foreign key $name on $table");
             if ($now === null || $refNow === null) {
                 return;
             }
+            [$what, $found] = ["add foreign key $name on $table", count($this->problems)];
+            $this->partitionProblems('add_foreign_key', $table, $what, $now, false, $refTable, $refNow);
+            $comparable = count($this->problems) === $found; // else an orphan count compares what it cannot
             foreach (array_unique([$table, $refTable]) as $t) {
                 if ($this->innodbPartitioned($t)) {
                     $this->problem("cannot add foreign key $name: $t is a partitioned table, and InnoDB has no "
@@ -479,6 +494,9 @@ trait FixgenRuntime
                     . ') is not a primary key or unique');
             }
             $this->requireNullable($table, $name, $now, [$onDelete, $onUpdate]);
+            if (! $comparable) {
+                return;
+            }
             $orphans = $this->orphans($table, $now, $refTable, $refColumns);
             $count = $this->unlimited(fn () => $orphans->count()); // reads the whole table, without blocking writers
             if ($count > 0) {
@@ -940,6 +958,16 @@ trait FixgenRuntime
         ];
         $row = $this->db()->selectOne($queries[$this->driver()], [$this->prefixed($table), $name]);
         return $row === null ? null : (bool) $row->ready;
+    }
+
+    /** PostgreSQL: the other sessions building index $name right now ('4711, 4712'), or null. */
+    private function indexBuilders(string $name): ?string
+    {
+        if ($this->driver() !== 'pgsql') {
+            return null;
+        }
+        return $this->db()->selectOne("select string_agg(p.pid::text, ', ') as b from pg_stat_progress_create_index p "
+            . 'where p.index_relid = ' . $this->pgRelation() . ' and p.pid <> pg_backend_pid()', [$name])->b;
     }
 
     /** Is the name of a new index already used by another object (of any table)? */

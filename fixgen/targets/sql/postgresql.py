@@ -174,10 +174,12 @@ class PostgresRenderer(SqlRenderer):
         """The preflight call listing what PostgreSQL would refuse (or fixgen could not undo) for op."""
         if op.kind not in PARTITION_KINDS:
             return None
-        cols = op.columns if isinstance(op, (CreateIndex, DropIndex)) else ()
-        return partitions.call("preflight", self.ctx.online, {"tbl": op.table, "cols": json.dumps(list(cols)),
-                                             "uniq": bool(getattr(op, "unique", False)), "kind": op.kind,
-                                             "what": op.describe()}, self.lit)
+        key = op if isinstance(op, AddForeignKey) else None  # its column types, against the referenced key's
+        cols = op.columns if isinstance(op, (CreateIndex, DropIndex, AddForeignKey)) else ()
+        values = {"tbl": op.table, "cols": json.dumps(list(cols)), "uniq": bool(getattr(op, "unique", False)),
+                  "kind": op.kind, "what": op.describe(), "reftbl": key.ref_table if key else "",
+                  "refcols": json.dumps(list(key.ref_columns) if key else [])}
+        return partitions.call("preflight", self.ctx.online, values, self.lit)
 
     # ------------------------------------------------------------------ predicates
     def rel(self, name: str) -> str:

@@ -31,7 +31,7 @@ from fixgen.ops import (
     RenameColumn,
 )
 from fixgen.targets.context import LEDGER
-from fixgen.targets.sql.base import Block
+from fixgen.targets.sql.base import Block, SqlText
 from fixgen.targets.sql.postgresql import HELPERS, PostgresRenderer
 
 ONLINE_HELPERS = HELPERS + """
@@ -139,6 +139,16 @@ class PostgresOnlineRenderer(PostgresRenderer):
 
     def fk_not_valid(self, op: AddForeignKey) -> str:
         return f"pg_temp.fixgen_fk_not_valid({self.lit(op.table)}, {self.lit(op.name)})"
+
+    def checks_create_index(self, op: CreateIndex) -> list[tuple[str, str]]:
+        """An unusable index of that name is an interrupted build of ours, rebuilt on this run — unless another
+        session is building it right now (not fixgen's: a run of this migration holds the run lock)."""
+        builders = (f"(SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p "
+                    f"WHERE p.index_relid = {self.rel(op.name)} AND p.pid <> pg_backend_pid())")
+        return [*super().checks_create_index(op), (
+            f"{self.index_invalid(op.table, op.name)} AND {builders} IS NOT NULL",
+            self.concat_text([f"index {op.name} on {op.table} is being built right now by another session (pid ",
+                              SqlText(builders), "); run this migration again once that build has finished"]))]
 
     def unless_leftover(self, op: CreateIndex | DropIndex) -> str:
         # an unusable index of that name is what an interrupted concurrent build or drop leaves:

@@ -802,6 +802,15 @@ def _has_column(table: str, column: str) -> bool:
     return _column(table, column) is not None
 
 
+def _index_builders(name: str):
+    """PostgreSQL: the other sessions building index `name` right now ('4711, 4712'), or None."""
+    sql = (
+        "select string_agg(p.pid::text, ', ') from pg_stat_progress_create_index p where p.index_relid = "
+        "to_regclass(format('%I.%I', current_schema(), cast(:n as text))) and p.pid <> pg_backend_pid()"
+    )
+    return op.get_bind().execute(sa.text(sql), {"n": name}).scalar()
+
+
 def _invalid_indexes(table: str) -> set:
     """PostgreSQL: the table's indexes an interrupted concurrent build (or drop) left unusable."""
     if _dialect() != "postgresql":
@@ -1126,11 +1135,21 @@ def _partitioned_table(table: str) -> bool:
     return bool(op.get_bind().execute(sql, {"t": table}).scalar())
 
 
-def _partition_problems(problems: list, kind: str, table: str, what: str, columns=(), unique=False) -> None:
-    """PostgreSQL: what the database would refuse on a partitioned table for step `kind` (or fixgen could not
-    undo exactly), from fixgen/partitions.py's preflight query."""
+def _partition_problems(
+    problems: list, kind: str, table: str, what: str, columns=(), unique=False, ref_table="", ref_columns=()
+) -> None:
+    """PostgreSQL: what the database would refuse for step `kind` - on a partitioned table, or a key whose column
+    types it cannot compare - or fixgen could not undo exactly (fixgen/partitions.py's preflight query)."""
     if _dialect() == "postgresql":
-        args = {"tbl": table, "cols": json.dumps(list(columns)), "uniq": unique, "kind": kind, "what": what}
+        args = {
+            "tbl": table,
+            "cols": json.dumps(list(columns)),
+            "uniq": unique,
+            "kind": kind,
+            "what": what,
+            "reftbl": ref_table,
+            "refcols": json.dumps(list(ref_columns)),
+        }
         problems.extend(r[0] for r in op.get_bind().execute(sa.text(PARTITION_SQL["preflight"]), args))
 
 
@@ -1166,6 +1185,12 @@ def require_index_name(problems: list, table: str, name: str, columns: list, uni
     if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
     if name in _invalid_indexes(table):  # an interrupted build of ours leaves it: rebuilt, no clash
+        builders = _index_builders(name)  # unless another session builds it now (ours hold the run lock)
+        if builders:
+            problems.append(
+                f"index {name} on {table} is being built right now by another session (pid {builders}); run this "
+                "migration again once that build has finished"
+            )
         return
     problems.append(f"cannot create index {name} on {table}: another object already has that name")
 
@@ -1199,7 +1224,9 @@ def require_foreign_key_fits(
     current = [_current_name(table, c, old.get(c)) for c in columns]
     if not all(_has_column(table, c) for c in current):
         return  # reported by require_columns
-    _partition_problems(problems, "add_foreign_key", table, f"add foreign key {name} on {table}")
+    what, found = f"add foreign key {name} on {table}", len(problems)
+    _partition_problems(problems, "add_foreign_key", table, what, current, False, ref_table, ref_columns)
+    comparable = len(problems) == found  # else counting orphans would compare what the database cannot
     for t in dict.fromkeys((table, ref_table)) if _dialect() == "mysql" else ():
         parts = "select 1 from information_schema.PARTITIONS where TABLE_SCHEMA = database() and TABLE_NAME = :t"
         if op.get_bind().execute(sa.text(parts + " and PARTITION_NAME is not null"), {"t": t}).first():
@@ -1222,7 +1249,7 @@ def require_foreign_key_fits(
     for c in current if set_null else []:
         if not _column(table, c)["nullable"]:
             problems.append(f"foreign key {name} uses SET NULL but {table}.{c} is NOT NULL")
-    count, sql = _orphans(table, current, ref_table, ref_columns)
+    count, sql = _orphans(table, current, ref_table, ref_columns) if comparable else (0, "")
     if count:
         problems.append(
             f"{count} orphan row(s) in {table} ({', '.join(current)}) have no matching row in {ref_table} "
@@ -1235,7 +1262,29 @@ PARTITION_SQL = {
     "preflight": """
         WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:cols AS text) AS cols, CAST(:uniq AS boolean) AS uniq,
             CAST(:kind AS text) AS kind,
-                          CAST(:what AS text) AS what),
+                          CAST(:what AS text) AS what, CAST(:reftbl AS text) AS reftbl, CAST(:refcols AS text) AS
+                              refcols),
+        fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS rnum,
+                       ra.attrelid AS ref
+                  FROM a CROSS JOIN json_array_elements_text(a.cols::json) WITH ORDINALITY AS c(col, i)
+                  JOIN json_array_elements_text(a.refcols::json) WITH ORDINALITY AS r(col, i) ON r.i = c.i
+                  JOIN pg_catalog.pg_attribute fa ON fa.attrelid = to_regclass(format('%I.%I', current_schema(),
+                      a.tbl))
+                   AND fa.attname = c.col AND NOT fa.attisdropped
+                  JOIN pg_catalog.pg_attribute ra ON ra.attrelid = to_regclass(format('%I.%I', current_schema(),
+                      a.reftbl))
+                   AND ra.attname = r.col AND NOT ra.attisdropped
+                 WHERE a.kind = 'add_foreign_key'),
+        -- as PostgreSQL decides it: an equality operator of the referenced index's operator family between the
+        -- two (base) types, or an implicit cast of the column's type to the one the family compares
+        fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM
+            pg_catalog.pg_type t
+                                WHERE t.oid = fkt.ftyp) AS fbase,
+                       (SELECT k.cls FROM pg_catalog.pg_index x
+                          CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
+                         WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum
+                         LIMIT 1) AS opclass
+                  FROM fkt),
         pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
                  ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
         SELECT
@@ -1262,6 +1311,20 @@ PARTITION_SQL = {
                 SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
                   ON at.attrelid = pb.parent AND at.attnum = k.n
                  WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+        UNION ALL
+        SELECT
+            format('cannot %s: %s.%s is %s but %s.%s is %s, which PostgreSQL cannot compare for a foreign key '
+            '("cannot '
+                      'be implemented")', a.what, a.tbl, fko.fcol, format_type(fko.ftyp, NULL), a.reftbl, fko.rcol,
+                      format_type(fko.rtyp, NULL))
+          FROM fko CROSS JOIN a JOIN pg_catalog.pg_opclass oc ON oc.oid = fko.opclass
+         WHERE fko.fbase <> oc.opcintype
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_amop o WHERE o.amopfamily = oc.opcfamily AND o.amopstrategy =
+               3
+                             AND o.amoplefttype = oc.opcintype AND o.amoprighttype = fko.fbase)
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = fko.fbase AND k.casttarget =
+               oc.opcintype
+                             AND k.castcontext = 'i')
 """,
     "index_up": """
         WITH a AS (SELECT CAST(:tbl AS text) AS tbl, CAST(:name AS text) AS name, CAST(:cols AS text) AS cols,

@@ -222,15 +222,23 @@ return new class extends Migration
         return (bool) ($this->db()->selectOne($sql, [$this->prefixed($table)])->p ?? false);
     }
     /**
-     * Check mode, PostgreSQL: what the database would refuse on a partitioned table for step $kind (or fixgen
-     * could not undo exactly), from fixgen/partitions.py's preflight query.
+     * Check mode, PostgreSQL: what the database would refuse for step $kind — on a partitioned table, or a key
+     * whose column types it cannot compare — or fixgen could not undo exactly (fixgen/partitions.py's preflight).
      */
-    private function partitionProblems(string $kind, string $table, string $what, array $columns = [], $unique = false)
-    {
+    private function partitionProblems(
+        string $kind,
+        string $table,
+        string $what,
+        array $columns = [],
+        bool $unique = false,
+        string $refTable = '',
+        array $refColumns = []
+    ): void {
         if ($this->driver() !== 'pgsql') {
             return;
         }
-        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what];
+        $args = [$this->prefixed($table), json_encode($columns), $unique ? 'true' : 'false', $kind, $what,
+            $refTable === '' ? '' : $this->prefixed($refTable), json_encode($refColumns)];
         foreach ($this->db()->select(self::PARTITION_SQL['preflight'], $args) as $row) {
             $this->problem(current((array) $row));
         }
@@ -360,6 +368,11 @@ return new class extends Migration
             if ($clash) {
                 $this->problem("cannot create index $name on $table: another object already has that name");
             }
+            $builders = $this->indexState($table, $name) === false ? $this->indexBuilders($name) : null;
+            if ($builders) { // not fixgen's own run: that one holds the run lock
+                $this->problem("index $name on $table is being built right now by another session (pid $builders); "
+                    . 'run this migration again once that build has finished');
+            }
             return;
         }
         $build = fn () => $this->buildIndex($table, $name, $columns, $unique);
@@ -423,10 +436,12 @@ return new class extends Migration
         $key = [$name, $columns, $refTable, $refColumns, [$onDelete, $onUpdate]];
         if ($this->mode === 'check') {
             [$now, $refNow] = [$this->needs($table, $columns), $this->needs($refTable, $refColumns)];
-            $this->partitionProblems('add_foreign_key', $table, "add foreign key $name on $table");
             if ($now === null || $refNow === null) {
                 return;
             }
+            [$what, $found] = ["add foreign key $name on $table", count($this->problems)];
+            $this->partitionProblems('add_foreign_key', $table, $what, $now, false, $refTable, $refNow);
+            $comparable = count($this->problems) === $found; // else an orphan count compares what it cannot
             foreach (array_unique([$table, $refTable]) as $t) {
                 if ($this->innodbPartitioned($t)) {
                     $this->problem("cannot add foreign key $name: $t is a partitioned table, and InnoDB has no "
@@ -449,6 +464,9 @@ return new class extends Migration
                     . ') is not a primary key or unique');
             }
             $this->requireNullable($table, $name, $now, [$onDelete, $onUpdate]);
+            if (! $comparable) {
+                return;
+            }
             $orphans = $this->orphans($table, $now, $refTable, $refColumns);
             $count = $this->unlimited(fn () => $orphans->count()); // reads the whole table, without blocking writers
             if ($count > 0) {
@@ -794,6 +812,15 @@ return new class extends Migration
         $row = $this->db()->selectOne($queries[$this->driver()], [$this->prefixed($table), $name]);
         return $row === null ? null : (bool) $row->ready;
     }
+    /** PostgreSQL: the other sessions building index $name right now ('4711, 4712'), or null. */
+    private function indexBuilders(string $name): ?string
+    {
+        if ($this->driver() !== 'pgsql') {
+            return null;
+        }
+        return $this->db()->selectOne("select string_agg(p.pid::text, ', ') as b from pg_stat_progress_create_index p "
+            . 'where p.index_relid = ' . $this->pgRelation() . ' and p.pid <> pg_backend_pid()', [$name])->b;
+    }
     /** Is the name of a new index already used by another object (of any table)? */
     private function indexNameTaken(string $table, string $name): bool
     {
@@ -994,7 +1021,27 @@ return new class extends Migration
         'preflight' => <<<'SQL'
             WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS cols, CAST(? AS boolean) AS uniq, CAST(? AS
                 text) AS kind,
-                              CAST(? AS text) AS what),
+                              CAST(? AS text) AS what, CAST(? AS text) AS reftbl, CAST(? AS text) AS refcols),
+            fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS
+                rnum,
+                           ra.attrelid AS ref
+                      FROM a CROSS JOIN json_array_elements_text(a.cols::json) WITH ORDINALITY AS c(col, i)
+                      JOIN json_array_elements_text(a.refcols::json) WITH ORDINALITY AS r(col, i) ON r.i = c.i
+                      JOIN pg_catalog.pg_attribute fa ON fa.attrelid = to_regclass(format('%I.%I', current_schema(),
+                          a.tbl))
+                       AND fa.attname = c.col AND NOT fa.attisdropped
+                      JOIN pg_catalog.pg_attribute ra ON ra.attrelid = to_regclass(format('%I.%I', current_schema(),
+                          a.reftbl))
+                       AND ra.attname = r.col AND NOT ra.attisdropped
+                     WHERE a.kind = 'add_foreign_key'),
+            fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM
+                pg_catalog.pg_type t
+                                    WHERE t.oid = fkt.ftyp) AS fbase,
+                           (SELECT k.cls FROM pg_catalog.pg_index x
+                              CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
+                             WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum
+                             LIMIT 1) AS opclass
+                      FROM fkt),
             pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
                      ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
             SELECT
@@ -1022,6 +1069,21 @@ return new class extends Migration
                     SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
                       ON at.attrelid = pb.parent AND at.attnum = k.n
                      WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+            UNION ALL
+            SELECT
+                format('cannot %s: %s.%s is %s but %s.%s is %s, which PostgreSQL cannot compare for a foreign key '
+                '("cannot '
+                          'be implemented")', a.what, a.tbl, fko.fcol, format_type(fko.ftyp, NULL), a.reftbl,
+                              fko.rcol,
+                          format_type(fko.rtyp, NULL))
+              FROM fko CROSS JOIN a JOIN pg_catalog.pg_opclass oc ON oc.oid = fko.opclass
+             WHERE fko.fbase <> oc.opcintype
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_amop o WHERE o.amopfamily = oc.opcfamily AND
+                   o.amopstrategy = 3
+                                 AND o.amoplefttype = oc.opcintype AND o.amoprighttype = fko.fbase)
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = fko.fbase AND k.casttarget =
+                   oc.opcintype
+                                 AND k.castcontext = 'i')
             SQL,
         'index_up' => <<<'SQL'
             WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS name, CAST(? AS text) AS cols, CAST(? AS

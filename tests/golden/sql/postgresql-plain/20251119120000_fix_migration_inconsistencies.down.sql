@@ -74,9 +74,30 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_named(tbl text, con text) RETURNS b
 -- partitioned tables (fixgen/partitions.py): each returns the statements to run;
 -- they read the ledger, which the online preflight runs before
 SET check_function_bodies = off;
-CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_preflight(p_tbl text, p_cols text, p_uniq boolean, p_kind text, p_what text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_preflight(p_tbl text, p_cols text, p_uniq boolean, p_kind text, p_what text, p_reftbl text, p_refcols text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
 WITH a AS (SELECT p_tbl::text AS tbl, p_cols::text AS cols, p_uniq::boolean AS uniq, p_kind::text AS kind,
-                  p_what::text AS what),
+                  p_what::text AS what, p_reftbl::text AS reftbl, p_refcols::text AS refcols),
+fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS rnum,
+               ra.attrelid AS ref
+          FROM a CROSS JOIN json_array_elements_text(a.cols::json) WITH ORDINALITY AS c(col, i)
+          JOIN json_array_elements_text(a.refcols::json) WITH ORDINALITY AS r(col, i) ON r.i = c.i
+          JOIN pg_catalog.pg_attribute fa ON fa.attrelid = to_regclass(format('%I.%I', current_schema(),
+              a.tbl))
+           AND fa.attname = c.col AND NOT fa.attisdropped
+          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = to_regclass(format('%I.%I', current_schema(),
+              a.reftbl))
+           AND ra.attname = r.col AND NOT ra.attisdropped
+         WHERE a.kind = 'add_foreign_key'),
+-- as PostgreSQL decides it: an equality operator of the referenced index's operator family between the
+-- two (base) types, or an implicit cast of the column's type to the one the family compares
+fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM
+    pg_catalog.pg_type t
+                        WHERE t.oid = fkt.ftyp) AS fbase,
+               (SELECT k.cls FROM pg_catalog.pg_index x
+                  CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
+                 WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum
+                 LIMIT 1) AS opclass
+          FROM fkt),
 pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
          ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
 SELECT
@@ -103,6 +124,19 @@ SELECT
         SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
           ON at.attrelid = pb.parent AND at.attnum = k.n
          WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+UNION ALL
+SELECT
+    format('cannot %s: %s.%s is %s but %s.%s is %s, which PostgreSQL cannot compare for a foreign key '
+    '("cannot '
+              'be implemented")', a.what, a.tbl, fko.fcol, format_type(fko.ftyp, NULL), a.reftbl, fko.rcol,
+              format_type(fko.rtyp, NULL))
+  FROM fko CROSS JOIN a JOIN pg_catalog.pg_opclass oc ON oc.oid = fko.opclass
+ WHERE fko.fbase <> oc.opcintype
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_amop o WHERE o.amopfamily = oc.opcfamily AND o.amopstrategy = 3
+                     AND o.amoplefttype = oc.opcintype AND o.amoprighttype = fko.fbase)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = fko.fbase AND k.casttarget =
+       oc.opcintype
+                     AND k.castcontext = 'i')
 $fixgen$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_index_up(p_tbl text, p_name text, p_cols text, p_uniq boolean, p_migration text, p_step text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
 WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_uniq::boolean AS uniq, 

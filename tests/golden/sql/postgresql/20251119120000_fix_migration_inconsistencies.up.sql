@@ -80,9 +80,30 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_not_valid(tbl text, con text) RETUR
 -- partitioned tables (fixgen/partitions.py): each returns the statements to run;
 -- they read the ledger, which the online preflight runs before
 SET check_function_bodies = off;
-CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_preflight(p_tbl text, p_cols text, p_uniq boolean, p_kind text, p_what text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_preflight(p_tbl text, p_cols text, p_uniq boolean, p_kind text, p_what text, p_reftbl text, p_refcols text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
 WITH a AS (SELECT p_tbl::text AS tbl, p_cols::text AS cols, p_uniq::boolean AS uniq, p_kind::text AS kind,
-                  p_what::text AS what),
+                  p_what::text AS what, p_reftbl::text AS reftbl, p_refcols::text AS refcols),
+fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS rnum,
+               ra.attrelid AS ref
+          FROM a CROSS JOIN json_array_elements_text(a.cols::json) WITH ORDINALITY AS c(col, i)
+          JOIN json_array_elements_text(a.refcols::json) WITH ORDINALITY AS r(col, i) ON r.i = c.i
+          JOIN pg_catalog.pg_attribute fa ON fa.attrelid = to_regclass(format('%I.%I', current_schema(),
+              a.tbl))
+           AND fa.attname = c.col AND NOT fa.attisdropped
+          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = to_regclass(format('%I.%I', current_schema(),
+              a.reftbl))
+           AND ra.attname = r.col AND NOT ra.attisdropped
+         WHERE a.kind = 'add_foreign_key'),
+-- as PostgreSQL decides it: an equality operator of the referenced index's operator family between the
+-- two (base) types, or an implicit cast of the column's type to the one the family compares
+fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM
+    pg_catalog.pg_type t
+                        WHERE t.oid = fkt.ftyp) AS fbase,
+               (SELECT k.cls FROM pg_catalog.pg_index x
+                  CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
+                 WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum
+                 LIMIT 1) AS opclass
+          FROM fkt),
 pb AS (SELECT a.*, p.oid AS parent FROM a JOIN pg_catalog.pg_class p
          ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl)) AND p.relkind = 'p')
 SELECT
@@ -109,6 +130,19 @@ SELECT
         SELECT 1 FROM unnest(pt.partattrs::int2[]) AS k(n) JOIN pg_catalog.pg_attribute at
           ON at.attrelid = pb.parent AND at.attnum = k.n
          WHERE at.attname::text NOT IN (SELECT json_array_elements_text(cols::json))))
+UNION ALL
+SELECT
+    format('cannot %s: %s.%s is %s but %s.%s is %s, which PostgreSQL cannot compare for a foreign key '
+    '("cannot '
+              'be implemented")', a.what, a.tbl, fko.fcol, format_type(fko.ftyp, NULL), a.reftbl, fko.rcol,
+              format_type(fko.rtyp, NULL))
+  FROM fko CROSS JOIN a JOIN pg_catalog.pg_opclass oc ON oc.oid = fko.opclass
+ WHERE fko.fbase <> oc.opcintype
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_amop o WHERE o.amopfamily = oc.opcfamily AND o.amopstrategy = 3
+                     AND o.amoplefttype = oc.opcintype AND o.amoprighttype = fko.fbase)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = fko.fbase AND k.casttarget =
+       oc.opcintype
+                     AND k.castcontext = 'i')
 $fixgen$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_index_up(p_tbl text, p_name text, p_cols text, p_uniq boolean, p_migration text, p_step text, p_lock_timeout text, p_statement_timeout text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
 WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_uniq::boolean AS uniq, 
@@ -533,62 +567,122 @@ BEGIN
   IF (pg_temp.fixgen_rel('ix_hitl_approvals_execution_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['execution_id'], FALSE, FALSE, 'ix_hitl_approvals_execution_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_execution_id') THEN
     problems := array_append(problems, 'cannot create index ix_hitl_approvals_execution_id on hitl_approvals: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_execution_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_hitl_approvals_execution_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_hitl_approvals_execution_id on hitl_approvals is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_hitl_approvals_execution_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_branches_branch_manager_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('branches', ARRAY['branch_manager_id'], FALSE, FALSE, 'ix_branches_branch_manager_id') AND NOT pg_temp.fixgen_index_invalid('branches', 'ix_branches_branch_manager_id') THEN
     problems := array_append(problems, 'cannot create index ix_branches_branch_manager_id on branches: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('branches', 'ix_branches_branch_manager_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_branches_branch_manager_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_branches_branch_manager_id on branches is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_branches_branch_manager_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_departments_department_head_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('departments', ARRAY['department_head_id'], FALSE, FALSE, 'ix_departments_department_head_id') AND NOT pg_temp.fixgen_index_invalid('departments', 'ix_departments_department_head_id') THEN
     problems := array_append(problems, 'cannot create index ix_departments_department_head_id on departments: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('departments', 'ix_departments_department_head_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_departments_department_head_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_departments_department_head_id on departments is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_departments_department_head_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_projects_project_manager_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('projects', ARRAY['project_manager_id'], FALSE, FALSE, 'ix_projects_project_manager_id') AND NOT pg_temp.fixgen_index_invalid('projects', 'ix_projects_project_manager_id') THEN
     problems := array_append(problems, 'cannot create index ix_projects_project_manager_id on projects: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('projects', 'ix_projects_project_manager_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_projects_project_manager_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_projects_project_manager_id on projects is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_projects_project_manager_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_teams_team_lead_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('teams', ARRAY['team_lead_id'], FALSE, FALSE, 'ix_teams_team_lead_id') AND NOT pg_temp.fixgen_index_invalid('teams', 'ix_teams_team_lead_id') THEN
     problems := array_append(problems, 'cannot create index ix_teams_team_lead_id on teams: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('teams', 'ix_teams_team_lead_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_teams_team_lead_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_teams_team_lead_id on teams is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_teams_team_lead_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_agents_created_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_agents_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_created_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_agents_created_by_user_id on agents: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('agents', 'ix_agents_created_by_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agents_created_by_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_agents_created_by_user_id on agents is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agents_created_by_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_agents_marketplace_listing_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agents', ARRAY['marketplace_listing_id'], FALSE, FALSE, 'ix_agents_marketplace_listing_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_marketplace_listing_id') THEN
     problems := array_append(problems, 'cannot create index ix_agents_marketplace_listing_id on agents: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('agents', 'ix_agents_marketplace_listing_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agents_marketplace_listing_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_agents_marketplace_listing_id on agents is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agents_marketplace_listing_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_workflows_created_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_workflows_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_created_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_created_by_user_id on workflows: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_created_by_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_created_by_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflows_created_by_user_id on workflows is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_created_by_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_workflows_organization_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['organization_id'], FALSE, FALSE, 'ix_workflows_organization_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_organization_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_organization_id on workflows: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_organization_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_organization_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflows_organization_id on workflows is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_organization_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_workflows_department_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['department_id'], FALSE, FALSE, 'ix_workflows_department_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_department_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_department_id on workflows: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_department_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_department_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflows_department_id on workflows is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_department_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_workflows_project_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflows', ARRAY['project_id'], FALSE, FALSE, 'ix_workflows_project_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_project_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflows_project_id on workflows: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_project_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_project_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflows_project_id on workflows is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflows_project_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_workflow_executions_workflow_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['workflow_id'], FALSE, FALSE, 'ix_workflow_executions_workflow_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_workflow_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_workflow_id on workflow_executions: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_workflow_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_workflow_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflow_executions_workflow_id on workflow_executions is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_workflow_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_workflow_executions_triggered_by_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['triggered_by_user_id'], FALSE, FALSE, 'ix_workflow_executions_triggered_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_triggered_by_user_id on workflow_executions: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_triggered_by_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflow_executions_triggered_by_user_id on workflow_executions is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_triggered_by_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_workflow_executions_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('workflow_executions', ARRAY['tenant_id'], FALSE, FALSE, 'ix_workflow_executions_tenant_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_workflow_executions_tenant_id on workflow_executions: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_tenant_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_tenant_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_workflow_executions_tenant_id on workflow_executions is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_workflow_executions_tenant_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_webhooks_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('webhooks', ARRAY['tenant_id'], FALSE, FALSE, 'ix_webhooks_tenant_id') AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_webhooks_tenant_id on webhooks: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_tenant_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_webhooks_tenant_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_webhooks_tenant_id on webhooks is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_webhooks_tenant_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_webhooks_user_id') IS NOT NULL) AND NOT (pg_temp.fixgen_index_equiv('webhooks', ARRAY['user_id'], FALSE, FALSE, 'ix_webhooks_user_id') OR pg_temp.fixgen_index_equiv('webhooks', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_webhooks_user_id')) AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_webhooks_user_id on webhooks: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_webhooks_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_webhooks_user_id on webhooks is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_webhooks_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_api_keys_tenant_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('api_keys', ARRAY['tenant_id'], FALSE, FALSE, 'ix_api_keys_tenant_id') AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_tenant_id') THEN
     problems := array_append(problems, 'cannot create index ix_api_keys_tenant_id on api_keys: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_tenant_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_api_keys_tenant_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_api_keys_tenant_id on api_keys is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_api_keys_tenant_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_api_keys_user_id') IS NOT NULL) AND NOT (pg_temp.fixgen_index_equiv('api_keys', ARRAY['user_id'], FALSE, FALSE, 'ix_api_keys_user_id') OR pg_temp.fixgen_index_equiv('api_keys', ARRAY['created_by_user_id'], FALSE, FALSE, 'ix_api_keys_user_id')) AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_api_keys_user_id on api_keys: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_api_keys_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_api_keys_user_id on api_keys is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_api_keys_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF (pg_temp.fixgen_rel('ix_agent_executions_tenant_id_agent_id_status') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('agent_executions', ARRAY['tenant_id', 'agent_id', 'status'], FALSE, FALSE, 'ix_agent_executions_tenant_id_agent_id_status') AND NOT pg_temp.fixgen_index_invalid('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') THEN
     problems := array_append(problems, 'cannot create index ix_agent_executions_tenant_id_agent_id_status on agent_executions: another object already has that name'::text);
   END IF;
+  IF pg_temp.fixgen_index_invalid('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agent_executions_tenant_id_agent_id_status') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_agent_executions_tenant_id_agent_id_status on agent_executions is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_agent_executions_tenant_id_agent_id_status') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
+  END IF;
   IF (pg_temp.fixgen_rel('ix_hitl_approvals_tenant_id_status_assigned_to_user_id') IS NOT NULL) AND NOT pg_temp.fixgen_index_equiv('hitl_approvals', ARRAY['tenant_id', 'status', 'assigned_to_user_id'], FALSE, FALSE, 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
     problems := array_append(problems, 'cannot create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals: another object already has that name'::text);
+  END IF;
+  IF pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND p.pid <> pg_backend_pid()) IS NOT NULL THEN
+    problems := array_append(problems, ('index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals is being built right now by another session (pid ' || (SELECT string_agg(p.pid::text, ', ') FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = pg_temp.fixgen_rel('ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND p.pid <> pg_backend_pid()) || '); run this migration again once that build has finished')::text);
   END IF;
   IF pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AND NOT pg_temp.fixgen_fk_equiv('hitl_approvals', ARRAY['execution_id'], 'agent_executions', ARRAY['id']) THEN
     problems := array_append(problems, 'cannot add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals: another constraint already has that name'::text);
@@ -620,31 +714,31 @@ BEGIN
   IF NOT pg_temp.fixgen_index_equiv('users', ARRAY['id'], TRUE, TRUE, NULL) THEN
     problems := array_append(problems, 'cannot add foreign key fk_teams_team_lead_id_users: users (id) is not a primary key or unique'::text);
   END IF;
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '["execution_id"]', FALSE, 'create_index', 'create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('branches', '["branch_manager_id"]', FALSE, 'create_index', 'create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('departments', '["department_head_id"]', FALSE, 'create_index', 'create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('projects', '["project_manager_id"]', FALSE, 'create_index', 'create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('teams', '["team_lead_id"]', FALSE, 'create_index', 'create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agents', '["created_by_user_id"]', FALSE, 'create_index', 'create index ix_agents_created_by_user_id on agents (created_by_user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agents', '["marketplace_listing_id"]', FALSE, 'create_index', 'create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["created_by_user_id"]', FALSE, 'create_index', 'create index ix_workflows_created_by_user_id on workflows (created_by_user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["organization_id"]', FALSE, 'create_index', 'create index ix_workflows_organization_id on workflows (organization_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["department_id"]', FALSE, 'create_index', 'create index ix_workflows_department_id on workflows (department_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["project_id"]', FALSE, 'create_index', 'create index ix_workflows_project_id on workflows (project_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["workflow_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["triggered_by_user_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["tenant_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('webhooks', '["tenant_id"]', FALSE, 'create_index', 'create index ix_webhooks_tenant_id on webhooks (tenant_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('webhooks', '["user_id"]', FALSE, 'create_index', 'create index ix_webhooks_user_id on webhooks (user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('api_keys', '["tenant_id"]', FALSE, 'create_index', 'create index ix_api_keys_tenant_id on api_keys (tenant_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('api_keys', '["user_id"]', FALSE, 'create_index', 'create index ix_api_keys_user_id on api_keys (user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agent_executions', '["tenant_id", "agent_id", "status"]', FALSE, 'create_index', 'create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, 'create_index', 'create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '[]', FALSE, 'add_foreign_key', 'add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('branches', '[]', FALSE, 'add_foreign_key', 'add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('departments', '[]', FALSE, 'add_foreign_key', 'add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('projects', '[]', FALSE, 'add_foreign_key', 'add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION'));
-  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('teams', '[]', FALSE, 'add_foreign_key', 'add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '["execution_id"]', FALSE, 'create_index', 'create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('branches', '["branch_manager_id"]', FALSE, 'create_index', 'create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('departments', '["department_head_id"]', FALSE, 'create_index', 'create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('projects', '["project_manager_id"]', FALSE, 'create_index', 'create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('teams', '["team_lead_id"]', FALSE, 'create_index', 'create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agents', '["created_by_user_id"]', FALSE, 'create_index', 'create index ix_agents_created_by_user_id on agents (created_by_user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agents', '["marketplace_listing_id"]', FALSE, 'create_index', 'create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["created_by_user_id"]', FALSE, 'create_index', 'create index ix_workflows_created_by_user_id on workflows (created_by_user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["organization_id"]', FALSE, 'create_index', 'create index ix_workflows_organization_id on workflows (organization_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["department_id"]', FALSE, 'create_index', 'create index ix_workflows_department_id on workflows (department_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflows', '["project_id"]', FALSE, 'create_index', 'create index ix_workflows_project_id on workflows (project_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["workflow_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["triggered_by_user_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('workflow_executions', '["tenant_id"]', FALSE, 'create_index', 'create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('webhooks', '["tenant_id"]', FALSE, 'create_index', 'create index ix_webhooks_tenant_id on webhooks (tenant_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('webhooks', '["user_id"]', FALSE, 'create_index', 'create index ix_webhooks_user_id on webhooks (user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('api_keys', '["tenant_id"]', FALSE, 'create_index', 'create index ix_api_keys_tenant_id on api_keys (tenant_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('api_keys', '["user_id"]', FALSE, 'create_index', 'create index ix_api_keys_user_id on api_keys (user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('agent_executions', '["tenant_id", "agent_id", "status"]', FALSE, 'create_index', 'create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, 'create_index', 'create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)', '', '[]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('hitl_approvals', '["execution_id"]', FALSE, 'add_foreign_key', 'add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION', 'agent_executions', '["id"]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('branches', '["branch_manager_id"]', FALSE, 'add_foreign_key', 'add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION', 'users', '["id"]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('departments', '["department_head_id"]', FALSE, 'add_foreign_key', 'add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION', 'users', '["id"]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('projects', '["project_manager_id"]', FALSE, 'add_foreign_key', 'add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION', 'users', '["id"]'));
+  problems := problems || ARRAY(SELECT pg_temp.fixgen_partition_preflight('teams', '["team_lead_id"]', FALSE, 'add_foreign_key', 'add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION', 'users', '["id"]'));
   IF cardinality(problems) > 0 THEN
     RAISE EXCEPTION USING MESSAGE = 'fixgen: nothing was changed: ' || array_to_string(problems, '; ');
   END IF;
