@@ -283,7 +283,7 @@ f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE 
 # have no equality in the referenced key's index), or fixgen cannot undo exactly, as problem texts (no row:
 # nothing wrong). Key steps pass the referenced table and columns; others '' and '[]'. Columns not there
 # (yet: a rename or an addition of the same plan) are left to the other checks.
-PREFLIGHT = """WITH a AS (SELECT :tbl::text AS tbl, :cols::text AS cols, :uniq::boolean AS uniq, :kind::text AS kind,
+PREFLIGHT = """WITH RECURSIVE a AS (SELECT :tbl::text AS tbl, :cols::text AS cols, :uniq::boolean AS uniq, :kind::text AS kind,
                   :what::text AS what, :reftbl::text AS reftbl, :refcols::text AS refcols),
 fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS rnum,
                ra.attrelid AS ref
@@ -296,8 +296,12 @@ fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS
          WHERE a.kind = 'add_foreign_key'),
 -- as PostgreSQL decides it: an equality operator of the referenced index's operator family between the
 -- two (base) types, or an implicit cast of the column's type to the one the family compares
-fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM pg_catalog.pg_type t
-                        WHERE t.oid = fkt.ftyp) AS fbase,
+-- a column's type through every domain level down to its base type
+dom AS (SELECT t.oid AS typ, t.oid AS cur, t.typbasetype AS nxt FROM pg_catalog.pg_type t
+         WHERE t.oid IN (SELECT ftyp FROM fkt)
+        UNION ALL
+        SELECT dom.typ, t.oid, t.typbasetype FROM dom JOIN pg_catalog.pg_type t ON t.oid = dom.nxt),
+fko AS (SELECT fkt.*, (SELECT d.cur FROM dom d WHERE d.typ = fkt.ftyp AND d.nxt = 0) AS fbase,
                (SELECT k.cls FROM pg_catalog.pg_index x
                   CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
                  WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum

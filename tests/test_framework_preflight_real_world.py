@@ -109,3 +109,31 @@ def test_laravel_mysql_type_mismatch_and_rename_under_a_view(mysql_db: Database,
     ])
     assert "activities.user_id is int(11) but users.id is int(10) unsigned" in out, out
     assert "these views naming the old column broken: v" in out, out
+
+
+ORPHANS = ["CREATE TABLE r (id INT PRIMARY KEY)", "CREATE TABLE t (id INT PRIMARY KEY, a_id INT, b_id INT)",
+           "INSERT INTO t VALUES (1, 5, 6), (2, 7, NULL)"]
+TWO_KEYS = [{"kind": "missing_foreign_key", "table": "t", "column": "a_id", "references": "r.id"},
+            {"kind": "missing_foreign_key", "table": "t", "column": "b_id", "references": "r.id"}]
+
+
+@pytest.mark.parametrize("target", ["sql", "laravel", "alembic"])
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_every_keys_orphans_are_named_in_one_message(target: str, dialect: str, tmp_path: Path) -> None:
+    from support.dbs import database_or_skip, drop_database
+    from support.sql import emit
+    from support.sql import run_fails as sql_fails
+
+    db = database_or_skip(dialect, tmp_path)
+    try:
+        db.execute(ORPHANS)
+        if target == "sql":
+            out = sql_fails(db, emit(TWO_KEYS, dialect, tmp_path).up)
+        elif target == "laravel":
+            out = laravel_refused(db, tmp_path, TWO_KEYS)
+        else:
+            out = refused(db, tmp_path, TWO_KEYS)
+        assert "nothing was changed" in out, out
+        assert "2 orphan row(s) in t (a_id)" in out and "1 orphan row(s) in t (b_id)" in out, out
+    finally:
+        drop_database(db)

@@ -334,9 +334,14 @@ class MySQLRenderer(SqlRenderer):
                   *self.fail_if_message()]
         out = [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                      self.join(lines))]
-        for op in self.plan.of(AddForeignKey):
+        keys = self.plan.of(AddForeignKey)
+        for n, op in enumerate(keys):
             out.append(Block([f"preflight: rows that foreign key {op.name} would reject"],
-                             self.join(self.fk_data_checks(op))))
+                             self.join((["SET @fixgen_found = NULL;"] if n == 0 else []) + self.fk_data_checks(op))))
+        if keys:  # every foreign key's rejected rows, in one message
+            out.append(Block(["preflight: stop if any foreign key would reject rows"], self.join([
+                "SET @fixgen_msg = IF(@fixgen_found IS NULL, NULL, CONCAT('fixgen: nothing was changed: ', "
+                "@fixgen_found));", *self.fail_if_message()])))
         return out
 
     def fk_data_checks(self, op: AddForeignKey, after: bool = False, step: Op | None = None) -> list[str]:
@@ -362,31 +367,33 @@ class MySQLRenderer(SqlRenderer):
             listing = f"IF({exist}, {listing}, {self.concat(now(query), exprs)})"
         if after:  # only for a foreign key this migration added
             run_count = f"IF({self.ledger_has(step or op)}, {run_count}, 'DO 0')"
+        # the preflight gathers every key's problems in @fixgen_found; after a key is added, its check stops at once
+        gather = "SET @fixgen_found = NULLIF(CONCAT_WS('; ', @fixgen_found, @fixgen_msg), '');"
+        found = self.fail_if_message() if after else [gather]
         lines = [
             "SET @fixgen_n = 0;",
             f"SET @fixgen_sql = {run_count};",
             EXEC,
-            f"SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT('fixgen: ', @fixgen_n, ' orphan row(s) in "
-            f"{op.table} (', {names}, '): no matching row in {op.ref_table} ({', '.join(op.ref_columns)}); "
-            f"{self.orphans_outcome(op, after)}; list them with: ', {listing}), NULL);",
-            *self.fail_if_message(),
+            f"SET @fixgen_msg = IF(@fixgen_n > 0, CONCAT({self.lit('fixgen: ' if after else '')}, @fixgen_n, "
+            f"' orphan row(s) in {op.table} (', {names}, '): no matching row in {op.ref_table} "
+            f"({', '.join(op.ref_columns)}); {self.orphans_outcome(op, after)}list them with: ', {listing}), NULL);",
+            *found,
         ]
         if "set_null" in (op.on_delete, op.on_update) and not after:
             candidates = ", ".join(self.lit(n) for c in cols for n in (c.name, c.old) if n)
-            msg = (f"fixgen: foreign key {op.name} uses SET NULL but {op.table} "
-                   f"({', '.join(op.columns)}) is NOT NULL")
+            msg = f"foreign key {op.name} uses SET NULL but {op.table} ({', '.join(op.columns)}) is NOT NULL"
             lines += [
                 f"SET @fixgen_msg = IF(EXISTS (SELECT 1 FROM {IS}.COLUMNS c WHERE {self.where_table('c', op.table)} "
                 f"AND c.COLUMN_NAME IN ({candidates}) AND c.IS_NULLABLE = 'NO'), {self.lit(msg)}, NULL);",
-                *self.fail_if_message(),
+                *found,
             ]
         return lines
 
     def orphans_outcome(self, op: AddForeignKey, after: bool) -> str:
         if not after:
-            return "foreign key not added, nothing changed"
+            return ""
         return (f"they were written while foreign key {op.name} was being added; fix or delete them and run "
-                "this file again (or run the down file to remove the foreign key)")
+                "this file again (or run the down file to remove the foreign key); ")
 
     # ------------------------------------------------------------------ ops
     def record(self, op: Op) -> str:
