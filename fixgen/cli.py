@@ -114,7 +114,11 @@ def emit(
         help="PostgreSQL/MySQL: build indexes and add foreign keys without blocking writes (default); "
              "--no-online: plain DDL (PostgreSQL: one transaction).")] = True,
     lock_timeout: Annotated[str, typer.Option(
-        "--lock-timeout", help="online: give up waiting for a lock after this long (500ms, 5s, 1min).")] = "5s",
+        "--lock-timeout", help="online: each try at a lock that writers conflict with waits at most this long "
+                               "(writers never queue behind it longer; 500ms, 5s).")] = "500ms",
+    lock_wait: Annotated[str, typer.Option(
+        "--lock-wait", help="online: keep trying such a lock, with backoff, for at most this long in all "
+                            "(0: try once).")] = "2min",
     statement_timeout: Annotated[str, typer.Option(
         "--statement-timeout",
         help="online, PostgreSQL: limit for statements that hold write-blocking locks (0: none).")] = "30s",
@@ -143,6 +147,7 @@ def emit(
         migration = name or s.name or "fix_schema"
         ctx = Context(created=when, name=migration, source=Path(s.file or "-").name, version=__version__,
                       online=online, lock_timeout_ms=_milliseconds("--lock-timeout", lock_timeout, zero=False),
+                      lock_wait_ms=_milliseconds("--lock-wait", lock_wait, zero=True),
                       statement_timeout_ms=_milliseconds("--statement-timeout", statement_timeout, zero=True),
                       run_lock_timeout_ms=_milliseconds("--run-lock-timeout", run_lock_timeout, zero=False))
         if t.name != "alembic" and (rev_id or down_revision):

@@ -32,7 +32,7 @@ def spec(*issues: dict) -> dict:
 def test_online_migration_runs_outside_a_transaction(tmp_path: Path) -> None:
     text = emit_laravel(spec(UNIQUE_SLUG), tmp_path).read_text(encoding="utf-8")
     assert "public $withinTransaction = false;" in text
-    assert "private const LOCK_TIMEOUT_MS = 5000;" in text
+    assert "private const LOCK_TIMEOUT_MS = 500;" in text
 
 
 def test_pg_failed_concurrent_unique_build_is_rebuilt(pg_db: Database, tmp_path: Path) -> None:
@@ -91,10 +91,10 @@ def test_pg_lock_timeout_fails_fast_then_a_rerun_finishes(pg_db: Database, tmp_p
     load_seed(db)
     s0 = db.schema_snapshot()
     rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
-    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "300ms")
+    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "300ms", "--lock-wait", "0")  # one try
     with lock_held(db, "SELECT count(*) FROM webhooks"):  # ACCESS SHARE until rollback
         err = run_fails(db, migration, "up")
-        assert "lock timeout" in err, err
+        assert "gave up waiting for a lock on webhooks" in err and "held by: pid " in err, err
     run_laravel(db, migration, "up")
     assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
     run_laravel(db, migration, "down")
@@ -128,10 +128,10 @@ def test_mysql_lock_wait_timeout_fails_fast_then_a_rerun_finishes(mysql_db: Data
     load_seed(db)
     s0 = db.schema_snapshot()
     rename = {"kind": "rename_column", "table": "webhooks", "from": "created_by_user_id", "to": "user_id"}
-    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "1s")
+    migration = emit_laravel(spec(rename), tmp_path, "--lock-timeout", "1s", "--lock-wait", "0")  # one try
     with lock_held(db, "SELECT count(*) FROM webhooks"):  # metadata lock until rollback
         err = run_fails(db, migration, "up")
-        assert "Lock wait timeout exceeded" in err, err
+        assert "gave up waiting for a lock on webhooks" in err, err
     run_laravel(db, migration, "up")
     assert any(c["name"] == "user_id" for c in db.schema_snapshot()["webhooks"]["columns"])
     run_laravel(db, migration, "down")

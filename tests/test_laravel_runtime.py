@@ -150,9 +150,10 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 
 # today's sizes (lines), a guard against growth; the issue's targets (seed <= 600, one index <= 150) are not
 # met: the runtime an index-only spec reaches (three catalogs, online limits, the preflight pass, MySQL's
-# implicit foreign-key index, the run lock) is about 450 lines of PSR-12 PHP by itself, and PostgreSQL's
-# partitioned tables add fixgen/partitions.py's queries (~190 lines for an index, ~400 for the seed)
-SIZE_LIMITS = {"seed": 1620, "one_index": 735}
+# implicit foreign-key index, the run lock, lock retries) is about 500 lines of PSR-12 PHP by itself, and
+# PostgreSQL's partitioned tables and key-type check add fixgen/partitions.py's queries (~280 lines for an
+# index, ~480 for the seed)
+SIZE_LIMITS = {"seed": 1750, "one_index": 840}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 

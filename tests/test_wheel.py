@@ -128,7 +128,7 @@ def test_emit_sql_from_the_wheel(venv: Path, workdir: Path) -> None:
     assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_agents_created_by_user_id" ON "agents" ("created_by_user_id");' in out
     assert "CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_equiv" in out  # the guard's catalog lookup
     assert "WHERE NOT pg_temp.fixgen_index_equiv('agents', ARRAY['created_by_user_id']" in out
-    assert "\\if :fixgen_do" in out and "SET lock_timeout = '5s';" in out
+    assert "\\if :fixgen_do" in out and "SET lock_timeout = '500ms';" in out
     assert sorted(p.name for p in workdir.iterdir()) == ["examples"], "emit without --out wrote files"
 
 

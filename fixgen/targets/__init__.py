@@ -118,7 +118,7 @@ def fingerprint(plan: Plan, target: Target, dialect: Dialect, ctx: Context) -> s
     same target and options has the same fingerprint, which its header states (fixgen emit reads it back)."""
     h = hashlib.sha1()
     for part in (target.name, dialect.name, ctx.name, ctx.online, ctx.lock_timeout_ms, ctx.statement_timeout_ms,
-                 ctx.run_lock_timeout_ms,
+                 ctx.run_lock_timeout_ms, ctx.lock_wait_ms,
                  *(repr(replace(op, issues=())) for op in plan.ops)):
         h.update(str(part).encode("utf-8") + b"\0")
     return "fixgen-" + h.hexdigest()[:16]

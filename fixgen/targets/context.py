@@ -22,7 +22,8 @@ class Context:
     revision: str | None = None  # alembic: this revision's id
     down_revision: str | None = None  # alembic: the revision it follows
     online: bool = True  # PostgreSQL/MySQL: changes that do not block writes (docs/online.md)
-    lock_timeout_ms: int = 5000  # online: give up waiting for a lock after this long
+    lock_timeout_ms: int = 500  # online: each try at a write-conflicting lock waits at most this long
+    lock_wait_ms: int = 120_000  # online: keep trying such a lock (with backoff) for at most this long in all
     statement_timeout_ms: int = 30000  # online: limit for statements that hold write-blocking locks
     run_lock_timeout_ms: int = 600_000  # wait at most this long for another run of the same migration
     fingerprint: str = ""  # the same spec, target and options give the same one: how emit finds its own migration
@@ -30,6 +31,10 @@ class Context:
     @cached_property
     def lock_timeout(self) -> str:
         return _duration(self.lock_timeout_ms)
+
+    @cached_property
+    def lock_wait(self) -> str:
+        return _duration(self.lock_wait_ms)
 
     @cached_property
     def statement_timeout(self) -> str:

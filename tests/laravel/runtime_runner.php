@@ -67,6 +67,7 @@ final class OnlineRuntime
     private const ONLINE = true;
     private const LOCK_TIMEOUT_MS = 5000;
     private const STATEMENT_TIMEOUT_MS = 30000;
+    private const LOCK_RETRY_SECONDS = 30;
     private const LEDGER = 'fixgen_ledger';
     private const LEDGER_COLUMNS = ['migration', 'step', 'object_name', 'applied_at'];
     private const LEDGER_KEY = ['migration', 'step'];
@@ -87,6 +88,7 @@ final class PlainRuntime
     private const ONLINE = false;
     private const LOCK_TIMEOUT_MS = 0;
     private const STATEMENT_TIMEOUT_MS = 0;
+    private const LOCK_RETRY_SECONDS = 0;
     private const LEDGER = 'fixgen_ledger';
     private const LEDGER_COLUMNS = ['migration', 'step', 'object_name', 'applied_at'];
     private const LEDGER_KEY = ['migration', 'step'];

@@ -372,6 +372,7 @@ class AlembicRenderer:
             "LOCK_TIMEOUT": (self.ctx.lock_timeout, "online, PostgreSQL: wait at most this long for a lock"),
             "STATEMENT_TIMEOUT": (self.ctx.statement_timeout, "online, PostgreSQL: limit of write-blocking statements"),
             "LOCK_WAIT_SECONDS": (self.lock_wait_seconds, "online, MySQL/MariaDB: lock_wait_timeout (both)"),
+            "LOCK_RETRY_SECONDS": (self.ctx.lock_wait_ms / 1000, "online: keep trying a lock, with backoff, this long"),
             "LEDGER_TABLE": (ledger.TABLE, "what upgrade() changed, so that downgrade() undoes only that"),
             "LEDGER_COLUMNS": (ledger.COLUMNS, ""),
             "LEDGER_KEY": (ledger.KEY_COLUMNS, ""),

@@ -32,7 +32,8 @@ from fixgen import ledger, partitions
 revision = "runtime"
 MIGRATION = "runtime"  # the ledger key of the revision's steps
 ONLINE = True  # resolved when the runtime is embedded: a revision holds one mode's code
-LOCK_TIMEOUT = "5s"  # PostgreSQL, online
+LOCK_TIMEOUT = "500ms"  # PostgreSQL, online: each try at a lock writers conflict with
+LOCK_RETRY_SECONDS = 120  # online: keep trying such a lock, with backoff, this long in all
 STATEMENT_TIMEOUT = "30s"  # PostgreSQL, online
 LOCK_WAIT_SECONDS = 5  # MySQL/MariaDB, online
 LEDGER_TABLE = ledger.TABLE
@@ -260,7 +261,7 @@ def _step(kinds: tuple, table: str, name: str, present, done, perform, verb: str
             return _log.info("undo %s: nothing to undo", key)
         outcome = "already undone"
         if undoable() if undoable else not done():
-            perform()
+            _perform(table, perform)
             outcome = "undone"
         t, row = _ledger(key)
         op.get_bind().execute(t.delete().where(row))
@@ -273,8 +274,60 @@ def _step(kinds: tuple, table: str, name: str, present, done, perform, verb: str
         op.get_bind().execute(_ledger()[0].insert().values(row))
     if done():
         return _log.info("%s: already done", key)
-    perform()
+    _perform(table, perform)
     return _log.info("%s: %s", key, verb)
+
+
+def _perform(table: str, perform) -> None:
+    """Online: a step's lock that writers conflict with is tried for the session's lock timeout at a time (writers
+    queue behind a try at most that long); a try that timed out changed nothing, and is tried again with backoff
+    (0.1 s, doubling, at most 5 s), saying whom it waits for, for LOCK_RETRY_SECONDS in all."""
+    if not ONLINE:
+        return perform()
+    started, tries = time.monotonic(), 0
+    while True:
+        try:
+            return perform()
+        except sa.exc.DBAPIError as e:
+            if not _lock_timed_out(e):
+                raise
+            if _dialect() == "postgresql":  # a step's own transaction (partitioned tables) is aborted: end it
+                op.get_bind().exec_driver_sql("ROLLBACK")
+            pause = min(0.1 * 2**tries, 5.0)
+            if time.monotonic() + pause > started + LOCK_RETRY_SECONDS:
+                raise CommandError(
+                    f"fixgen: gave up waiting for a lock on {table} after {LOCK_RETRY_SECONDS} s (held by: "
+                    f"{_lock_holders(table)}); this step changed nothing: run the upgrade or downgrade again"
+                ) from None
+            holders = _lock_holders(table)
+            _log.info("waiting for a lock on %s (held by: %s); trying again in %.1f s", table, holders, pause)
+            time.sleep(pause)
+            tries += 1
+
+
+def _lock_timed_out(e) -> bool:
+    """PostgreSQL lock_not_available (lock_timeout), MySQL/MariaDB 1205 (lock_wait_timeout)."""
+    return getattr(e.orig, "sqlstate", None) == "55P03" or (getattr(e.orig, "args", None) or [None])[0] == 1205
+
+
+def _lock_holders(table: str) -> str:
+    """Who holds a lock on the table (PostgreSQL), or has a transaction open (MySQL/MariaDB, where the metadata
+    lock's holder is not always visible)."""
+    if _dialect() == "postgresql":
+        sql = (
+            "select string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state, round(extract(epoch "
+            "from clock_timestamp() - a.xact_start))), ', ') from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+            "where l.relation = to_regclass(format('%I.%I', current_schema(), cast(:t as text))) and l.granted "
+            "and l.pid <> pg_backend_pid()"
+        )
+    else:
+        sql = (
+            "select group_concat(concat('id ', t.trx_mysql_thread_id, ' (', "
+            "timestampdiff(second, t.trx_started, now()), ' s in a transaction)') separator ', ') "
+            "from information_schema.INNODB_TRX t "
+            "where t.trx_mysql_thread_id <> connection_id() and :t is not null"
+        )
+    return op.get_bind().execute(sa.text(sql), {"t": table}).scalar() or "nobody now"
 
 
 def create_index(table: str, name: str, columns: list, unique: bool = False) -> None:

@@ -357,6 +357,8 @@ class LaravelRenderer:
             f"private const ONLINE = {php(online)};",
             f"private const LOCK_TIMEOUT_MS = {ctx.lock_timeout_ms if online else 0};",
             f"private const STATEMENT_TIMEOUT_MS = {ctx.statement_timeout_ms if online else 0};",
+            "/** Online: keep trying a lock that writers conflict with, with backoff, this long in all (seconds). */",
+            f"private const LOCK_RETRY_SECONDS = {ctx.lock_wait_ms / 1000 if online else 0};",
             "/** The ledger, as fixgen/ledger.py defines it. */",
             f"private const LEDGER = {php(ledger.TABLE)};",
             f"private const LEDGER_COLUMNS = {php(list(ledger.COLUMNS))};",

@@ -11,9 +11,10 @@
  *  - every member of the trait is one property or one method, and starts with a docblock that opens
  *    on a line of its own, indented by four spaces; nothing else sits between members;
  *  - members reach each other only as $this->name( or self::name( (methods) and $this->name (properties);
- *  - the class defines the constants MIGRATION, ONLINE, LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, LEDGER,
- *    LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH, STEP_SEPARATOR, RUN_LOCK_KEY, RUN_LOCK_NAME and
- *    RUN_LOCK_SECONDS (the ledger's and the run lock's from fixgen/ledger.py);
+ *  - the class defines the constants MIGRATION, ONLINE, LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS,
+ *    LOCK_RETRY_SECONDS, LEDGER, LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH, STEP_SEPARATOR, RUN_LOCK_KEY,
+ *    RUN_LOCK_NAME and RUN_LOCK_SECONDS (the ledger's and the run lock's from fixgen/ledger.py), and
+ *    PARTITION_SQL where the embedded members run fixgen/partitions.py's queries;
  *  - classes other than Blueprint and Schema (which a migration imports) are named fully qualified.
  *
  * Step methods are mode-aware. up() runs its steps twice: first in mode 'check', the preflight, where
@@ -285,7 +286,7 @@ trait FixgenRuntime
         }
         $outcome = ! $recorded ? 'already present' : ($done() ? 'already done' : $made);
         if ($outcome === $made) {
-            $make();
+            $this->retried($step[1], $make);
         }
         $this->say($step, $outcome);
     }
@@ -299,10 +300,56 @@ trait FixgenRuntime
         }
         $there = $undoable();
         if ($there) {
-            $undo();
+            $this->retried($step[1], $undo);
         }
         $this->db()->table(self::LEDGER)->where($this->ledgerRow($step))->delete();
         $this->say($step, $there ? 'undone' : 'skipped: no longer there');
+    }
+
+    /**
+     * Online: a step's lock that writers conflict with is tried for the lock timeout at a time (writers queue behind
+     * a try at most that long); a try that timed out changed nothing, and is tried again with backoff (0.1 s,
+     * doubling, at most 5 s), saying whom it waits for, for LOCK_RETRY_SECONDS in all.
+     */
+    private function retried(string $table, callable $perform): void
+    {
+        [$started, $tries] = [microtime(true), 0];
+        while (true) {
+            try {
+                $perform();
+                return;
+            } catch (\Illuminate\Database\QueryException $e) {
+                $timedOut = $e->getCode() === '55P03' || (int) ($e->errorInfo[1] ?? 0) === 1205;
+                if (! $this->online() || ! $timedOut) {
+                    throw $e;
+                }
+            }
+            if ($this->driver() === 'pgsql') { // a step's own transaction (partitioned tables) is aborted: end it
+                $this->db()->unprepared('rollback');
+            }
+            $pause = min(0.1 * 2 ** $tries++, 5.0);
+            $holders = $this->lockHolders($table);
+            if (microtime(true) + $pause > $started + self::LOCK_RETRY_SECONDS) {
+                throw new \RuntimeException("fixgen: gave up waiting for a lock on $table after "
+                    . self::LOCK_RETRY_SECONDS . " s (held by: $holders); this step changed nothing: run it again");
+            }
+            $this->say([$table], sprintf('waiting for a lock (held by: %s); trying again in %.1f s', $holders, $pause));
+            usleep((int) ($pause * 1e6));
+        }
+    }
+
+    /** Who holds a lock on $table (PostgreSQL), or has a transaction open (MySQL/MariaDB). */
+    private function lockHolders(string $table): string
+    {
+        $sql = $this->driver() === 'pgsql'
+            ? "select string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state, round(extract(epoch "
+                . 'from clock_timestamp() - a.xact_start))), \', \') as h from pg_locks l join pg_stat_activity a '
+                . 'on a.pid = l.pid where l.relation = ' . $this->pgRelation() . ' and l.granted and l.pid <> '
+                . 'pg_backend_pid()'
+            : "select group_concat(concat('id ', t.trx_mysql_thread_id, ' (', timestampdiff(second, t.trx_started, "
+                . "now()), ' s in a transaction)') separator ', ') as h from information_schema.INNODB_TRX t where "
+                . 't.trx_mysql_thread_id <> connection_id() and ? is not null';
+        return $this->db()->selectOne($sql, [$this->prefixed($table)])->h ?? 'nobody now';
     }
 
     /** One line about a step, on STDERR when run from the command line. */

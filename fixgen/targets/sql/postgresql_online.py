@@ -41,7 +41,27 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_index_invalid(tbl text, idx text) RETU
                         AND i.indexrelid = pg_temp.fixgen_rel(idx) AND NOT (i.indisvalid AND i.indisready)) $f$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_fk_not_valid(tbl text, con text) RETURNS boolean LANGUAGE sql STABLE
   AS $f$ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
-                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con AND NOT k.convalidated) $f$;"""
+                        WHERE k.conrelid = pg_temp.fixgen_rel(tbl) AND k.conname = con AND NOT k.convalidated) $f$;
+-- a try at a lock writers conflict with timed out (lock_timeout) and was rolled back: say whom it waits for,
+-- wait (0.1 s, doubling, at most 5 s), and return the tries so far; or give up once `wait` has passed
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_lock_wait(tbl text, tries int, started timestamptz, wait interval)
+  RETURNS int LANGUAGE plpgsql AS $f$
+DECLARE
+  pause float := least(0.1 * 2 ^ tries, 5);
+  holders text := coalesce((
+    SELECT string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
+                             round(extract(epoch FROM clock_timestamp() - a.xact_start))), ', ')
+      FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+     WHERE l.relation = pg_temp.fixgen_rel(tbl) AND l.granted AND l.pid <> pg_backend_pid()), 'nobody now');
+BEGIN
+  IF clock_timestamp() + pause * interval '1 second' > started + wait THEN
+    RAISE EXCEPTION 'fixgen: gave up waiting for a lock on % after % (held by: %); this step changed nothing: '
+      'run the file again', tbl, wait, holders;
+  END IF;
+  RAISE WARNING 'fixgen: waiting for a lock on % (held by: %); trying again in % s', tbl, holders, round(pause::numeric, 1);
+  PERFORM pg_sleep(pause);
+  RETURN tries + 1;
+END $f$;"""
 
 
 class PostgresOnlineRenderer(PostgresRenderer):
@@ -96,6 +116,21 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return ["SET statement_timeout = 0;", "SET lock_timeout = 0;", *statements,
                 f"SET statement_timeout = {self.lit(self.ctx.statement_timeout)};",
                 f"SET lock_timeout = {self.lit(self.ctx.lock_timeout)};"]
+
+    def brief(self, table: str, statement: str) -> list[str]:
+        """A statement that takes a lock writers conflict with, in a transaction of its own: each try waits at most
+        lock_timeout (so writers queue behind it at most that long); a try that times out is rolled back and,
+        through pg_temp.fixgen_lock_wait, says whom it waits for and is tried again with backoff (--lock-wait)."""
+        return [self.do([
+            "LOOP",
+            "  BEGIN",
+            f"    {statement}",
+            "    RETURN;",
+            "  EXCEPTION WHEN lock_not_available THEN",
+            f"    tries := pg_temp.fixgen_lock_wait({self.lit(table)}, tries, started, {self.lit(self.ctx.lock_wait)});",
+            "  END;",
+            "END LOOP;",
+        ], declare="tries int := 0;\n  started timestamptz := clock_timestamp();")]
 
     @staticmethod
     def when(cond: str, statements: list[str]) -> list[str]:
@@ -201,11 +236,11 @@ class PostgresOnlineRenderer(PostgresRenderer):
                 *self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)]
 
     def up_add_column(self, op: AddColumn, cond: str) -> list[str]:
-        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} ADD COLUMN IF NOT EXISTS {self.column_sql(op)};",
-                                "COMMIT;"])
+        return self.when(cond, self.brief(op.table, f"ALTER TABLE {self.q(op.table)} ADD COLUMN IF NOT EXISTS "
+                                                   f"{self.column_sql(op)};"))
 
     def up_rename_column(self, op: RenameColumn, cond: str) -> list[str]:
-        return self.when(cond, ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+        return self.when(cond, self.brief(op.table, f"{self.statement(op)};"))
 
     def up_foreign_key_actions(self, op: ChangeForeignKeyActions, cond: str) -> list[str]:
         return self.recreate_fk_online(op.as_foreign_key(), cond, self.ledger_has(op))
@@ -218,7 +253,7 @@ class PostgresOnlineRenderer(PostgresRenderer):
         """`add` (a statement ending in fk's ADD CONSTRAINT) NOT VALID when `cond`: a brief lock, no scan;
         then VALIDATE while it is not validated: a scan that lets writes through."""
         validate = f"ALTER TABLE {self.q(fk.table)} VALIDATE CONSTRAINT {self.q(fk.name)};"
-        return (self.when(cond, ["BEGIN;", f"{add} NOT VALID;", "COMMIT;"])
+        return (self.when(cond, self.brief(fk.table, f"{add} NOT VALID;"))
                 + self.when(f"{mine} AND {self.fk_not_valid(fk)}", self.unlimited(["BEGIN;", validate, "COMMIT;"])))
 
     def down_op(self, op: Op) -> list[str]:
@@ -234,15 +269,15 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return self.when(cond, self.create_index_concurrently(op))
 
     def down_drop_foreign_key(self, op: DropForeignKey, cond: str) -> list[str]:
-        drop = ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT IF EXISTS {self.q(op.name)};", "COMMIT;"]
+        drop = self.brief(op.table, f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT IF EXISTS {self.q(op.name)};")
         return self.partitioned_steps(op, self.ledger_has(op), []) + self.when(cond, drop)
 
     def down_drop_column(self, op: DropColumn, cond: str) -> list[str]:
-        return self.when(cond, ["BEGIN;", f"ALTER TABLE {self.q(op.table)} DROP COLUMN IF EXISTS {self.q(op.column)};",
-                                "COMMIT;"])
+        return self.when(cond, self.brief(op.table, f"ALTER TABLE {self.q(op.table)} DROP COLUMN IF EXISTS "
+                                                   f"{self.q(op.column)};"))
 
     def down_rename_column(self, op: RenameColumn, cond: str) -> list[str]:
-        return self.when(cond, ["BEGIN;", f"{self.statement(op)};", "COMMIT;"])
+        return self.when(cond, self.brief(op.table, f"{self.statement(op)};"))
 
     def down_foreign_key_actions(self, op: ChangeForeignKeyActions, cond: str) -> list[str]:
         return self.recreate_fk_online(op.as_foreign_key(), cond, self.ledger_has(op))

@@ -44,10 +44,10 @@
  * that up() made that change.
  *
  * Safe to run more than once, and after an interruption: the next run finishes the job.
- * Fingerprint: fixgen-310497649f158a12 (fixgen emit finds its own migration by this).
+ * Fingerprint: fixgen-6c43bf6b8bd368b7 (fixgen emit finds its own migration by this).
  * Online: PostgreSQL builds indexes CONCURRENTLY and adds foreign keys NOT VALID, then validates
  * them; MySQL/MariaDB alters with ALGORITHM=INPLACE, LOCK=NONE; there is no surrounding
- * transaction, and lock waits give up after 5s.
+ * transaction, and lock waits give up after 500ms.
  */
 
 use Illuminate\Database\Migrations\Migration;
@@ -60,8 +60,10 @@ return new class extends Migration
     private const MIGRATION = '2025_11_19_120000_fix_migration_inconsistencies';
     /** Online: build indexes and add foreign keys without blocking writes (PostgreSQL, MySQL/MariaDB). */
     private const ONLINE = true;
-    private const LOCK_TIMEOUT_MS = 5000;
+    private const LOCK_TIMEOUT_MS = 500;
     private const STATEMENT_TIMEOUT_MS = 30000;
+    /** Online: keep trying a lock that writers conflict with, with backoff, this long in all (seconds). */
+    private const LOCK_RETRY_SECONDS = 120.0;
     /** The ledger, as fixgen/ledger.py defines it. */
     private const LEDGER = 'fixgen_ledger';
     private const LEDGER_COLUMNS = ['migration', 'step', 'object_name', 'applied_at'];
@@ -578,7 +580,7 @@ return new class extends Migration
         }
         $outcome = ! $recorded ? 'already present' : ($done() ? 'already done' : $made);
         if ($outcome === $made) {
-            $make();
+            $this->retried($step[1], $make);
         }
         $this->say($step, $outcome);
     }
@@ -591,10 +593,54 @@ return new class extends Migration
         }
         $there = $undoable();
         if ($there) {
-            $undo();
+            $this->retried($step[1], $undo);
         }
         $this->db()->table(self::LEDGER)->where($this->ledgerRow($step))->delete();
         $this->say($step, $there ? 'undone' : 'skipped: no longer there');
+    }
+    /**
+     * Online: a step's lock that writers conflict with is tried for the lock timeout at a time (writers queue behind
+     * a try at most that long); a try that timed out changed nothing, and is tried again with backoff (0.1 s,
+     * doubling, at most 5 s), saying whom it waits for, for LOCK_RETRY_SECONDS in all.
+     */
+    private function retried(string $table, callable $perform): void
+    {
+        [$started, $tries] = [microtime(true), 0];
+        while (true) {
+            try {
+                $perform();
+                return;
+            } catch (\Illuminate\Database\QueryException $e) {
+                $timedOut = $e->getCode() === '55P03' || (int) ($e->errorInfo[1] ?? 0) === 1205;
+                if (! $this->online() || ! $timedOut) {
+                    throw $e;
+                }
+            }
+            if ($this->driver() === 'pgsql') { // a step's own transaction (partitioned tables) is aborted: end it
+                $this->db()->unprepared('rollback');
+            }
+            $pause = min(0.1 * 2 ** $tries++, 5.0);
+            $holders = $this->lockHolders($table);
+            if (microtime(true) + $pause > $started + self::LOCK_RETRY_SECONDS) {
+                throw new \RuntimeException("fixgen: gave up waiting for a lock on $table after "
+                    . self::LOCK_RETRY_SECONDS . " s (held by: $holders); this step changed nothing: run it again");
+            }
+            $this->say([$table], sprintf('waiting for a lock (held by: %s); trying again in %.1f s', $holders, $pause));
+            usleep((int) ($pause * 1e6));
+        }
+    }
+    /** Who holds a lock on $table (PostgreSQL), or has a transaction open (MySQL/MariaDB). */
+    private function lockHolders(string $table): string
+    {
+        $sql = $this->driver() === 'pgsql'
+            ? "select string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state, round(extract(epoch "
+                . 'from clock_timestamp() - a.xact_start))), \', \') as h from pg_locks l join pg_stat_activity a '
+                . 'on a.pid = l.pid where l.relation = ' . $this->pgRelation() . ' and l.granted and l.pid <> '
+                . 'pg_backend_pid()'
+            : "select group_concat(concat('id ', t.trx_mysql_thread_id, ' (', timestampdiff(second, t.trx_started, "
+                . "now()), ' s in a transaction)') separator ', ') as h from information_schema.INNODB_TRX t where "
+                . 't.trx_mysql_thread_id <> connection_id() and ? is not null';
+        return $this->db()->selectOne($sql, [$this->prefixed($table)])->h ?? 'nobody now';
     }
     /** One line about a step, on STDERR when run from the command line. */
     private function say(array $step, string $outcome): void
@@ -1332,8 +1378,8 @@ return new class extends Migration
      */
     private const PARTITION_SQL = [
         'preflight' => <<<'SQL'
-            WITH a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS cols, CAST(? AS boolean) AS uniq, CAST(? AS
-                text) AS kind,
+            WITH RECURSIVE a AS (SELECT CAST(? AS text) AS tbl, CAST(? AS text) AS cols, CAST(? AS boolean) AS uniq,
+                CAST(? AS text) AS kind,
                               CAST(? AS text) AS what, CAST(? AS text) AS reftbl, CAST(? AS text) AS refcols),
             fkt AS (SELECT c.col AS fcol, r.col AS rcol, fa.atttypid AS ftyp, ra.atttypid AS rtyp, ra.attnum AS
                 rnum,
@@ -1347,9 +1393,11 @@ return new class extends Migration
                           a.reftbl))
                        AND ra.attname = r.col AND NOT ra.attisdropped
                      WHERE a.kind = 'add_foreign_key'),
-            fko AS (SELECT fkt.*, (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END FROM
-                pg_catalog.pg_type t
-                                    WHERE t.oid = fkt.ftyp) AS fbase,
+            dom AS (SELECT t.oid AS typ, t.oid AS cur, t.typbasetype AS nxt FROM pg_catalog.pg_type t
+                     WHERE t.oid IN (SELECT ftyp FROM fkt)
+                    UNION ALL
+                    SELECT dom.typ, t.oid, t.typbasetype FROM dom JOIN pg_catalog.pg_type t ON t.oid = dom.nxt),
+            fko AS (SELECT fkt.*, (SELECT d.cur FROM dom d WHERE d.typ = fkt.ftyp AND d.nxt = 0) AS fbase,
                            (SELECT k.cls FROM pg_catalog.pg_index x
                               CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[]) AS k(att, cls)
                              WHERE x.indrelid = fkt.ref AND x.indisunique AND x.indpred IS NULL AND k.att = fkt.rnum

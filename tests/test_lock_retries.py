@@ -1,0 +1,148 @@
+"""Short lock timeouts with retries: a long transaction in the way never makes writers queue behind a migration.
+
+A session holds a transaction that wrote to the table (its lock conflicts with a rename and with a new
+foreign key) for a few seconds while up runs with a short --lock-timeout. Each try waits at most that
+long, is rolled back, says whom it waits for, and is tried again with backoff: up completes once the
+holder ends. With a --lock-wait shorter than the hold, up stops with a message that names the holder;
+the step changed nothing, and the next run completes. Real PostgreSQL and MariaDB, sql, Laravel and
+Alembic (the MySQL sql target has no retries: plain MySQL scripts cannot loop; it fails after one try).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from support.alembic import emit_alembic, project
+from support.dbs import Database
+from support.laravel import emit_laravel, run_laravel
+from support.roundtrip import columns as table_columns
+from support.sql import emit
+
+SCHEMA = ["CREATE TABLE c (id INT PRIMARY KEY)", "INSERT INTO c VALUES (1)",
+          "CREATE TABLE w (id INT PRIMARY KEY, a INT, c_id INT)", "INSERT INTO w VALUES (1, 1, 1)"]
+ISSUES = [{"kind": "rename_column", "table": "w", "from": "a", "to": "b"},
+          {"kind": "missing_foreign_key", "table": "w", "column": "c_id", "references": "c.id"}]
+FLAGS = ("--lock-timeout", "200ms")
+
+
+@contextmanager
+def holding(db: Database, seconds: float) -> Iterator[list[int]]:
+    """Another session, in a transaction that updated w, for `seconds`; yields [its pid / connection id]."""
+    started, who, errors = threading.Event(), [], []
+
+    def run() -> None:
+        engine = sa.create_engine(db.url)
+        try:
+            with engine.connect() as conn:
+                me = "SELECT pg_backend_pid()" if db.dialect == "postgresql" else "SELECT CONNECTION_ID()"
+                who.append(conn.execute(sa.text(me)).scalar())
+                conn.execute(sa.text("UPDATE w SET id = id"))
+                started.set()
+                time.sleep(seconds)
+                conn.commit()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(e)
+            started.set()
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait(30)
+    try:
+        yield who
+    finally:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+
+
+def columns(db: Database) -> list[str]:
+    return table_columns(db.schema_snapshot(), "w")
+
+
+def run_target(target: str, db: Database, tmp_path: Path, flags: tuple[str, ...], caplog: pytest.LogCaptureFixture,
+               action: str = "up") -> tuple[bool, str]:
+    """(succeeded, output) of one run of the migration `target` makes in tmp_path (made on first use)."""
+    if target == "sql":
+        mig = getattr(run_target, "sql", None) or emit(ISSUES, db.dialect, tmp_path, *flags)
+        run_target.sql = mig  # type: ignore[attr-defined]
+        argv, env, stdin = db.cli_command(mig.up if action == "up" else mig.down)
+        feed = stdin.read_text(encoding="utf-8") if stdin else None
+        proc = subprocess.run(argv, env=env, input=feed, capture_output=True, text=True, timeout=300)
+        return proc.returncode == 0, proc.stdout + proc.stderr
+    if target == "laravel":
+        migration = getattr(run_target, "laravel", None) or emit_laravel(
+            {"version": 1, "name": "locks", "issues": ISSUES}, tmp_path, *flags)
+        run_target.laravel = migration  # type: ignore[attr-defined]
+        r = run_laravel(db, migration, action, check=False)
+        return r.returncode == 0, r.stdout + r.stderr
+    proj = getattr(run_target, "alembic", None)
+    if proj is None:
+        proj = run_target.alembic = project(tmp_path, db)  # type: ignore[attr-defined]
+        emit_alembic({"version": 1, "name": "locks", "issues": ISSUES}, proj.versions, *flags)
+    caplog.clear()
+    try:
+        proj.upgrade("head") if action == "up" else proj.downgrade("base")
+        return True, caplog.text
+    except Exception as e:  # noqa: BLE001 - the failure is the result
+        return False, f"{caplog.text}\n{e}"
+
+
+CASES = [("sql", "postgresql"), ("laravel", "postgresql"), ("alembic", "postgresql"), ("laravel", "mysql"),
+         ("alembic", "mysql")]
+
+
+@pytest.fixture(params=CASES, ids=[f"{t}-{d}" for t, d in CASES])
+def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Database]]:
+    from support import dbs
+
+    target, dialect = request.param
+    db = dbs.database_or_skip(dialect, tmp_path)
+    for attr in ("sql", "laravel", "alembic"):
+        if hasattr(run_target, attr):
+            delattr(run_target, attr)
+    try:
+        yield target, db
+    finally:
+        dbs.drop_database(db)
+
+
+def test_up_waits_in_short_tries_then_completes(case: tuple[str, Database], tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    target, db = case
+    caplog.set_level(logging.INFO, logger="alembic.runtime.fixgen")
+    db.execute(SCHEMA)
+    before = db.schema_snapshot()
+    with holding(db, 3) as who:
+        ok, out = run_target(target, db, tmp_path, FLAGS, caplog)
+    assert ok, out
+    assert "waiting for a lock" in out and f"{who[0]} (" in out, out  # it says whom it waits for
+    assert "b" in columns(db) and "a" not in columns(db)
+    assert len(db.schema_snapshot()["w"]["foreign_keys"]) == 1
+    ok, out = run_target(target, db, tmp_path, FLAGS, caplog, "down")
+    assert ok, out
+    after = db.schema_snapshot()
+    after.pop("alembic_version", None)
+    assert after == before
+
+
+def test_up_gives_up_after_lock_wait_and_the_next_run_completes(case: tuple[str, Database], tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    target, db = case
+    caplog.set_level(logging.INFO, logger="alembic.runtime.fixgen")
+    db.execute(SCHEMA)
+    with holding(db, 4):
+        ok, out = run_target(target, db, tmp_path, (*FLAGS, "--lock-wait", "1s"), caplog)
+    assert not ok and "gave up waiting for a lock on w" in out, out
+    ok, out = run_target(target, db, tmp_path, FLAGS, caplog)
+    assert ok, out
+    assert "b" in columns(db) and len(db.schema_snapshot()["w"]["foreign_keys"]) == 1
