@@ -318,7 +318,7 @@ def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zer
             raise FixgenError("--format table is for detect; import writes yaml or json")
         check_complete(findings)
         rows = [*findings, *notes]
-        text = to_table(rows) if rows else "no issues found\n"
+        text = to_table(rows, _terminal_width() if out is None else None) if rows else "no issues found\n"
     elif fmt in ("yaml", "json"):
         text = to_spec(findings, fmt)
     else:
@@ -330,6 +330,16 @@ def _finish_findings(findings, fmt: str, out: Path | None, force: bool, exit_zer
     typer.echo(f"{len(findings)} issue(s) found", err=True)
     if findings and not exit_zero:
         raise typer.Exit(1)
+
+
+def _terminal_width() -> int | None:
+    """The columns of the terminal stdout is (or $COLUMNS says), for `--format table`; None: not a terminal."""
+    import os
+    import shutil
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        return None
+    return shutil.get_terminal_size().columns
 
 
 OutOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP045
@@ -435,9 +445,12 @@ def detect(
         findings = detect_findings(schema, hints)
         warnings = list(schema.warnings)  # what the snapshot left out or keeps as coverage only
         if models is not None:
+            from fixgen.detect import usable_by_emit
             from fixgen.laravel_app.detect import combine
 
             findings, warnings = combine(models, schema, findings)  # schema.warnings first, then the app's
+            findings, refused = usable_by_emit(findings, schema)  # the app's findings with the database's
+            warnings = [*warnings, *refused]
         if output_format != "table":  # stdout is the spec: warnings go to stderr
             for w in warnings:
                 typer.echo(f"warning: {w.text()}", err=True)

@@ -19,12 +19,20 @@ Where SQLAlchemy's reflection parses DDL text (PostgreSQL's foreign key definiti
 MySQL/MariaDB's SHOW CREATE TABLE), names with line breaks or quotes can defeat the parse,
 silently or with an exception: the result is checked against the catalog
 (pg_constraint, information_schema) and the catalog's reading wins.
+
+Column types are the catalog's own, whatever SQLAlchemy makes of them (it compiles MySQL's
+`INT(10) UNSIGNED` and `INT(11)` alike, and a PostgreSQL domain as DOMAIN): `Column.type` as the
+database spells it (format_type, information_schema.COLUMNS.COLUMN_TYPE with its collation, the
+declared type), `Column.key_type` what a foreign key between two columns needs equal
+(`mysql_key_type`, the base type of a PostgreSQL domain, SQLite's affinity), and on PostgreSQL
+`Schema.key_type_pairs` the unequal pairs the database takes. PostgreSQL inheritance and
+partitions are read from pg_inherits and pg_class (`Table.parents`, `partition`, `partitioned`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fixgen.dialects import MYSQL, POSTGRES_ACTION_CODES, action_of_sql
@@ -55,8 +63,16 @@ def safe_name(name: Any) -> str:
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # the database's own spelling, for messages
+    # for messages: the database's own spelling (format_type, COLUMN_TYPE, the declared type), with what the
+    # key comparison also looks at when the spelling does not show it (a domain's base type, a collation)
+    type: str
     nullable: bool
+    # what a foreign key's columns must share with the key they reference, read from the catalog:
+    # MySQL/MariaDB the type (integers: which one), sign, decimal precision and scale, and for strings the
+    # collation (lengths may differ); PostgreSQL the type with a domain resolved to its base type (without
+    # length or precision); SQLite the type affinity. None: not read (a Schema made by hand), and detect
+    # falls back on comparing the families of `type`
+    key_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,7 @@ class Index:
     # what a redundant_index rollback (name, columns, unique) recreates exactly
     plain: bool = True
     constraint: bool = False  # backs a UNIQUE constraint (PostgreSQL, SQLite): DROP INDEX cannot remove it
+    attached: bool = False  # PostgreSQL: a partition's part of its parent's partitioned index (not dropped alone)
 
     @property
     def problem(self) -> str | None:
@@ -101,6 +118,14 @@ class Table:
     # False: SQLAlchemy's reflection of it failed or disagreed with the catalog, whose reading this is (what
     # reflects it again through SQLAlchemy, like Alembic's autogenerate, would misread it)
     reflected: bool = True
+    # PostgreSQL: the tables it inherits from (INHERITS, or the partitioned table it is a partition of) that
+    # are in the same schema, in pg_inherits order, and whether it is a partition (pg_class.relispartition)
+    parents: tuple[str, ...] = ()
+    partition: bool = False
+    # a partitioned table (PostgreSQL relkind 'p'; MySQL/MariaDB: it has partitions), and on PostgreSQL why
+    # fixgen's migrations cannot add an index or a key to it (a partition that is partitioned or a foreign table)
+    partitioned: bool = False
+    partitions_problem: str | None = None
 
     def has_index_leading(self, columns: tuple[str, ...]) -> bool:
         """Some index (or the primary key) starts with these columns, in any order within that prefix."""
@@ -138,9 +163,33 @@ class Schema:
     schema: str | None = None
     warnings: list[SnapshotWarning] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)  # table -> why it is not in `tables`
+    # (referencing key type, referenced key type) pairs that differ but that the database accepts in a foreign
+    # key (PostgreSQL: a cross-type equality operator in the referenced key's operator family, or an implicit
+    # cast to its type: integer -> bigint, text -> varchar); elsewhere key types must be equal
+    key_type_pairs: frozenset[tuple[str, str]] = frozenset()
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
+
+    def ancestors(self, name: str) -> list[str]:
+        """The tables `name` inherits from, at any depth (PostgreSQL INHERITS and partitions), nearest first."""
+        out: list[str] = []
+        todo = list(self.tables[name].parents) if name in self.tables else []
+        while todo:
+            parent = todo.pop(0)
+            if parent in out or parent == name:
+                continue
+            out.append(parent)
+            todo += list(self.tables[parent].parents) if parent in self.tables else []
+        return out
+
+    def key_types_match(self, column: Column, target: Column) -> bool:
+        """Whether a foreign key from `column` to the key `target` can be added as the columns are: the catalog's
+        key types (`Column.key_type`) are equal or a pair the database accepts; without them (a Schema made by
+        hand), the same type family, and on MySQL/MariaDB the same spelling up to lengths."""
+        if column.key_type is not None and target.key_type is not None:
+            return column.key_type == target.key_type or (column.key_type, target.key_type) in self.key_type_pairs
+        return _same_family(self.dialect, column.type, target.type)
 
 
 def dialect_of(url: str) -> str:
@@ -225,6 +274,7 @@ def load_schema(url: str, schema: str | None = None) -> Schema:
             insp = sa.inspect(conn)
             names = sorted(n for n in insp.get_table_names(schema=schema) if not n.startswith("sqlite_"))
             catalog = _read_catalog(conn, schema)
+            out.key_type_pairs = catalog.key_type_pairs
             for name in names:
                 why = identifier_problem(name)
                 if why:
@@ -258,7 +308,7 @@ def _read_one(conn, insp, name: str, schema: str | None, catalog: _Catalog, out:
     except reflection_errors() as e:
         _leave_out(out, name, f"SQLAlchemy could not read its definition ({said(e)})")
         return
-    out.tables[name] = _apply_policy(table, out.warnings)
+    out.tables[name] = _apply_policy(catalog.typed(table), out.warnings)
 
 
 def _check_sqlite_file(url: str) -> None:
@@ -397,6 +447,28 @@ class _Catalog:
 
     foreign_keys: dict[str, list[ForeignKey]] | None = None
     tables: dict[str, Table] | None = None  # MySQL/MariaDB
+    # every dialect: table -> column -> (its type for messages, its key type): see Column
+    column_types: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    key_type_pairs: frozenset[tuple[str, str]] = frozenset()  # Schema.key_type_pairs
+    # PostgreSQL: table -> the tables it inherits from; partitions; (table, index) of partitions' attached indexes
+    parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    partitions: frozenset[str] = frozenset()
+    attached_indexes: frozenset[tuple[str, str]] = frozenset()
+    partitioned: dict[str, str | None] = field(default_factory=dict)  # partitioned table -> Table.partitions_problem
+
+    def typed(self, t: Table) -> Table:
+        """`t` with the catalog's column types and key types, and (PostgreSQL) where it inherits from."""
+        types = self.column_types.get(t.name, {})
+        t.columns = {n: replace(c, type=types[n][0], key_type=types[n][1]) if n in types else c
+                     for n, c in t.columns.items()}
+        t.parents = self.parents.get(t.name, ())
+        t.partition = t.name in self.partitions
+        t.partitioned = t.name in self.partitioned
+        t.partitions_problem = self.partitioned.get(t.name)
+        if self.attached_indexes:
+            t.indexes = [replace(ix, attached=True) if (t.name, ix.name) in self.attached_indexes else ix
+                         for ix in t.indexes]
+        return t
 
     def checked(self, t: Table, fks_read: bool) -> Table:
         """`t` as reflected if the catalog agrees with it, else the catalog's reading."""
@@ -404,8 +476,7 @@ class _Catalog:
             truth = self.tables.get(t.name)
             if truth is None or (fks_read and _shape(t) == _shape(truth)):
                 return t
-            # keep SQLAlchemy's spelling of the types it did read (messages and type comparisons use it)
-            truth.columns = {n: t.columns.get(n, c) for n, c in truth.columns.items()}
+            truth.columns = {n: t.columns.get(n, c) for n, c in truth.columns.items()}  # typed() sets the types
             truth.reflected = False
             return truth
         if self.foreign_keys is not None:
@@ -427,10 +498,11 @@ def _shape(t: Table) -> tuple:
 
 def _read_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001 - sqlalchemy Connection
     if conn.dialect.name == "postgresql":
-        return _Catalog(foreign_keys=_pg_foreign_keys(conn, schema))
+        return _pg_catalog(conn, schema)
     if conn.dialect.name in ("mysql", "mariadb"):
         return _mysql_catalog(conn, schema)
-    return _Catalog()  # SQLite: PRAGMAs, which SQLAlchemy reads as such
+    # SQLite: PRAGMAs, which SQLAlchemy reads as such; the declared types for their affinity
+    return _Catalog(column_types=_sqlite_column_types(conn, schema))
 
 
 # pg_constraint's action letter -> SQLAlchemy's spelling (None for NO ACTION, as its reflection reports it)
@@ -467,13 +539,115 @@ def _pg_foreign_keys(conn, schema: str | None) -> dict[str, list[ForeignKey]]:  
     return out
 
 
+# the schema's tables, and every column type's base type (a domain over a domain: down to the type under both)
+_PG_TYPES = """
+WITH RECURSIVE tbl AS (
+  SELECT c.oid, c.relname::text AS relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = COALESCE(CAST(:s AS text), current_schema()) AND c.relkind IN ('r', 'p', 'f', 'v', 'm')
+), base(start, cur) AS (
+  SELECT DISTINCT a.atttypid, a.atttypid FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid
+  WHERE a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT base.start, t.typbasetype FROM base JOIN pg_type t ON t.oid = base.cur WHERE t.typtype = 'd'
+), resolved AS (
+  SELECT b.start, b.cur AS base FROM base b JOIN pg_type t ON t.oid = b.cur WHERE t.typtype <> 'd'
+)
+"""
+_PG_COLUMNS = _PG_TYPES + """
+SELECT tbl.relname, a.attname::text, format_type(a.atttypid, a.atttypmod), format_type(r.base, NULL),
+       r.base <> a.atttypid
+FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN resolved r ON r.start = a.atttypid
+WHERE a.attnum > 0 AND NOT a.attisdropped
+"""
+# (referencing base type, referenced base type) pairs PostgreSQL accepts in a foreign key although they differ, by
+# its own rule (ATAddForeignKeyConstraint): the referenced key's index operator family has an equality operator
+# between its input type and the referencing type (and one for the referencing type itself), or the referencing type
+# is the family's input type or casts to it implicitly. Asked for the types of the schema's one-column primary keys
+# against every base type of its columns.
+_PG_KEY_PAIRS = _PG_TYPES + """
+, pk AS (
+  SELECT DISTINCT r.base AS pk_base, oc.opcfamily AS fam, oc.opcintype AS intype
+  FROM pg_index ix JOIN tbl ON tbl.oid = ix.indrelid
+  JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[0]
+  JOIN resolved r ON r.start = a.atttypid
+  JOIN pg_opclass oc ON oc.oid = ix.indclass[0]
+  WHERE ix.indisprimary AND ix.indnkeyatts = 1
+), fk AS (SELECT DISTINCT base AS fk_base FROM resolved)
+SELECT DISTINCT format_type(fk.fk_base, NULL), format_type(pk.pk_base, NULL)
+FROM pk CROSS JOIN fk
+WHERE fk.fk_base <> pk.pk_base AND (
+  (EXISTS (SELECT 1 FROM pg_amop o WHERE o.amopfamily = pk.fam AND o.amopstrategy = 3
+             AND o.amoplefttype = pk.intype AND o.amoprighttype = fk.fk_base)
+   AND EXISTS (SELECT 1 FROM pg_amop o WHERE o.amopfamily = pk.fam AND o.amopstrategy = 3
+                 AND o.amoplefttype = fk.fk_base AND o.amoprighttype = fk.fk_base))
+  OR fk.fk_base = pk.intype
+  OR EXISTS (SELECT 1 FROM pg_cast c WHERE c.castsource = fk.fk_base AND c.casttarget = pk.intype
+               AND c.castcontext = 'i'))
+"""
+# INHERITS parents and partitioned parents in the same schema, and the schema's partitions
+_PG_INHERITS = """
+SELECT c.relname::text, p.relname::text, c.relispartition
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = COALESCE(CAST(:s AS text), current_schema()) AND c.relkind IN ('r', 'p', 'f')
+  AND p.relnamespace = c.relnamespace
+ORDER BY c.relname, i.inhseqno
+"""
+# partitions, and partitioned tables with their first partition that is partitioned itself or a foreign table
+_PG_PARTITIONS = """
+SELECT c.relname::text, c.relispartition, c.relkind = 'p', k.relname::text, k.relkind = 'p'
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN LATERAL (SELECT k.relname, k.relkind FROM pg_inherits h JOIN pg_class k ON k.oid = h.inhrelid
+                   WHERE h.inhparent = c.oid AND c.relkind = 'p' AND k.relkind IN ('p', 'f')
+                   ORDER BY k.relname LIMIT 1) k ON true
+WHERE n.nspname = COALESCE(CAST(:s AS text), current_schema()) AND c.relkind IN ('r', 'p', 'f')
+  AND (c.relispartition OR c.relkind = 'p')
+"""
+# a partition's index that is part of a partitioned index (DROP INDEX refuses it: drop the parent's)
+_PG_ATTACHED = """
+SELECT t.relname::text, ic.relname::text
+FROM pg_inherits h JOIN pg_class ic ON ic.oid = h.inhrelid AND ic.relkind IN ('i', 'I')
+JOIN pg_index x ON x.indexrelid = ic.oid JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = COALESCE(CAST(:s AS text), current_schema())
+"""
+
+
+def _pg_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    def rows(sql: str):  # noqa: ANN202
+        return conn.execute(sa.text(sql), {"s": schema})
+
+    types: dict[str, dict[str, tuple[str, str]]] = {}
+    for table, column, shown_type, base, domain in rows(_PG_COLUMNS):
+        types.setdefault(table, {})[column] = (f"{shown_type} (a domain over {base})" if domain else shown_type, base)
+    parents: dict[str, tuple[str, ...]] = {}
+    for child, parent, _ in rows(_PG_INHERITS):
+        parents[child] = (*parents.get(child, ()), parent)
+    partitions, partitioned = set(), {}
+    for table, is_partition, is_partitioned, deep, deep_partitioned in rows(_PG_PARTITIONS):
+        if is_partition:
+            partitions.add(table)
+        if is_partitioned:
+            partitioned[table] = None if deep is None else (
+                f"partition {safe_name(deep)} is {'itself partitioned' if deep_partitioned else 'a foreign table'}")
+    return _Catalog(foreign_keys=_pg_foreign_keys(conn, schema), column_types=types,
+                    key_type_pairs=frozenset((a, b) for a, b in rows(_PG_KEY_PAIRS)), parents=parents,
+                    partitions=frozenset(partitions), partitioned=partitioned,
+                    attached_indexes=frozenset((t, i) for t, i in rows(_PG_ATTACHED)))
+
+
 _MY_COLUMNS = """
-SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, ORDINAL_POSITION
+SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, DATA_TYPE, COLLATION_NAME, NUMERIC_PRECISION, NUMERIC_SCALE
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, ORDINAL_POSITION
 """
 _MY_INDEXES = """
 SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE
 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+"""
+_MY_PARTITIONED = """
+SELECT DISTINCT TABLE_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = {s} AND PARTITION_NAME IS NOT NULL
 """
 _MY_FKS = """
 SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
@@ -496,9 +670,13 @@ def _mysql_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001
     def rows(sql: str):  # noqa: ANN202
         return conn.execute(sa.text(sql.format(s=s)), {"s": schema} if schema is not None else {})
 
-    for table, col, ctype, nullable in rows(_MY_COLUMNS):
+    types: dict[str, dict[str, tuple[str, str]]] = {}
+    for table, col, ctype, nullable, data_type, collation, precision, scale in rows(_MY_COLUMNS):
         t = tables.setdefault(table, Table(table))
-        t.columns[col] = Column(col, str(ctype).upper(), nullable == "YES")
+        shown_type = str(ctype) + (f" COLLATE {collation}" if collation else "")
+        key = mysql_key_type(str(data_type), str(ctype), collation, precision, scale)
+        t.columns[col] = Column(col, shown_type, nullable == "YES", key)
+        types.setdefault(table, {})[col] = (shown_type, key)
     indexes: dict[tuple[str, str], dict[str, Any]] = {}
     for table, name, non_unique, col, sub_part, collation, index_type in rows(_MY_INDEXES):
         t = tables.setdefault(table, Table(table))
@@ -522,7 +700,94 @@ def _mysql_catalog(conn, schema: str | None) -> _Catalog:  # noqa: ANN001
                          _mysql_action(fk["on_delete"]), _mysql_action(fk["on_update"]))
         by_table.setdefault(table, []).append(key)
         tables.setdefault(table, Table(table)).foreign_keys.append(key)
-    return _Catalog(foreign_keys=by_table, tables=tables)
+    return _Catalog(foreign_keys=by_table, tables=tables, column_types=types,
+                    partitioned={r[0]: None for r in rows(_MY_PARTITIONED)})
+
+
+_MY_INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint"})
+
+
+def mysql_key_type(data_type: str, column_type: str, collation: str | None, precision: int | None = None,
+                   scale: int | None = None) -> str:
+    """What a foreign key column must share with the column it references on MySQL/MariaDB: what InnoDB and MySQL
+    8's own check (error 3780) compare, and no less than the migrations' preflight compares (fixgen.targets): for
+    integers the type (its size, not its display width) and sign; for DECIMAL the precision, scale and sign; for
+    CHAR and VARCHAR (one family) the collation, which names the character set, but not the length; BINARY with
+    BINARY and VARBINARY with VARBINARY, whatever the length (InnoDB mixes them, the preflight does not); any other
+    type as information_schema spells it (ENUM with its values, DATETIME with its fraction digits), its collation
+    included."""
+    dt, ct = data_type.lower(), column_type.lower()
+    sign = " unsigned" if re.search(r"\bunsigned\b", ct) else ""
+    if dt in _MY_INTEGERS:
+        return ("int" if dt == "integer" else dt) + sign
+    if dt in ("decimal", "numeric"):
+        return f"decimal({precision},{scale}){sign}"
+    if dt in ("char", "varchar"):
+        return f"char collate {collation}"
+    if dt in ("binary", "varbinary"):
+        return dt
+    plain = re.sub(r"\s+zerofill\b", "", ct)
+    return plain + (f" collate {collation}" if collation else "")
+
+
+def _sqlite_column_types(conn, schema: str | None) -> dict[str, dict[str, tuple[str, str]]]:  # noqa: ANN001
+    """Each column's declared type and its affinity (SQLite's rules, section 3.1 of its datatype documentation)."""
+    import sqlalchemy as sa
+
+    master = "sqlite_master" if schema is None else f'"{schema.replace(chr(34), chr(34) * 2)}".sqlite_master'
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    rows = conn.execute(sa.text(f"SELECT m.name, p.name, p.type FROM {master} m, pragma_table_info(m.name, :s) p "
+                                "WHERE m.type = 'table'"), {"s": schema or "main"})
+    for table, column, declared in rows:
+        affinity = sqlite_affinity(declared or "")
+        shown_type = (declared if (declared or "").upper() == affinity
+                      else f"{declared or 'no declared type'} ({affinity} affinity)")
+        out.setdefault(table, {})[column] = (shown_type, affinity)
+    return out
+
+
+def sqlite_affinity(declared: str) -> str:
+    t = declared.upper()
+    if "INT" in t:
+        return "INTEGER"
+    if any(k in t for k in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in t or not t.strip():
+        return "BLOB"
+    if any(k in t for k in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def _same_family(dialect: str, column: str, target: str) -> bool:
+    """Without the catalog's key types: the same type family (integer, string, uuid, binary, ...), and on
+    MySQL/MariaDB the same spelling up to lengths. A type nobody recognized is given the benefit of the doubt."""
+    a, b = _family(column), _family(target)
+    if a is None or b is None:
+        return True
+    if a != b:
+        return False
+    if dialect == "mysql":
+        strip = re.compile(r"\(\d+\)")
+        return strip.sub("", column.upper()) == strip.sub("", target.upper())
+    return True
+
+
+def _family(type_text: str) -> str | None:
+    t = type_text.upper()
+    if "NULLTYPE" in t or not t.strip():
+        return None  # a type SQLAlchemy did not recognize: no opinion
+    if "UUID" in t or "UNIQUEIDENTIFIER" in t:
+        return "uuid"
+    if "INT" in t or "SERIAL" in t:
+        return "integer"
+    if any(k in t for k in ("CHAR", "TEXT", "CLOB", "STRING")):
+        return "string"
+    if any(k in t for k in ("BINARY", "BLOB", "BYTEA")):
+        return "binary"
+    if any(k in t for k in ("NUMERIC", "DECIMAL")):
+        return "decimal"
+    return re.sub(r"\(.*", "", t).strip()
 
 
 def _mysql_action(rule: str | None) -> str | None:

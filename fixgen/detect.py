@@ -8,18 +8,39 @@ Four rules, each a `source` of its own ("fixgen detect: <rule>"):
   target table can be found by name (`dbschema.guess_reference`) -> missing_foreign_key to that
   table's one-column primary key. Not reported: the table's own single-column primary key;
   polymorphic pairs (`commentable_id` next to `commentable_type`: no single table to reference);
-  a column whose type cannot hold the target key (`_types_compatible`: a foreign key could not be
-  added without changing the column, which is not a spec fix).
+  PostgreSQL, a table's copy of the key of a table it inherits from or is a partition of (the
+  row's own id, not a reference). A column whose type the database would not accept for the key
+  (`Schema.key_types_match`, on the catalog's own types: MySQL/MariaDB the integer type and sign,
+  decimal precision and scale, string collation; PostgreSQL the base type of a domain, with the
+  cross-type pairs its operator families accept; SQLite the affinity) is no finding but a warning
+  that names both columns and both types: the key cannot be added without changing the column,
+  which is not a spec fix.
 - redundant-index: a plain index whose columns are a leading prefix of another plain index (or of
   the primary key) on the same table -> redundant_index. Never a UNIQUE index (it enforces
   something) unless the other one is unique on exactly the same columns; never a partial,
   expression, descending, prefix-length or non-btree index (the rollback could not recreate it);
-  never the index of a UNIQUE constraint (DROP INDEX cannot remove it); on MySQL/MariaDB never an
-  index that leads with a foreign key's columns (InnoDB may need it: error 1553). Of two identical
-  indexes, the one whose name sorts later is reported.
+  never the index of a UNIQUE constraint (DROP INDEX cannot remove it), nor a partition's part of
+  a partitioned index; never the index a proposed foreign key would create (emit refuses a spec
+  that drops and creates the same index); on MySQL/MariaDB never an index that leads with the
+  columns of a foreign key, existing or proposed (InnoDB may need it: error 1553). Of two
+  identical indexes, the one whose name sorts later is reported.
 - pivot-timestamps: a pivot table (two foreign keys whose columns form the primary key or a unique
   key) with only one of created_at/updated_at -> missing_timestamps. A pivot with neither is a
   plain pivot (Laravel's default, no `withTimestamps()`), not a finding.
+
+PostgreSQL partitions: a partition gets its partitioned parent's foreign keys and indexes, and
+its columns: a finding on a partition that the parent covers (the parent has the key, or is
+proposed it; the key without an index is the parent's; timestamps) is left out, and so is the
+type warning of its copy of the parent's column. Left out with a warning (`_refused_on_partitioned`):
+what no migration does on a partitioned table (MySQL/MariaDB: a foreign key from or to one;
+PostgreSQL: dropping one's index, and an index or a key on one with partitions that are not plain
+tables).
+
+Last, `usable_by_emit` plans the findings the way `fixgen emit` does, for every target the
+database's dialect has (sql for that dialect, laravel, alembic), and leaves out, with a
+warning, each finding emit would refuse (one of two that contradict each other, a name a
+target cannot take) or whose migration's preflight would (a name another object already has):
+detect never writes a spec that emit refuses.
 
 Output order is deterministic: by table, then kind, then columns.
 
@@ -34,22 +55,25 @@ from __future__ import annotations
 import re
 from itertools import combinations
 
-from fixgen.dbschema import Index, Schema, SnapshotWarning, Table, guess_reference, names_problem, safe_name
-from fixgen.findings import Finding, name_problems
+from fixgen.dbschema import Column, Index, Schema, SnapshotWarning, Table, guess_reference, names_problem, safe_name
+from fixgen.findings import Finding, name_problems, printable
 
 SOURCE = "fixgen detect: "
 
 
 def detect_findings(schema: Schema, hints: dict[str, str] | None = None) -> list[Finding]:
-    """The four rules' findings; one that names something fixgen's identifier policy refuses becomes
-    a warning appended to `schema.warnings` instead (the snapshot's rules make that a safety net)."""
+    """The four rules' findings, as `usable_by_emit` keeps them; one that names something fixgen's identifier
+    policy refuses becomes a warning appended to `schema.warnings` instead (the snapshot's rules make that a
+    safety net), and so does one that emit would refuse."""
     hints = hints or {}
     findings: list[Finding] = []
+    proposed = {t.name: _missing_foreign_keys(schema, t, hints) for t in schema.tables.values()}
     for table in schema.tables.values():
         findings += _fk_without_index(table)
-        findings += _missing_foreign_keys(schema, table, hints)
-        findings += _redundant_indexes(schema, table)
+        findings += proposed[table.name]
+        findings += _redundant_indexes(schema, table, [tuple(f.fields["columns"]) for f in proposed[table.name]])
         findings += _pivot_timestamps(table)
+    findings = _refused_on_partitioned(schema, _not_covered_by_parents(schema, findings))
     kept = []
     for f in findings:
         problems = name_problems(f)
@@ -59,7 +83,9 @@ def detect_findings(schema: Schema, hints: dict[str, str] | None = None) -> list
                                                           f"{'; '.join(problems)}"))
         else:
             kept.append(f)
-    return sorted(kept, key=_order)
+    kept, refused = usable_by_emit(sorted(kept, key=_order), schema)
+    schema.warnings.extend(refused)
+    return kept
 
 
 def _order(f: Finding) -> tuple:
@@ -88,7 +114,9 @@ def _fk_without_index(table: Table) -> list[Finding]:
 # ------------------------------------------------------------------ missing-foreign-key
 
 def _missing_foreign_keys(schema: Schema, table: Table, hints: dict[str, str]) -> list[Finding]:
+    """The proposals; a column whose type the key's does not match is a warning in `schema.warnings` instead."""
     covered = {c for fk in table.foreign_keys for c in fk.columns}
+    ancestors = schema.ancestors(table.name)
     out = []
     for name, col in table.columns.items():
         hinted = f"{table.name}.{name}" in hints or name in hints
@@ -102,10 +130,17 @@ def _missing_foreign_keys(schema: Schema, table: Table, hints: dict[str, str]) -
         if ref is None:
             continue
         target, pk = ref
+        if target in ancestors and pk[0] == name:
+            continue  # INHERITS or a partition: the row's own id, inherited from the key of `target`
         target_col = schema.tables[target].columns.get(pk[0])
-        if target_col is None or not _types_compatible(schema.dialect, col.type, target_col.type):
+        if target_col is None:
             continue
         how = "named by --ref" if hinted else "by its name"
+        if not schema.key_types_match(col, target_col):
+            if not (table.partition and any(name in schema.tables[a].columns for a in ancestors)):  # the parent's say
+                schema.warnings.append(SnapshotWarning(table.name, _type_mismatch(schema.dialect, table.name, col,
+                                                                                  target, target_col, how)))
+            continue
         out.append(Finding(
             "missing_foreign_key",
             {"table": table.name, "columns": [name], "references": f"{target}.{pk[0]}"},
@@ -119,53 +154,44 @@ def _is_morph(table: Table, column: str) -> bool:
     return column[:-3] + "_type" in table.columns
 
 
-def _family(type_text: str) -> str | None:
-    t = type_text.upper()
-    if "NULLTYPE" in t or not t.strip():
-        return None  # a type SQLAlchemy did not recognize: no opinion
-    if "UUID" in t or "UNIQUEIDENTIFIER" in t:
-        return "uuid"
-    if "INT" in t or "SERIAL" in t:
-        return "integer"
-    if any(k in t for k in ("CHAR", "TEXT", "CLOB", "STRING")):
-        return "string"
-    if any(k in t for k in ("BINARY", "BLOB", "BYTEA")):
-        return "binary"
-    if any(k in t for k in ("NUMERIC", "DECIMAL")):
-        return "decimal"
-    return re.sub(r"\(.*", "", t).strip()
+# why the database refuses a foreign key between two types, by dialect
+_TYPE_RULES = {
+    "mysql": "MySQL/MariaDB take a foreign key only between integers of the same type and sign, decimals of the "
+             "same precision, scale and sign, strings of the same collation, or the same other type",
+    "postgresql": "PostgreSQL takes a foreign key only where the key's operator family compares the two types "
+                  "(a domain counts as its base type)",
+    "sqlite": "SQLite compares the values by the key's type affinity",
+}
 
 
-def _types_compatible(dialect: str, column: str, target: str) -> bool:
-    """Whether a foreign key from a `column`-typed column to a `target`-typed key can be added as is.
+def _type_mismatch(dialect: str, table: str, col: Column, target: str, target_col: Column, how: str) -> str:
+    return (f"{table}.{col.name} ({_type_text(col)}) points to {target}.{target_col.name} ({_type_text(target_col)}) "
+            f"{'by its name' if how == 'by its name' else 'as --ref names it'}, but their types differ: no "
+            f"missing_foreign_key proposed ({_TYPE_RULES.get(dialect, 'the types must match')}); make "
+            f"{table}.{col.name} the type of {target}.{target_col.name} first")
 
-    Same family (integer, string, uuid, binary, ...) on every dialect; MySQL/MariaDB also want the
-    same integer type and sign and the same string type and collation (length may differ). A type
-    SQLAlchemy did not recognize (SQLite's free-form declared types) is given the benefit of the doubt.
-    """
-    a, b = _family(column), _family(target)
-    if a is None or b is None:
-        return True
-    if a != b:
-        return False
-    if dialect == "mysql":
-        strip = re.compile(r"\(\d+\)")
-        return strip.sub("", column.upper()) == strip.sub("", target.upper())
-    return True
+
+def _type_text(col: Column) -> str:
+    """A column's type for a message: one line, at most 100 characters (an ENUM lists its values)."""
+    text = printable(col.type)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 # ------------------------------------------------------------------ redundant-index
 
-def _redundant_indexes(schema: Schema, table: Table) -> list[Finding]:
+def _redundant_indexes(schema: Schema, table: Table, proposed: list[tuple[str, ...]]) -> list[Finding]:
+    """`proposed`: the columns of the foreign keys detect proposes on this table."""
     pk = Index("PRIMARY KEY", table.primary_key, True, constraint=True) if table.primary_key else None
     # an index fixgen cannot name is neither dropped nor named as the reason to drop another
     candidates = [ix for ix in table.indexes if ix.plain and ix.name and ix.problem is None]
     covering = candidates + ([pk] if pk else [])
-    fk_cols = [fk.columns for fk in table.foreign_keys]
+    fk_cols = [fk.columns for fk in table.foreign_keys] + proposed
     out = []
     for ix in sorted(candidates, key=lambda i: i.name):
-        if ix.constraint:
+        if ix.constraint or ix.attached:
             continue
+        if not ix.unique and ix.columns in proposed:
+            continue  # the index a proposed key's fix creates (or finds): emit refuses to drop and create one index
         if schema.dialect == "mysql" and any(ix.columns[:len(c)] == c for c in fk_cols):
             continue
         by = next((other for other in sorted(covering, key=_cover_rank) if _makes_redundant(other, ix)), None)
@@ -222,3 +248,196 @@ def _is_pivot(table: Table) -> bool:
         if set(a.columns) != set(b.columns) and cols in keys:
             return True
     return False
+
+
+# ------------------------------------------------------------------ partitions
+
+def _not_covered_by_parents(schema: Schema, findings: list[Finding]) -> list[Finding]:
+    """Leave out a PostgreSQL partition's findings that its partitioned parent covers: a foreign key the parent
+    has or is proposed (a key added to the parent is added to every partition), a key without an index that is
+    the parent's (an index created on the parent is created on every partition), and missing timestamps (a
+    partition has its parent's columns: no column can be added to it alone)."""
+    proposed = {(f.fields["table"], tuple(f.fields["columns"]), f.fields["references"])
+                for f in findings if f.kind == "missing_foreign_key"}
+    out = []
+    for f in findings:
+        table = schema.tables.get(f.fields["table"])
+        if table is None or not table.partition:
+            out.append(f)
+            continue
+        parents = [schema.tables[a] for a in schema.ancestors(table.name)]
+        cols = tuple(f.fields.get("columns") or ())
+        if f.kind == "missing_timestamps":
+            continue
+        if f.kind == "missing_foreign_key" and any(
+                any(fk.columns == cols for fk in p.foreign_keys) or (p.name, cols, f.fields["references"]) in proposed
+                for p in parents):
+            continue
+        if f.kind == "missing_index" and any(fk.columns == cols for p in parents for fk in p.foreign_keys):
+            continue
+        out.append(f)
+    return out
+
+
+def _refused_on_partitioned(schema: Schema, findings: list[Finding]) -> list[Finding]:
+    """Leave out, with a warning in `schema.warnings`, what no migration does on a partitioned table: a foreign key
+    from or to one on MySQL/MariaDB (InnoDB has none, error 1506); on PostgreSQL, dropping one's index (fixgen's
+    rollback could not give each partition back its own), and an index or a key on one whose partitions are
+    partitioned or foreign tables (fixgen handles one level of table partitions)."""
+    out = []
+    for f in findings:
+        table = schema.tables.get(f.fields["table"])
+        why = None
+        if table is not None and schema.dialect == "mysql" and f.kind == "missing_foreign_key":
+            ref = schema.tables.get(str(f.fields["references"]).partition(".")[0])
+            on = next((t.name for t in (table, ref) if t is not None and t.partitioned), None)
+            if on is not None:
+                why = f"{on} is a partitioned table, and InnoDB has no foreign keys on partitioned tables (error 1506)"
+        elif table is not None and table.partitioned and schema.dialect == "postgresql":
+            if f.kind == "redundant_index":
+                why = (f"{table.name} is a partitioned table, whose indexes fixgen does not drop (a rollback could not "
+                       "give each partition back its own): drop it by hand if it is not needed")
+            elif f.kind in ("missing_index", "missing_foreign_key") and table.partitions_problem:
+                why = (f"{table.name} is a partitioned table and {table.partitions_problem}: fixgen handles one level "
+                       "of partitions that are tables")
+        if why is None:
+            out.append(f)
+        else:
+            schema.warnings.append(SnapshotWarning(table.name if table else "", f"{f.kind} {_what(f)} left out: {why}"))
+    return out
+
+
+# ------------------------------------------------------------------ what emit takes
+
+def emit_targets(dialect: str) -> list[tuple[str, str | None]]:
+    """(target, --dialect) of every `fixgen emit` a spec of a `dialect` database may be given."""
+    return [("sql", dialect), ("laravel", None), ("alembic", None)]
+
+
+# what `emit --target sql --dialect sqlite` takes: SQLite's SQL guards index fixes only (docs/targets.md);
+# the other kinds go to laravel or alembic, which plan them too
+_SQLITE_SQL_KINDS = ("missing_index", "redundant_index")
+
+
+def usable_by_emit(findings: list[Finding], schema: Schema | str) -> tuple[list[Finding], list[SnapshotWarning]]:
+    """The findings as `fixgen emit` takes them, for every target of `emit_targets(schema.dialect)`, and as their
+    migrations run on this database: planned with each target's names and dialect (the planner's merges and
+    contradictions, name lengths, what the target can guard), and the names each plan creates checked against
+    the snapshot (`_taken`: the migration's preflight refuses a name another object has; given a dialect's name
+    instead of a Schema, that check is skipped). Each finding refused is left out with a warning; of two that
+    contradict each other the later one goes (the planner names it). A finding with gaps is left for the caller
+    to report."""
+    from dataclasses import replace
+
+    from fixgen.errors import FixgenError
+    from fixgen.findings import to_spec
+    from fixgen.spec import load_spec
+    from fixgen.targets import get_target, plan_for, resolve_dialect
+
+    dialect = schema if isinstance(schema, str) else schema.dialect
+    kept = list(findings)
+    warnings: list[SnapshotWarning] = []
+    while True:
+        complete = [f for f in kept if not f.gaps]
+        if not complete:
+            break
+        spec = load_spec(to_spec(complete, "json"), "<detect>")
+        refused: dict[int, str] = {}
+        for target_name, target_dialect in emit_targets(dialect):
+            target = get_target(target_name)
+            planned = spec
+            if target_name == "sql" and target_dialect == "sqlite":
+                planned = replace(spec, issues=tuple(i for i in spec.issues if i.kind in _SQLITE_SQL_KINDS))
+            label = f"--target {target_name}" + (f" --dialect {target_dialect}" if target_dialect else "")
+            try:
+                plan = plan_for(planned, target, resolve_dialect(target, target_dialect), None)
+            except FixgenError as e:
+                for problem in e.problems:
+                    if problem.index is None:
+                        raise
+                    refused.setdefault(problem.index, f"fixgen emit {label} would refuse it: "
+                                                      f"{_named(problem.message, complete)}")
+                continue
+            for index, why in _taken(plan, schema) if isinstance(schema, Schema) else ():
+                refused.setdefault(index, f"the migration of fixgen emit {label} would refuse it: {why}")
+        if not refused:
+            break
+        for i, why in sorted(refused.items()):
+            f = complete[i]
+            table = str(f.fields.get("table") or "")
+            warnings.append(SnapshotWarning(table, f"{f.kind} {_what(f)} left out: {why}"))
+        gone = {id(complete[i]) for i in refused}
+        kept = [f for f in kept if id(f) not in gone]
+    return kept, warnings
+
+
+def _taken(plan, schema: Schema) -> list[tuple[int, str]]:  # noqa: ANN001 - fixgen.planner.Plan
+    """(issue position, why) for each index or foreign key the plan creates under a name another object of the
+    database already has, which the migration's preflight refuses ("another object already has that name"): an
+    index name is free, or names an index of the same table that leads with the columns (unique ones: a unique
+    index on exactly them); a foreign key name is free unless a key on the same columns to the same table exists.
+    Index names are one per schema on PostgreSQL (with the tables') and SQLite (with the tables'), one per table on
+    MySQL/MariaDB; foreign key names one per table on PostgreSQL, one per database on MySQL/MariaDB (SQLite's keys
+    have no names to clash)."""
+    from fixgen.ops import AddForeignKey, CreateIndex
+
+    tables = schema.tables
+    # index (and on PostgreSQL and SQLite table) name -> (its table or None for a table, its columns, unique)
+    named: dict[str, tuple[str | None, tuple[str, ...], bool]] = {}
+    if schema.dialect != "mysql":
+        named.update({name: (None, (), False) for name in (*tables, *schema.left_out)})
+        for t in tables.values():
+            for ix in t.indexes:
+                named.setdefault(ix.name, (t.name, ix.columns, ix.unique))
+    fk_names: dict[str, str] = {}  # MySQL/MariaDB: foreign key name -> its table
+    for t in tables.values():
+        for fk in t.foreign_keys:
+            if fk.name:
+                fk_names.setdefault(fk.name, t.name)
+    out = []
+    for op in plan.ops:
+        table = tables.get(op.table)
+        if table is None:
+            continue
+        why = None
+        if isinstance(op, CreateIndex):
+            if schema.dialect == "mysql":
+                ix = next((ix for ix in table.indexes if ix.name == op.name), None)
+                holder = None if ix is None else (table.name, ix.columns, ix.unique)
+            else:
+                holder = named.get(op.name)
+            n = len(op.columns)
+            if holder is not None and not (holder[0] == op.table and holder[1][:n] == op.columns
+                                           and (not op.unique or (holder[2] and len(holder[1]) == n))):
+                has = f"the table {safe_name(op.name)}" if holder[0] is None else f"an index on {holder[0]}"
+                why = f"it creates index {op.name} on {op.table}, a name {has} already has"
+        elif isinstance(op, AddForeignKey) and not any(
+                fk.columns == op.columns and fk.ref_table == op.ref_table for fk in table.foreign_keys):
+            owner = (fk_names.get(op.name) if schema.dialect == "mysql" else
+                     op.table if schema.dialect == "postgresql" and any(fk.name == op.name for fk in table.foreign_keys)
+                     else None)
+            if owner is not None:
+                why = f"it adds foreign key {op.name} on {op.table}, a name a foreign key of {owner} already has"
+        if why:
+            out += [(m.index, why) for m in op.issues]
+    return out
+
+
+def _what(f: Finding) -> str:
+    """A finding in a few words: `on t (a, b)`, `on t: index ix_a`."""
+    table = safe_name(str(f.fields.get("table") or ""))
+    if f.kind == "redundant_index":
+        return f"on {table}: index {safe_name(str(f.fields.get('name')))}"
+    cols = f.fields.get("columns") or ([f.fields["column"]] if f.fields.get("column") else [])
+    if f.kind == "rename_column":
+        cols = [f.fields.get("from"), f.fields.get("to")]
+    return f"on {table}" + (f" ({', '.join(safe_name(str(c)) for c in cols)})" if cols else "")
+
+
+def _named(message: str, findings: list[Finding]) -> str:
+    """The planner's message with its `issue #N` (a position in a spec nobody sees) as the finding it is."""
+    def finding(m: re.Match) -> str:
+        i = int(m.group(1)) - 1
+        return f"the {findings[i].kind} {_what(findings[i])}" if 0 <= i < len(findings) else m.group(0)
+
+    return printable(re.sub(r"issue #(\d+)", finding, message))

@@ -154,13 +154,29 @@ def _dumper() -> type:
     return Dumper
 
 
-def to_table(findings: list[Finding]) -> str:
-    """A human-readable table for `--format table` (terminal, not for machines)."""
+# `--format table`: the WHAT column is as wide as its longest message, at most WHAT_MAX characters (less to fit a
+# terminal, but never under WHAT_MIN); a longer message runs into SOURCE's column on its own line only
+WHAT_MAX = 100
+WHAT_MIN = 40
+
+
+def to_table(findings: list[Finding], width: int | None = None) -> str:
+    """A human-readable table for `--format table` (terminal, not for machines): one line per row.
+
+    KIND and TABLE are as wide as their widest cell; WHAT as its widest cell up to WHAT_MAX, or up to what
+    `width` (the terminal's columns) leaves it beside the other three, but at least WHAT_MIN. A message wider
+    than WHAT pushes that row's SOURCE to the right (nothing is cut), the others keep their alignment."""
     rows = [("KIND", "TABLE", "WHAT", "SOURCE")]
     for f in findings:  # a linter's text may hold escape sequences: shown, never sent to the terminal
         rows.append(tuple(printable(t) for t in (f.kind, str(f.fields.get("table", "")), f.message, f.source)))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    kind_w, table_w = (max(len(r[i]) for r in rows) for i in (0, 1))
+    cap = WHAT_MAX
+    if width is not None:
+        source_w = max(len(r[3]) for r in rows)
+        cap = max(WHAT_MIN, min(WHAT_MAX, width - kind_w - table_w - source_w - 6))
+    what_w = min(max(len(r[2]) for r in rows), cap)
+    lines = [f"{kind.ljust(kind_w)}  {table.ljust(table_w)}  {what.ljust(what_w)}  {source}"
+             for kind, table, what, source in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

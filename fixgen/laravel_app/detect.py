@@ -24,6 +24,7 @@ from fixgen.dbschema import Schema, SnapshotWarning, Table, safe_name
 from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding, dedupe, name_problems
 from fixgen.identifiers import shown
+from fixgen.laravel_app.evidence import Evidence, relation_foreign_keys
 from fixgen.laravel_app.models import App, Key, Model, Relation, load_app
 
 SOURCE = "laravel app: "  # + "file:line Model::relation", the code that asks for the fix
@@ -79,18 +80,77 @@ def combine(app: App, schema: Schema, db_findings: list[Finding]
         else:
             found.append(f)
     renames = {(f.fields["table"], f.fields["from"]): f.fields["to"] for f in found if f.kind == "rename_column"}
-    merged = dedupe([_renamed(f, renames) for f in db_findings] + found)
+    evidence = relation_foreign_keys(app, schema, {(t, new): old for (t, old), new in renames.items()})
+    warnings += [AppWarning(w.origin, w.table, w.message) for w in evidence.warnings]
+    keys: list[Finding] = []
+    for f in evidence.findings:
+        problems = name_problems(f)
+        if problems:
+            warnings.append(AppWarning(f.origin or "", safe_name(f.fields["table"]),
+                                       f"{f.kind} on {safe_name(f.fields['table'])} left out: {'; '.join(problems)}"))
+        else:
+            keys.append(f)
+    database, keys, overruled = _prefer_models([_renamed(f, renames) for f in db_findings], keys, evidence)
+    warnings += overruled
+    merged = dedupe(database + found + keys)
     merged.sort(key=_order)
+    # the app's findings planned with the database's, as emit will: one emit would refuse is left out, warned
+    merged, refused = _usable_by_emit(merged, schema.dialect)
     created = _created_columns(merged)
     warnings += [w for w in _fillable(app, schema) if (w.table, w.column) not in created]
     warnings.sort(key=lambda w: _origin_order(w.origin))
-    return merged, [*schema.warnings, *warnings]
+    return merged, [*schema.warnings, *refused, *warnings]
+
+
+def _usable_by_emit(findings: list[Finding], dialect: str) -> tuple[list[Finding], list[SnapshotWarning]]:
+    """fixgen.detect.usable_by_emit: what emit would refuse, left out with a warning (where detect has it)."""
+    try:
+        from fixgen.detect import usable_by_emit
+    except ImportError:
+        return findings, []
+    return usable_by_emit(findings, dialect)
+
+
+def _prefer_models(database: list[Finding], keys: list[Finding], evidence: Evidence
+                   ) -> tuple[list[Finding], list[Finding], list[AppWarning]]:
+    """The database's missing_foreign_key guesses and the keys the relations imply, one per column: where both
+    name the same key the database's finding is kept (dedupe); where they differ the models win (the code says
+    which table it joins; the name only looks like one), unless `--ref` named the database's target. A guess
+    on a column the models point elsewhere, at a key the database cannot take, is left out with a warning."""
+    implied = {(f.fields["table"], tuple(f.fields["columns"])): f for f in keys}
+    kept, dropped, overruled = [], set(), []
+    for f in database:
+        columns = tuple(f.fields.get("columns") or ())
+        if f.kind != "missing_foreign_key" or len(columns) != 1:
+            kept.append(f)
+            continue
+        table, ref = f.fields.get("table") or "", f.fields.get("references")
+        mine = implied.get((table, columns))
+        claims = evidence.claims.get((table, columns[0]), [])
+        if "--ref" in f.message:  # the user's word on what the code cannot show
+            kept.append(f)
+            if mine is not None and mine.fields["references"] != ref:
+                dropped.add(id(mine))
+        elif mine is not None:
+            if mine.fields["references"] == ref:
+                kept.append(f)
+            else:
+                mine.message += f" (not {ref}, which its name suggests)"
+        elif claims and ref not in [key for key, _ in claims]:
+            says = ", ".join(f"{key} ({imp.who})" for key, imp in claims)
+            overruled.append(AppWarning(claims[0][1].origin, safe_name(table), f"{table}.{columns[0]}: the database's "
+                                        f"guess from its name, {ref}, is left out: the models point it at {says}"))
+        else:
+            kept.append(f)
+    return kept, [f for f in keys if id(f) not in dropped], overruled
 
 
 def model_findings(app: App, schema: Schema) -> list[Finding]:
     """Findings for relation keys the database lacks and pivots that lack withTimestamps()' columns."""
     out: list[Finding] = []
     for model in sorted(app.models.values(), key=lambda m: (m.file, m.line)):
+        if model.abstract:  # its table is no table; each model that extends it has the relations, on its own
+            continue
         for rel in model.relations:
             for key in rel.keys.values():
                 finding = _missing_key(app, schema, model, rel, key)
@@ -103,7 +163,7 @@ def model_findings(app: App, schema: Schema) -> list[Finding]:
                     out.append(Finding(
                         "missing_timestamps", {"table": rel.pivot_table}, _source(model, rel),
                         f"{model.name}::{rel.name} uses ->withTimestamps() but pivot {rel.pivot_table} has no "
-                        f"{' or '.join(missing)}", origin=f"{model.file}:{rel.line}"))
+                        f"{' or '.join(missing)}", origin=f"{rel.file}:{rel.line}"))
     return out
 
 
@@ -187,7 +247,7 @@ def _missing_key(app: App, schema: Schema, model: Model, rel: Relation, key: Key
     table = schema.table(key.table) if key.table else None
     if table is None or table.has_column(key.column):
         return None  # an unknown table is not this check's business
-    origin = f"{model.file}:{rel.line}"
+    origin = f"{rel.file}:{rel.line}"
     how = "names" if key.literal is not None else "relies on Laravel's default"
     what = f"{model.name}::{rel.name} ({rel.type}) {how} {key.param} {key.table}.{key.column}, which the database lacks"
     old = _renamed_from(app, table, key.column)
@@ -199,7 +259,8 @@ def _missing_key(app: App, schema: Schema, model: Model, rel: Relation, key: Key
 
 
 def _source(model: Model, rel: Relation) -> str:
-    return f"{SOURCE}{model.file}:{rel.line} {model.name}::{rel.name}"
+    """The code that asks: the relation's file and line (a parent's or a trait's when inherited), and the model."""
+    return f"{SOURCE}{rel.file}:{rel.line} {model.name}::{rel.name}"
 
 
 def _renamed_from(app: App, table: Table, column: str) -> str | None:

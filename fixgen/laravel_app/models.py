@@ -26,6 +26,11 @@ ELOQUENT_BASES = frozenset({
     "Illuminate\\Database\\Eloquent\\Relations\\MorphPivot",
     "Illuminate\\Foundation\\Auth\\User",
 })
+# a subclass of these takes AsPivot::getTable()'s default: snake(singular(basename)), not the plural
+PIVOT_BASES = frozenset({
+    "Illuminate\\Database\\Eloquent\\Relations\\Pivot",
+    "Illuminate\\Database\\Eloquent\\Relations\\MorphPivot",
+})
 
 # method -> (parameters in order, {key parameter: whose table holds that column})
 # "this": the model defining the relation; "related", "through", "pivot"; "unknown": decided at run time (morphTo)
@@ -80,6 +85,9 @@ class Relation:
     with_timestamps: bool = False
     with_pivot: list[str] = field(default_factory=list)
     call: Any = field(default=None, repr=False)  # the tree-sitter node of the $this->hasMany(...) call
+    file: str = ""  # where the call is (a parent class's or a trait's file when inherited)
+    defined_in: str = ""  # the class or trait whose method holds the call
+    inherited: bool = False  # from a parent class or a trait, evaluated for this model (its table, its name)
 
 
 @dataclass
@@ -99,8 +107,13 @@ class Model:
     table: str
     table_explicit: bool
     primary_key: str = "id"
-    relations: list[Relation] = field(default_factory=list)
-    properties: list[PropertyEntry] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)  # its own methods' first, then inherited ones
+    properties: list[PropertyEntry] = field(default_factory=list)  # declared in this class
+    abstract: bool = False
+    parent: str | None = None  # fully qualified parent class (an app model or an Eloquent base)
+    connection: str | None = None  # $connection, declared or inherited; None: the default connection
+    traits: list[str] = field(default_factory=list)  # fully qualified traits the class body uses
+    declared: set[str] = field(default_factory=set)  # properties the class body gives a value (null too)
     node: Any = field(default=None, repr=False)
     source: php.Source | None = field(default=None, repr=False)
     table_literal: php.Literal | None = field(default=None, repr=False)
@@ -120,6 +133,8 @@ class App:
     sources: list[php.Source]
     models: dict[str, Model]  # by fully qualified class name
     problems: list[Problem] = field(default_factory=list)  # files that could not be read or parsed
+    traits: dict[str, Trait] = field(default_factory=dict)  # by fully qualified name
+    _concrete: dict[str, list[Model]] = field(default_factory=dict, repr=False)  # concrete()'s answers
 
     def model(self, fqcn: str | None) -> Model | None:
         """The app's model of that class; a class unknown under its namespace falls back to a unique basename."""
@@ -133,6 +148,59 @@ class App:
 
     def models_of_table(self, table: str) -> list[Model]:
         return [m for m in self.models.values() if m.table == table]
+
+    def concrete(self, model: Model) -> list[Model]:
+        """What an instance typed as `model` can be: the model itself unless abstract, and every
+        non-abstract model that extends it, at any depth (by class name)."""
+        if model.fqcn not in self._concrete:
+            out = [model] if not model.abstract else []
+            out += [m for m in self.models.values() if not m.abstract and m is not model and self.extends(m, model)]
+            self._concrete[model.fqcn] = sorted(out, key=lambda m: m.fqcn)
+        return list(self._concrete[model.fqcn])
+
+    def extends(self, model: Model, ancestor: Model) -> bool:
+        seen: set[str] = set()
+        parent = model.parent
+        while parent is not None and parent not in seen:
+            if parent == ancestor.fqcn:
+                return True
+            seen.add(parent)
+            up = self.models.get(parent)
+            parent = up.parent if up is not None else None
+        return False
+
+    def tables_of(self, model: Model) -> tuple[str, ...]:
+        """The tables a row typed as `model` may come from (sorted; empty: an abstract model nothing extends)."""
+        return tuple(sorted({m.table for m in self.concrete(model)}))
+
+    def users_of_trait(self, fqcn: str) -> list[Model]:
+        """The models whose class body uses the trait (directly or through another trait), and their subclasses,
+        that are not abstract."""
+        direct = [m for m in self.models.values() if fqcn in _trait_closure(self, m.traits)]
+        out = {c.fqcn: c for m in direct for c in self.concrete(m)}
+        return [out[k] for k in sorted(out)]
+
+
+@dataclass
+class Trait:
+    fqcn: str
+    source: php.Source
+    node: Any = field(repr=False)
+    uses: list[str] = field(default_factory=list)  # fully qualified traits it uses
+
+
+def _trait_closure(app: App, traits: list[str]) -> list[str]:
+    """The traits and, depth first, the traits they use (each once)."""
+    out: list[str] = []
+    stack = list(reversed(traits))
+    while stack:
+        t = stack.pop()
+        if t in out:
+            continue
+        out.append(t)
+        if t in app.traits:
+            stack.extend(reversed(app.traits[t].uses))
+    return out
 
 
 def php_files(root: Path) -> list[Path]:
@@ -162,9 +230,11 @@ def load_app(root: str | Path) -> App:
         except OSError as e:
             problems.append(Problem(f"{rel}: cannot read: {e.strerror or e}"))
     app = App(root, sources, {}, problems)
+    _find_traits(app)
     _find_models(app)
     for model in app.models.values():
         _read_properties(app, model)
+    _inherit_properties(app)
     for model in app.models.values():
         _read_relations(app, model)
     return app
@@ -187,6 +257,24 @@ def _classes(src: php.Source) -> list[tuple[str, Any, str | None]]:
     return out
 
 
+def _used_traits(src: php.Source, body_owner: Any) -> list[str]:
+    """`use A, B;` in a class or trait body: the traits, fully qualified."""
+    out = []
+    body = body_owner.child_by_field_name("body")
+    for decl in (c for c in body.named_children if c.type == "use_declaration") if body is not None else ():
+        out += [src.resolve(php.text(n)) for n in decl.named_children if n.type in ("name", "qualified_name")]
+    return out
+
+
+def _find_traits(app: App) -> None:
+    for src in app.sources:
+        for node in php.walk(src.root):
+            if node.type == "trait_declaration":
+                name = php.text(node.child_by_field_name("name"))
+                fq = f"{src.namespace}\\{name}" if src.namespace else name
+                app.traits.setdefault(fq, Trait(fq, src, node, _used_traits(src, node)))
+
+
 def _find_models(app: App) -> None:
     classes = {fq: (src, node, parent) for src in app.sources for fq, node, parent in _classes(src)}
     models: set[str] = set()
@@ -198,9 +286,53 @@ def _find_models(app: App) -> None:
                 models.add(fq)
                 changed = True
     for fq in sorted(models):
-        src, node, _ = classes[fq]
+        src, node, parent = classes[fq]
         name = fq.rsplit("\\", 1)[-1]
-        app.models[fq] = Model(name, fq, src.path, php.line_of(node), default_table(name), False, node=node, source=src)
+        table = snake(name) if _is_pivot_class(classes, fq) else default_table(name)
+        abstract = any(c.type == "abstract_modifier" for c in node.children)
+        app.models[fq] = Model(name, fq, src.path, php.line_of(node), table, False, node=node, source=src,
+                               abstract=abstract, parent=parent, traits=_used_traits(src, node))
+
+
+def _is_pivot_class(classes: dict[str, tuple[php.Source, Any, str | None]], fq: str) -> bool:
+    """A subclass of Pivot/MorphPivot: its default table is Str::snake(Str::singular(basename)), which for the
+    singular names pivot classes have (`TeamUser`) is the snake name."""
+    seen: set[str] = set()
+    while fq in classes and fq not in seen:
+        seen.add(fq)
+        parent = classes[fq][2]
+        if parent in PIVOT_BASES:
+            return True
+        if parent is None:
+            return False
+        fq = parent
+    return False
+
+
+def _inherit_properties(app: App) -> None:
+    """$table, $primaryKey and $connection a model does not declare come from its nearest app parent that does
+    (PHP property inheritance; a parent's *default* table is not inherited: getTable() uses the subclass's name)."""
+    def chain(model: Model) -> list[Model]:
+        out, seen = [], {model.fqcn}
+        parent = app.models.get(model.parent or "")
+        while parent is not None and parent.fqcn not in seen:
+            out.append(parent)
+            seen.add(parent.fqcn)
+            parent = app.models.get(parent.parent or "")
+        return out
+
+    declared = {fq: (m.table_explicit, "primaryKey" in m.declared, m.connection is not None)
+                for fq, m in app.models.items()}
+    for model in app.models.values():
+        own_table, own_pk, own_conn = declared[model.fqcn]
+        for parent in chain(model):
+            p_table, p_pk, p_conn = declared[parent.fqcn]
+            if not own_table and p_table:
+                model.table, model.table_explicit, own_table = parent.table, True, True
+            if not own_pk and p_pk:
+                model.primary_key, own_pk = parent.primary_key, True
+            if not own_conn and p_conn:
+                model.connection, own_conn = parent.connection, True
 
 
 def source_of(model: Model) -> php.Source:
@@ -222,10 +354,13 @@ def _read_properties(app: App, model: Model) -> None:
             value = el.child_by_field_name("default_value")
             if value is None:
                 continue
+            model.declared.add(name)
             if name == "table" and (lit := php.literal(value)) is not None:
                 model.table, model.table_explicit, model.table_literal = lit.value, True, lit
             elif name == "primaryKey" and (lit := php.literal(value)) is not None:
                 model.primary_key, model.primary_key_literal = lit.value, lit
+            elif name == "connection" and (lit := php.literal(value)) is not None:
+                model.connection = lit.value
             elif name in COLUMN_LIST_PROPERTIES or name in ACCESSOR_PROPERTIES:
                 for _, item in php.array_items(value):
                     if (lit := php.literal(item)) is not None:
@@ -240,8 +375,32 @@ def methods(class_node: Any) -> list[tuple[str, Any]]:
     return [(php.text(m.child_by_field_name("name")), m) for m in class_members(class_node, "method_declaration")]
 
 
+def _methods_in_effect(app: App, model: Model) -> list[tuple[str, Any, php.Source, str]]:
+    """(name, method node, its file, fully qualified class or trait) of each method an instance of `model` has:
+    its class's own, then its traits', then its parent's (PHP's order of precedence; the first of a name wins)."""
+    out: list[tuple[str, Any, php.Source, str]] = []
+    seen_names: set[str] = set()
+
+    def add(owner: Any, src: php.Source, fq: str) -> None:
+        for name, node in methods(owner):
+            if name.lower() not in seen_names:
+                seen_names.add(name.lower())
+                out.append((name, node, src, fq))
+
+    visited: set[str] = set()
+    current: Model | None = model
+    while current is not None and current.fqcn not in visited:
+        visited.add(current.fqcn)
+        add(current.node, source_of(current), current.fqcn)
+        for t in _trait_closure(app, current.traits):
+            if t in app.traits:
+                add(app.traits[t].node, app.traits[t].source, t)
+        current = app.models.get(current.parent or "")
+    return out
+
+
 def _read_relations(app: App, model: Model) -> None:
-    for method_name, method in methods(model.node):
+    for method_name, method, src, owner in _methods_in_effect(app, model):
         body = method.child_by_field_name("body")
         if body is None:
             continue
@@ -251,15 +410,16 @@ def _read_relations(app: App, model: Model) -> None:
             obj = call.child_by_field_name("object")
             if obj is None or php.text(obj) != "$this":
                 continue
-            model.relations.append(_relation(app, model, method_name, call))
+            rel = _relation(app, model, method_name, call, src)
+            rel.file, rel.defined_in, rel.inherited = src.path, owner, owner != model.fqcn
+            model.relations.append(rel)
 
 
 def _basename(fqcn: str) -> str:
     return fqcn.rsplit("\\", 1)[-1]
 
 
-def _relation(app: App, model: Model, method_name: str, call: Any) -> Relation:
-    src = source_of(model)
+def _relation(app: App, model: Model, method_name: str, call: Any, src: php.Source) -> Relation:
     kind = php.call_name(call) or ""
     params, roles = RELATION_METHODS[kind]
     args = php.bind(params, php.arguments(call))
@@ -283,7 +443,10 @@ def _relation(app: App, model: Model, method_name: str, call: Any) -> Relation:
         rel.pivot_table = _pivot_table(app, src, kind, args.get("table"), model, rel_base, morph_name)
     tables = {"this": model.table, "related": rel.related_table, "through": rel.through_table,
               "pivot": rel.pivot_table, "unknown": None}
-    defaults = _default_keys(kind, model, method_name, rel_base, rel_pk, through_model, rel.through, morph_name)
+    # belongsTo's default foreign key comes from its `relation` argument when given, else the method's name
+    named = php.literal(args.get("relation")) if kind == "belongsTo" else None
+    defaults = _default_keys(kind, model, named.value if named is not None and named.value else method_name,
+                             rel_base, rel_pk, through_model, rel.through, morph_name)
     for param, whose in roles.items():
         lit = php.literal(args.get(param))
         column = lit.value if lit is not None else defaults.get(param)
@@ -328,6 +491,12 @@ def _default_keys(kind: str, model: Model, method_name: str, rel_base: str | Non
         out["secondLocalKey"] = through_pk
     elif kind in ("morphOne", "morphMany") and morph_name is not None:
         out["type"], out["id"] = f"{morph_name.value}_type", f"{morph_name.value}_id"
+        if model.primary_key_literal is None and model.node is not None and any(
+                php.text(el.child_by_field_name("name")) == "$primaryKey"
+                and (value := el.child_by_field_name("default_value")) is not None and php.text(value).lower() == "null"
+                for decl in class_members(model.node, "property_declaration")
+                for el in decl.named_children if el.type == "property_element"):
+            del out["localKey"]  # `$primaryKey = null`: getKeyName() is null, and so is the localKey morphOne defaults to
     elif kind == "morphTo":
         name = snake(morph_name.value if morph_name is not None else method_name)
         out["type"], out["id"] = f"{name}_type", f"{name}_id"

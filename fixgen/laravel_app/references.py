@@ -12,6 +12,11 @@ whose table cannot be known is reported as "check by hand" and never rewritten:
 * `$appends` entries (they name accessors), raw SQL fragments (`whereRaw`) and relations
   that rely on Laravel's default key name when that name was renamed.
 
+A model value may be a row of more than one table: a receiver typed as a parent model
+(`Entity $e`, `$this` in an abstract model) is any model extending it, `$this` in a trait any
+model using it. A match there is rewritten when every one of those tables has the same rename,
+checked by hand (naming the tables) when only some have it, and left alone when none has.
+
 A string in which the name is only part of the text (a log message) is not a column and
 is ignored. A string that is exactly `table.old_column` for a renamed table is rewritten
 wherever it appears: the qualifier says which table it belongs to.
@@ -70,11 +75,23 @@ def _shown(written: str, replacement: str) -> str:
 
 @dataclass(frozen=True)
 class Ctx:
-    """What a query-builder call works on: its model and table, and a relation's pivot table."""
+    """What a query-builder call or a model variable works on: the tables its rows may come from (more than
+    one when its type is a parent model: every model that extends it), the models whose relations apply, and
+    a relation's pivot table(s). No tables: not knowable from the code (`why` says why)."""
 
-    table: str | None
-    model: Model | None = None
-    pivot: str | None = None
+    tables: tuple[str, ...]
+    models: tuple[Model, ...] = ()
+    pivots: tuple[str, ...] = ()
+    why: str = ""
+
+
+def _union(ctxs: list[Ctx]) -> Ctx:
+    """A value of any of these types (a union type, a trait used by several models)."""
+    unknown = next((c for c in ctxs if not c.tables), None)
+    models = {m.fqcn: m for c in ctxs for m in c.models}
+    return Ctx(() if unknown is not None else tuple(sorted({t for c in ctxs for t in c.tables})),
+               tuple(models[k] for k in sorted(models)), tuple(sorted({p for c in ctxs for p in c.pivots})),
+               unknown.why if unknown is not None else "")
 
 
 # builder methods whose first argument is a column; * all (string or array) arguments are columns
@@ -105,29 +122,50 @@ _DB_FACADES = {"DB", "Illuminate\\Support\\Facades\\DB"}
 @dataclass
 class _Slot:
     literal: php.Literal
-    table: str | None  # None: unknown
+    tables: tuple[str, ...]  # the tables it may be a column of; empty: unknown
     kind: str = "column"  # column | accessor | raw
     why: str = ""  # why the table is unknown
+    who: str = ""  # what holds it, for a message when it may be on several tables
 
 
 class _FileScan:
     """One file's column slots, then its references for the given renames."""
 
-    def __init__(self, app: App, src: php.Source, renames: list[Rename]) -> None:
+    def __init__(self, app: App, src: php.Source, renames: list[Rename],
+                 sites: dict[tuple[int, int], list[tuple[Model, Relation]]] | None = None) -> None:
         self.app, self.src, self.renames = app, src, renames
         self.slots: dict[int, _Slot] = {}
         self.bindings: dict[tuple[int, int], dict[str, Ctx]] = {}
         self.refs: list[Reference] = []
         self.models = {m.node.start_byte: m for m in app.models.values() if m.file == src.path}
+        # the relation definitions in this file: (start, end) of the call -> each model's reading of it
+        self.sites = sites if sites is not None else relation_sites(app).get(src.path, {})
 
     # ------------------------------------------------------------------ context
 
-    def class_model(self, node: Any) -> Model | None:
-        cls = php.enclosing(node, ("class_declaration",))
-        return self.models.get(cls.start_byte) if cls is not None else None
+    def model_ctx(self, model: Model, exact: bool = False) -> Ctx:
+        """A value typed as `model`: that model's row, or (not `exact`) a row of any model that extends it."""
+        if exact and not model.abstract:
+            return Ctx((model.table,), (model,))
+        kinds = self.app.concrete(model)
+        if not kinds:
+            return Ctx((), (model,), why=f"{model.name} is abstract and no model extends it")
+        return Ctx(tuple(sorted({m.table for m in kinds})), tuple(kinds))
+
+    def class_ctx(self, node: Any) -> Ctx | None:
+        """`$this`, `static::` and `self::` in a model (any model extending it) or in a trait (any model using it)."""
+        cls = php.enclosing(node, ("class_declaration", "trait_declaration"))
+        if cls is None:
+            return None
+        if cls.type == "class_declaration":
+            model = self.models.get(cls.start_byte)
+            return self.model_ctx(model) if model is not None else None
+        name = php.text(cls.child_by_field_name("name"))
+        users = self.app.users_of_trait(f"{self.src.namespace}\\{name}" if self.src.namespace else name)
+        return _union([self.model_ctx(m, exact=True) for m in users]) if users else None
 
     def where(self, node: Any) -> str:
-        cls = php.enclosing(node, ("class_declaration",))
+        cls = php.enclosing(node, ("class_declaration", "trait_declaration"))
         fn = php.enclosing(node, ("method_declaration", "function_definition", "property_declaration"))
         if fn is not None and fn.type == "property_declaration":
             el = next(c for c in fn.named_children if c.type == "property_element")
@@ -141,11 +179,12 @@ class _FileScan:
         name = php.text(cls.child_by_field_name("name"))
         return f"{name}::{member}" if member else name
 
-    def model_of_class(self, name_node: Any, at: Any) -> Model | None:
+    def model_of_class(self, name_node: Any, at: Any) -> Ctx | None:
         if name_node.type == "relative_scope":
-            return self.class_model(at) if php.text(name_node) in ("static", "self") else None
+            return self.class_ctx(at) if php.text(name_node) in ("static", "self") else None
         if name_node.type in ("name", "qualified_name"):
-            return self.app.model(self.src.resolve(php.text(name_node)))
+            model = self.app.model(self.src.resolve(php.text(name_node)))
+            return self.model_ctx(model, exact=True) if model is not None else None
         return None
 
     def var_ctx(self, var: Any) -> Ctx | None:
@@ -166,22 +205,51 @@ class _FileScan:
 
     def param_ctx(self, fn: Any, name: str) -> Ctx | None:
         params = [p for p in fn.child_by_field_name("parameters").named_children if p.type == "simple_parameter"]
-        model = self.class_model(fn)
         fn_name = php.text(fn.child_by_field_name("name"))
         for i, p in enumerate(params):
             if php.text(p.child_by_field_name("name")) != name:
                 continue
-            if i == 0 and model is not None and fn_name.startswith("scope") and len(fn_name) > 5:
-                return Ctx(model.table, model)  # a local scope's first parameter is the model's builder
-            type_node = p.child_by_field_name("type")
-            if type_node is not None and type_node.type == "named_type":
-                found = self.app.model(self.src.resolve(php.text(type_node.named_children[0])))
-                if found is not None:
-                    return Ctx(found.table, found)  # route-model binding, typed arguments
+            if i == 0 and fn_name.startswith("scope") and len(fn_name) > 5 and fn.type == "method_declaration":
+                own = self.class_ctx(fn)
+                if own is not None:
+                    return own  # a local scope's first parameter is the builder of the model it is called on
+            return self.typed_ctx(p.child_by_field_name("type"))  # route-model binding, typed arguments
         return None
 
-    def relation_ctx(self, model: Model, rel: Relation) -> Ctx:
-        return Ctx(rel.related_table, self.app.model(rel.related), rel.pivot_table)
+    def typed_ctx(self, type_node: Any) -> Ctx | None:
+        """A parameter typed as a model (`Page $p`, `?Page $p`, `Page|Post $p`): its rows' tables. A parent
+        model's type is a row of any model extending it; a union with anything but models is unknown."""
+        if type_node is None:
+            return None
+        named = [type_node] if type_node.type == "named_type" else \
+            [c for c in php.walk(type_node) if c.type == "named_type"]
+        if not named or type_node.type not in ("named_type", "optional_type", "union_type"):
+            return None
+        models = [self.app.model(self.src.resolve(php.text(n.named_children[0]))) for n in named]
+        if any(m is None for m in models):
+            return None
+        return _union([self.model_ctx(m) for m in models if m is not None])
+
+    def relations_ctx(self, rels: list[Relation]) -> Ctx:
+        """What a relation works on: its related model's table and its pivot, for each model that has it."""
+        related = [r.related_table for r in rels]
+        models = {m.fqcn: m for r in rels if (m := self.app.model(r.related)) is not None}
+        pivots = [r.pivot_table for r in rels]
+        return Ctx(() if None in related else tuple(sorted({t for t in related if t is not None})),
+                   tuple(models[k] for k in sorted(models)),
+                   () if None in pivots else tuple(sorted({t for t in pivots if t is not None})),
+                   "the relation's related model is only known at run time" if None in related else "")
+
+    def relation_of(self, ctx: Ctx, name: str) -> Ctx | None:
+        """`$x->name()` on a model value: the relation of that name, as each model it may be defines it."""
+        rels = [r for m in ctx.models if (r := m.relation(name)) is not None]
+        return self.relations_ctx(rels) if rels else None
+
+    def site_relations(self, call: Any) -> list[Relation]:
+        """The relation defined by this `$this->hasMany(...)` call, as each model that has it reads it."""
+        records = self.sites.get((call.start_byte, call.end_byte), [])
+        concrete = [r for m, r in records if not m.abstract]
+        return concrete or [r for _, r in records]
 
     def ctx_of(self, expr: Any) -> Ctx | None:
         t = expr.type
@@ -189,65 +257,60 @@ class _FileScan:
             return self.ctx_of(expr.named_children[0])
         if t == "variable_name":
             if php.text(expr) == "$this":
-                model = self.class_model(expr)
-                return Ctx(model.table, model) if model is not None else None
+                return self.class_ctx(expr)
             return self.var_ctx(expr)
         if t == "scoped_call_expression":
             scope = expr.child_by_field_name("scope")
-            model = self.model_of_class(scope, expr)
-            if model is not None:
-                return Ctx(model.table, model)
+            ctx = self.model_of_class(scope, expr)
+            if ctx is not None:
+                return ctx
             if php.text(scope).lstrip("\\") in _DB_FACADES and php.call_name(expr) == "table":
                 args = php.arguments(expr)
                 lit = php.literal(args[0][1]) if args else None
-                return Ctx(lit.value.split(" ")[0]) if lit is not None else None
+                return Ctx((lit.value.split(" ")[0],)) if lit is not None else None
             return None
         if t in ("member_call_expression", "nullsafe_member_call_expression",
                  "member_access_expression", "nullsafe_member_access_expression"):
             obj = expr.child_by_field_name("object")
             name = expr.child_by_field_name("name")
             method = php.text(name) if name is not None and name.type == "name" else None
-            base = self.ctx_of(obj)
             if t == "member_call_expression" and method in RELATION_METHODS and php.text(obj) == "$this":
-                model = self.class_model(expr)
-                rel = self.relation_at(model, expr) if model is not None else None
-                return self.relation_ctx(model, rel) if model is not None and rel is not None else None
-            if base is not None and base.model is not None and method is not None:
-                rel = base.model.relation(method)
+                rels = self.site_relations(expr)
+                return self.relations_ctx(rels) if rels else None
+            base = self.ctx_of(obj)
+            if base is not None and base.models and method is not None:
+                rel = self.relation_of(base, method)
                 if rel is not None:
-                    return self.relation_ctx(base.model, rel)
+                    return rel
             return base if t.endswith("call_expression") else None
         if t == "object_creation_expression":
             cls = next((c for c in expr.named_children if c.type in ("name", "qualified_name")), None)
-            model = self.model_of_class(cls, expr) if cls is not None else None
-            return Ctx(model.table, model) if model is not None else None
+            return self.model_of_class(cls, expr) if cls is not None else None
         return None
-
-    @staticmethod
-    def relation_at(model: Model, call: Any) -> Relation | None:
-        return next((r for r in model.relations if r.call is not None and r.call.start_byte == call.start_byte
-                     and r.call.end_byte == call.end_byte), None)
 
     # ------------------------------------------------------------------ slots
 
-    def claim(self, node: Any, table: str | None, kind: str = "column", why: str = "") -> None:
+    def claim(self, node: Any, ctx: Ctx | None, kind: str = "column", why: str = "", who: str = "",
+              tables: tuple[str, ...] | None = None) -> None:
         lit = php.literal(node)
         if lit is not None and lit.start not in self.slots:
-            self.slots[lit.start] = _Slot(lit, table, kind, why)
+            known = tables if tables is not None else (ctx.tables if ctx is not None else ())
+            self.slots[lit.start] = _Slot(lit, known, kind, (ctx.why if ctx is not None and ctx.why else why), who)
 
-    def claim_all(self, node: Any, table: str | None, why: str) -> None:
+    def claim_all(self, node: Any, ctx: Ctx | None, why: str, who: str, tables: tuple[str, ...] | None = None) -> None:
         items = php.array_items(node)
         for _, value in items or [(None, node)]:
-            self.claim(value, table, why=why)
+            self.claim(value, ctx, why=why, who=who, tables=tables)
 
-    def claim_keys(self, node: Any, table: str | None, why: str) -> None:
+    def claim_keys(self, node: Any, ctx: Ctx | None, why: str, who: str) -> None:
         for key, _ in php.array_items(node):
             if key is not None:
-                self.claim(key, table, why=why)
+                self.claim(key, ctx, why=why, who=who)
 
     def scan(self) -> None:
         for model in self.models.values():
             self.model_slots(model)
+        self.relation_slots()
         for node in php.walk(self.src.root):
             if node.type in php.CALLS:
                 self.call_slots(node)
@@ -256,23 +319,40 @@ class _FileScan:
                 self.match_literal(node)
             elif node.type in ("member_access_expression", "nullsafe_member_access_expression"):
                 self.match_attribute(node)
-        for model in self.models.values():
-            for rel in model.relations:
-                self.match_defaults(model, rel)
+        for records in self.sites.values():
+            self.match_defaults(records)
 
     def model_slots(self, model: Model) -> None:
+        own = self.model_ctx(model)
         for entry in model.properties:
             kind = "accessor" if entry.property == "appends" else "column"
-            self.slots.setdefault(entry.literal.start, _Slot(entry.literal, model.table, kind))
+            self.slots.setdefault(entry.literal.start, _Slot(entry.literal, own.tables, kind, own.why,
+                                                             f"{model.name}::${entry.property}"))
         if model.primary_key_literal is not None:
-            self.slots.setdefault(model.primary_key_literal.start, _Slot(model.primary_key_literal, model.table))
+            self.slots.setdefault(model.primary_key_literal.start,
+                                  _Slot(model.primary_key_literal, own.tables, why=own.why, who=f"{model.name}::$primaryKey"))
         if model.table_literal is not None:
-            self.slots.setdefault(model.table_literal.start, _Slot(model.table_literal, None, "table"))
-        for rel in model.relations:
-            for key in rel.keys.values():
-                if key.literal is not None:
-                    why = "morphTo's owner table is only known at run time" if key.table is None else ""
-                    self.slots.setdefault(key.literal.start, _Slot(key.literal, key.table, why=why))
+            self.slots.setdefault(model.table_literal.start, _Slot(model.table_literal, (), "table"))
+
+    def relation_slots(self) -> None:
+        """A relation key named in the code is a column of its table, for each model that has the relation
+        (an abstract model's or a trait's relation: each model extending or using it)."""
+        for records in self.sites.values():
+            concrete = [(m, r) for m, r in records if not m.abstract]
+            for param in records[0][1].keys:
+                keys = [(m, r.keys[param]) for m, r in (concrete or records) if param in r.keys]
+                if not keys or keys[0][1].literal is None:
+                    continue
+                lit = keys[0][1].literal
+                tables = {k.table for _, k in keys}
+                why = ""
+                if None in tables:
+                    why = "morphTo's owner table is only known at run time"
+                elif not concrete and any(k.table == m.table for m, k in keys):
+                    why = f"{records[0][0].name} is abstract and no model extends it"
+                known = () if why else tuple(sorted(t for t in tables if t is not None))
+                who = f"{self.where(records[0][1].call)}'s {param}"
+                self.slots.setdefault(lit.start, _Slot(lit, known, why=why, who=who))
 
     def call_slots(self, call: Any) -> None:
         method = php.call_name(call)
@@ -283,41 +363,39 @@ class _FileScan:
             receiver = php.text(call.child_by_field_name("scope"))
         else:
             obj = call.child_by_field_name("object")
-            if method in RELATION_METHODS and php.text(obj) == "$this" and self.class_model(call) is not None:
-                return  # the definition's keys are model_slots'
+            if (call.start_byte, call.end_byte) in self.sites:
+                return  # the definition's keys are relation_slots'
             ctx = self.ctx_of(obj)
             receiver = php.text(obj) if obj.type == "variable_name" else f"{php.text(obj)[:40]}"
         args = [v for _, v in php.arguments(call)]
         why = f"{receiver} is not a known model"
-        table = ctx.table if ctx is not None else None
         if method in _FIRST_COLUMN and args:
-            self.claim(args[0], table, why=why)
+            self.claim(args[0], ctx, why=why, who=receiver)
         if method in _SECOND_COLUMN and len(args) >= 2:
-            self.claim(args[-1] if method != "pluck" else args[1], table, why=why)
+            self.claim(args[-1] if method != "pluck" else args[1], ctx, why=why, who=receiver)
         if method in _ALL_COLUMNS:
             for a in args:
-                self.claim_all(a, table, why)
+                self.claim_all(a, ctx, why, receiver)
         if method in _KEYS_FIRST and args:
-            self.claim_keys(args[0], table, why)
+            self.claim_keys(args[0], ctx, why, receiver)
         if method in _KEYS_SECOND and len(args) >= 2:
-            self.claim_keys(args[1], table, why)
+            self.claim_keys(args[1], ctx, why, receiver)
         if method in _PIVOT_FIRST or method in _PIVOT_ALL:
-            pivot = ctx.pivot if ctx is not None else None
             pwhy = why if ctx is None else "the relation's pivot table is not known"
+            pivots = ctx.pivots if ctx is not None else ()
             for a in args if method in _PIVOT_ALL else args[:1]:
-                self.claim_all(a, pivot, pwhy)
+                self.claim_all(a, None, pwhy, f"{receiver}'s pivot", tables=pivots)
         if method in _RAW and args:
-            self.claim(args[0], table, "raw", why)
+            self.claim(args[0], ctx, "raw", why, receiver)
         self.bind_closures(call, method, ctx, args)
 
     def bind_closures(self, call: Any, method: str, ctx: Ctx | None, args: list[Any]) -> None:
         target: Ctx | None = None
         if method in _NESTED:
             target = ctx
-        elif method in _HAS and ctx is not None and ctx.model is not None and args:
+        elif method in _HAS and ctx is not None and ctx.models and args:
             lit = php.literal(args[0])
-            rel = ctx.model.relation(lit.value) if lit is not None else None
-            target = self.relation_ctx(ctx.model, rel) if rel is not None else None
+            target = self.relation_of(ctx, lit.value) if lit is not None else None
         if target is None:
             return
         for a in args:
@@ -331,6 +409,18 @@ class _FileScan:
     def add(self, node_or_lit: Any, written: str, replacement: str | None, start: int, end: int, reason: str = "") -> None:
         node = node_or_lit.node if isinstance(node_or_lit, php.Literal) else node_or_lit
         self.refs.append(Reference(self.src.path, php.line_of(node), self.where(node), written, replacement, start, end, reason))
+
+    def add_on_tables(self, node: Any, written: str, hits: list[Rename], tables: tuple[str, ...], who: str,
+                      start: int, end: int) -> None:
+        """A column of one of `tables`: rewritten when every one of them has the same rename, else (some do) to
+        check by hand, naming them; nothing when none does."""
+        own = [r for r in hits if r.table in tables]
+        if not own:
+            return
+        if {r.table for r in own} == set(tables) and len({r.new for r in own}) == 1:
+            self.add(node, written, own[0].new, start, end)
+        else:
+            self.add(node, written, None, start, end, f"{who} may be on table {' or '.join(tables)}; {_renamed(own)}")
 
     def match_literal(self, node: Any) -> None:
         lit = php.literal(node)
@@ -349,7 +439,7 @@ class _FileScan:
             return
         if slot is not None and slot.kind == "raw":
             hits = [r for r in self.renames if re.search(rf"\b{re.escape(r.old)}\b", value)
-                    and (slot.table is None or slot.table == r.table)]
+                    and (not slot.tables or r.table in slot.tables)]
             if hits:
                 self.add(lit, written, None, lit.start, lit.end, f"raw SQL; {_renamed(hits)}")
             return
@@ -359,15 +449,13 @@ class _FileScan:
         if slot is None:
             self.add(lit, written, None, lit.start, lit.end, f"a string equal to the old column name; {_renamed(hits)}")
         elif slot.kind == "accessor":
-            own = [r for r in hits if r.table == slot.table]
+            own = [r for r in hits if r.table in slot.tables]
             if own:
                 self.add(lit, written, None, lit.start, lit.end, f"$appends names an accessor, not a column; {_renamed(own)}")
-        elif slot.table is None:
+        elif not slot.tables:
             self.add(lit, written, None, lit.start, lit.end, f"{slot.why}; {_renamed(hits)}")
         else:
-            for r in hits:
-                if r.table == slot.table:
-                    self.add(lit, written, r.new, lit.start, lit.end)
+            self.add_on_tables(lit, written, hits, slot.tables, slot.who, lit.start, lit.end)
 
     def match_attribute(self, node: Any) -> None:
         name = node.child_by_field_name("name")
@@ -379,28 +467,41 @@ class _FileScan:
         obj = node.child_by_field_name("object")
         ctx = self.ctx_of(obj)
         written = f"->{php.text(name)}"
-        if ctx is None or ctx.table is None:
-            self.add(name, written, None, name.start_byte, name.end_byte,
-                     f"{php.text(obj)[:40]} is not a known model; {_renamed(hits)}")
+        who = php.text(obj)[:40]
+        if ctx is None or not ctx.tables:
+            why = ctx.why if ctx is not None and ctx.why else f"{who} is not a known model"
+            self.add(name, written, None, name.start_byte, name.end_byte, f"{why}; {_renamed(hits)}")
             return
-        for r in hits:
-            if r.table == ctx.table:
-                self.add(name, written, r.new, name.start_byte, name.end_byte)
+        self.add_on_tables(name, written, hits, ctx.tables, who, name.start_byte, name.end_byte)
 
-    def match_defaults(self, model: Model, rel: Relation) -> None:
-        """A relation that leaves a key out uses Laravel's default name: if that column was renamed, say so."""
-        for key in rel.keys.values():
-            if key.literal is not None or key.table is None:
-                continue
-            for r in self.renames:
-                if r.table == key.table and r.old == key.column:
-                    name = rel.call.child_by_field_name("name")
-                    self.add(name, f"default {key.param} '{key.column}' of {rel.type}()", None, name.start_byte,
-                             name.end_byte, f"{_renamed([r])}: pass the key explicitly")
+    def match_defaults(self, records: list[tuple[Model, Relation]]) -> None:
+        """A relation that leaves a key out uses Laravel's default name: if that column was renamed, say so
+        (for each model that has the relation: an inherited one's default may differ by model)."""
+        concrete = [r for m, r in records if not m.abstract]
+        for rel in concrete or [r for _, r in records]:
+            for key in rel.keys.values():
+                if key.literal is not None or key.table is None:
+                    continue
+                for r in self.renames:
+                    if r.table == key.table and r.old == key.column:
+                        name = rel.call.child_by_field_name("name")
+                        self.add(name, f"default {key.param} '{key.column}' of {rel.type}()", None, name.start_byte,
+                                 name.end_byte, f"{_renamed([r])}: pass the key explicitly")
 
 
 def _renamed(renames: Iterable[Rename]) -> str:
     return "renamed: " + ", ".join(f"{r.table}.{r.old} → {r.new}" for r in renames)
+
+
+def relation_sites(app: App) -> dict[str, dict[tuple[int, int], list[tuple[Model, Relation]]]]:
+    """file -> (start, end) of a relation call in it -> each model's reading of that relation (an abstract
+    model's or a trait's relation is read by every model that has it), models by class name."""
+    out: dict[str, dict[tuple[int, int], list[tuple[Model, Relation]]]] = {}
+    for m in sorted(app.models.values(), key=lambda m: m.fqcn):
+        for r in m.relations:
+            if r.call is not None:
+                out.setdefault(r.file, {}).setdefault((r.call.start_byte, r.call.end_byte), []).append((m, r))
+    return out
 
 
 def find_references(app: App, renames: list[Rename]) -> list[Reference]:
@@ -408,8 +509,9 @@ def find_references(app: App, renames: list[Rename]) -> list[Reference]:
     refs: list[Reference] = []
     if not renames:
         return refs
+    sites = relation_sites(app)
     for src in app.sources:
-        scan = _FileScan(app, src, renames)
+        scan = _FileScan(app, src, renames, sites.get(src.path, {}))
         scan.scan()
         refs.extend(scan.refs)
     return sorted(set(refs), key=lambda r: (r.file, r.start, r.end, r.replacement or ""))
