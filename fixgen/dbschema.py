@@ -762,7 +762,7 @@ def sqlite_affinity(declared: str) -> str:
 def _same_family(dialect: str, column: str, target: str) -> bool:
     """Without the catalog's key types: the same type family (integer, string, uuid, binary, ...), and on
     MySQL/MariaDB the same spelling up to lengths. A type nobody recognized is given the benefit of the doubt."""
-    a, b = _family(column), _family(target)
+    a, b = type_family(column), type_family(target)
     if a is None or b is None:
         return True
     if a != b:
@@ -773,7 +773,7 @@ def _same_family(dialect: str, column: str, target: str) -> bool:
     return True
 
 
-def _family(type_text: str) -> str | None:
+def type_family(type_text: str) -> str | None:
     t = type_text.upper()
     if "NULLTYPE" in t or not t.strip():
         return None  # a type SQLAlchemy did not recognize: no opinion

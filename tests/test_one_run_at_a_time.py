@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from support.alembic import emit_alembic, project
 from support.dbs import Database
 from support.laravel import emit_laravel
-from support.laravel import run_fails as laravel_fails
 from support.roundtrip import ledger_rows, older_transaction
 from support.sql import emit, run_fails
+from support.targets import failed_up
 
 SCHEMA = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY)",
@@ -163,7 +162,6 @@ def test_laravel_two_ups_and_two_downs_together(dialect: str, flags: tuple[str, 
     db: Database = request.getfixturevalue(FIXTURE[dialect])
     db.execute(SCHEMA)
     before = db.schema_snapshot()
-    from support.laravel import emit_laravel
 
     migration = emit_laravel({"version": 1, "name": "together", "issues": issues_for(db)}, tmp_path, *flags)
     db.dispose()
@@ -204,16 +202,7 @@ def test_an_index_another_session_is_building_is_not_taken_for_a_leftover(target
             if pg_db.query("SELECT count(*) FROM pg_stat_progress_create_index WHERE index_relid <> 0")[0][0]:
                 break
             time.sleep(0.05)
-        if target == "sql":
-            out = run_fails(pg_db, emit(issues, "postgresql", tmp_path).up)
-        elif target == "laravel":
-            out = laravel_fails(pg_db, emit_laravel({"version": 1, "name": "b", "issues": issues}, tmp_path))
-        else:
-            proj = project(tmp_path, pg_db)
-            emit_alembic({"version": 1, "name": "b", "issues": issues}, proj.versions)
-            with pytest.raises(Exception) as info:
-                proj.upgrade("head")
-            out = str(info.value)
+        out = failed_up(target, pg_db, tmp_path, issues)
         thread.join(60)
     assert "nothing was changed" in out, out
     assert f"users_email_index on users is being built right now by another session (pid {builder_pid[0]})" in out

@@ -17,8 +17,8 @@ import pytest
 from support.alembic import emit_alembic, project
 from support.dbs import Database
 from support.laravel import emit_laravel, run_laravel
-from support.laravel import run_fails as laravel_fails
-from support.sql import emit, run_fails
+from support.sql import emit
+from support.targets import failed_up
 
 from fixgen import ledger, partitions
 
@@ -194,16 +194,7 @@ def refused_snapshot(db: Database) -> list[tuple]:
 def test_refusals_name_every_problem_before_any_change(target: str, pg_db: Database, tmp_path: Path) -> None:
     pg_db.execute(REFUSED_SCHEMA)
     before = refused_snapshot(pg_db)
-    if target.startswith("sql"):
-        out = run_fails(pg_db, emit(REFUSED, "postgresql", tmp_path, *(("--no-online",) if "plain" in target else ())).up)
-    elif target == "laravel":
-        out = laravel_fails(pg_db, emit_laravel({"version": 1, "name": "refused", "issues": REFUSED}, tmp_path))
-    else:
-        proj = project(tmp_path, pg_db)
-        emit_alembic({"version": 1, "name": "refused", "issues": REFUSED}, proj.versions)
-        with pytest.raises(Exception) as info:
-            proj.upgrade("head")
-        out = str(info.value)
+    out = failed_up(target.replace("sql-online", "sql"), pg_db, tmp_path, REFUSED)
     assert "nothing was changed" in out, out
     for refusal in REFUSALS:
         assert refusal in out, (refusal, out)
@@ -227,16 +218,7 @@ MYSQL_REFUSAL = "m is a partitioned table, and InnoDB has no foreign keys on par
 def test_mysql_key_on_a_partitioned_table_is_refused_first(target: str, mysql_db: Database, tmp_path: Path) -> None:
     mysql_db.execute(MYSQL_PARTITIONED)
     before = mysql_db.schema_snapshot()
-    if target == "sql":
-        out = run_fails(mysql_db, emit(MYSQL_ISSUES, "mysql", tmp_path).up)
-    elif target == "laravel":
-        out = laravel_fails(mysql_db, emit_laravel({"version": 1, "name": "m", "issues": MYSQL_ISSUES}, tmp_path))
-    else:
-        proj = project(tmp_path, mysql_db)
-        emit_alembic({"version": 1, "name": "m", "issues": MYSQL_ISSUES}, proj.versions)
-        with pytest.raises(Exception) as info:
-            proj.upgrade("head")
-        out = str(info.value)
+    out = failed_up(target, mysql_db, tmp_path, MYSQL_ISSUES)
     assert "nothing was changed" in out and MYSQL_REFUSAL in out, out
     after = mysql_db.schema_snapshot()
     after.pop("fixgen_ledger", None)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fixgen.dbschema import Column, Schema, Table
+from fixgen.dbschema import Column, Schema, Table, type_family
 from fixgen.findings import Finding
 from fixgen.laravel_app.models import App, Key, Model, Relation
 
@@ -207,30 +207,13 @@ _MYSQL_INTEGERS = {"TINYINT": "TINYINT", "SMALLINT": "SMALLINT", "MEDIUMINT": "M
                    "INTEGER": "INT", "BIGINT": "BIGINT"}
 
 
-def _family(type_text: str) -> str | None:
-    t = type_text.upper()
-    if "NULLTYPE" in t or not t.strip():
-        return None  # a type SQLAlchemy did not recognize (SQLite's free-form types): no opinion
-    if "UUID" in t or "UNIQUEIDENTIFIER" in t:
-        return "uuid"
-    if "INT" in t or "SERIAL" in t:
-        return "integer"
-    if any(k in t for k in ("CHAR", "TEXT", "CLOB", "STRING")):
-        return "string"
-    if any(k in t for k in ("BINARY", "BLOB", "BYTEA")):
-        return "binary"
-    if any(k in t for k in ("NUMERIC", "DECIMAL")):
-        return "decimal"
-    return re.sub(r"\(.*", "", t).strip()
-
-
 def types_compatible(dialect: str, column: str, target: str) -> bool:
     """Whether a foreign key from a `column`-typed column to a `target`-typed key can be added as is.
 
     Every dialect: the same family (integer, string, uuid, ...). MySQL/MariaDB (InnoDB, errno 150): integers of
     the same size and sign; strings CHAR or VARCHAR of any length with the same character set and collation
     (TEXT cannot be a key without a prefix); anything else the same type. An unrecognized type passes."""
-    a, b = _family(column), _family(target)
+    a, b = type_family(column), type_family(target)
     if a is None or b is None:
         return True
     if a != b:

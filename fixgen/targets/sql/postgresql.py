@@ -124,14 +124,15 @@ class PostgresRenderer(SqlRenderer):
     def prologue_block(self, direction: str) -> Block:
         block = super().prologue_block(direction)
         return Block([*block.comments, "and the catalog lookups the guards use (temporary: this session only)"],
-                     block.sql + "\n" + self.helpers())
+                     block.sql + "\n" + self.helpers(direction))
 
-    def helpers(self) -> str:
-        """The catalog lookups, and for a plan that adds indexes or foreign keys, the partitioned-table steps."""
+    def helpers(self, direction: str) -> str:
+        """The catalog lookups, and for a plan that adds indexes or foreign keys, the partitioned-table steps
+        this direction runs (up: the preflight and the additions; down: their undoing)."""
         kinds = {op.kind for op in self.plan.ops}
-        wanted = ["preflight"] if kinds & PARTITION_KINDS else []
-        wanted += ["index_up", "index_down"] if CreateIndex.kind in kinds else []
-        wanted += ["fk_up", "fk_down"] if AddForeignKey.kind in kinds else []
+        wanted = ["preflight"] if kinds & PARTITION_KINDS and direction == "up" else []
+        wanted += [f"index_{direction}"] if CreateIndex.kind in kinds else []
+        wanted += [f"fk_{direction}"] if AddForeignKey.kind in kinds else []
         if not wanted:
             return HELPERS
         return "\n".join([HELPERS, "-- partitioned tables (fixgen/partitions.py): each returns the statements to run;",

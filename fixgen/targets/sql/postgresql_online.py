@@ -139,10 +139,10 @@ class PostgresOnlineRenderer(PostgresRenderer):
     # ------------------------------------------------------------------ structure
     def prologue_block(self, direction: str) -> Block:
         """Helpers first: the preflight runs before the ledger exists (nothing may change if it fails)."""
-        return Block(["the catalog lookups the guards use (temporary: this session only)"], self.helpers())
+        return Block(["the catalog lookups the guards use (temporary: this session only)"], self.helpers(direction))
 
-    def helpers(self) -> str:
-        return super().helpers().replace(HELPERS, ONLINE_HELPERS, 1)
+    def helpers(self, direction: str) -> str:
+        return super().helpers(direction).replace(HELPERS, ONLINE_HELPERS, 1)
 
     def partitioned_steps(self, op: Op, cond: str, other: list[str]) -> list[str]:
         """On a partitioned table (when `cond`), the statements partitions.py returns, each run by psql;

@@ -205,57 +205,6 @@ SELECT s.sql FROM (SELECT 0, '', ARRAY[format('CREATE %sINDEX IF NOT EXISTS %I O
     FROM e CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
         s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
 $fixgen$;
-CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_index_down(p_tbl text, p_name text, p_cols text, p_uniq boolean, p_migration text, p_step text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
-WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_uniq::boolean AS uniq, 
-             p_migration::text AS migration, p_step::text AS step),
-pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
-              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
-                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
-              NULL::text AS unlimit,
-              NULL::text AS unlimit_statements,
-              NULL::text AS limit_locks,
-              NULL::text AS limit_statements
-         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
-          AND p.relkind = 'p'),
-kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
-           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
-           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
-           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
-rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
-    kname
-         FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
-         JOIN "fixgen_ledger" l ON l.migration = pb.migration
-          AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
-rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
-          JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
-          JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
-f AS (SELECT rec.*, to_regclass(format('%I.%I', rec.kschema, rec.obj)) AS there FROM rec),
-g AS (SELECT f.*, f.there IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
-        WHERE h.inhrelid = f.there AND h.inhparent = to_regclass(format('%I.%I', current_schema(), pb.name)))
-        AS standalone FROM f CROSS JOIN pb)
-SELECT s.sql FROM (SELECT 0, '', ARRAY[format('DROP INDEX IF EXISTS %I.%I', current_schema(), pb.name)] FROM
-    pb
-  UNION ALL
-  SELECT 1, role || kname, ARRAY[
-      -- a created index goes with the parent's, but one an interrupted run left unattached
-      CASE WHEN role = 'created' AND standalone THEN pb.unlimit END,
-      CASE WHEN role = 'created' AND standalone THEN pb.unlimit_statements END,
-      CASE WHEN role = 'created' AND standalone
-           THEN format('DROP INDEX %sIF EXISTS %I.%I', '', kschema, obj) END,
-      -- an adopted index goes with the parent's: build it again as it was (an unusable leftover of that first)
-      
-      CASE WHEN role = 'adopted' THEN pb.unlimit END,
-      CASE WHEN role = 'adopted' THEN pb.unlimit_statements END,
-      CASE WHEN role = 'adopted'
-           THEN format('CREATE %sINDEX %sIF NOT EXISTS %I ON %s (%s)', CASE WHEN pb.uniq THEN 'UNIQUE ' ELSE
-               '' END, '', obj, kname,
-                       pb.collist) END,
-      pb.limit_locks, pb.limit_statements,
-      format('DELETE FROM "fixgen_ledger" WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' || role
-          || ':' || kname)]
-    FROM g CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
-        s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
-$fixgen$;
 CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_fk_up(p_tbl text, p_name text, p_cols text, p_reftbl text, p_refcols text, p_on_delete text, p_on_update text, p_migration text, p_step text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
 WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_reftbl::text AS reftbl,
     p_refcols::text AS refcols, p_on_delete::text AS on_delete, p_on_update::text AS on_update, 
@@ -336,77 +285,6 @@ SELECT s.sql FROM (SELECT 1, kname, NULL::text[]
     FROM pb CROSS JOIN pf WHERE pf.parentfk IS NULL) AS steps(stage, part, list) CROSS JOIN LATERAL
         unnest(steps.list) WITH ORDINALITY AS s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage,
         steps.part COLLATE "C", s.n
-$fixgen$;
-CREATE OR REPLACE FUNCTION pg_temp.fixgen_partition_fk_down(p_tbl text, p_name text, p_cols text, p_reftbl text, p_refcols text, p_on_delete text, p_on_update text, p_migration text, p_step text) RETURNS SETOF text LANGUAGE sql VOLATILE AS $fixgen$
-WITH a AS (SELECT p_tbl::text AS tbl, p_name::text AS name, p_cols::text AS cols, p_reftbl::text AS reftbl,
-    p_refcols::text AS refcols, p_on_delete::text AS on_delete, p_on_update::text AS on_update, 
-             p_migration::text AS migration, p_step::text AS step),
-pb AS (SELECT a.*, p.oid AS parent, p.oid::regclass::text AS pname,
-              (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
-                 FROM json_array_elements_text(a.cols::json) WITH ORDINALITY AS x(c, o)) AS collist,
-              NULL::text AS unlimit,
-              NULL::text AS unlimit_statements,
-              NULL::text AS limit_locks,
-              NULL::text AS limit_statements
-         FROM a JOIN pg_catalog.pg_class p ON p.oid = to_regclass(format('%I.%I', current_schema(), a.tbl))
-          AND p.relkind = 'p'),
-kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel, n.nspname AS kschema
-           FROM pb JOIN pg_catalog.pg_inherits h ON h.inhparent = pb.parent
-           JOIN pg_catalog.pg_class k ON k.oid = h.inhrelid
-           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
-pf AS (SELECT to_regclass(format('%I.%I', current_schema(), pb.reftbl)) AS ref,
-              CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN
-                  'c' WHEN 'SET NULL' THEN 'n' END AS del, CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a'
-                  WHEN 'RESTRICT' THEN 'r' WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END AS upd,
-              format('FOREIGN KEY (%s) REFERENCES %I (%s) ON DELETE %s ON UPDATE %s', pb.collist, pb.reftbl,
-                     (SELECT string_agg(quote_ident(x.c), ', ' ORDER BY x.o)
-                        FROM json_array_elements_text(pb.refcols::json) WITH ORDINALITY AS x(c, o)),
-                     CASE CASE upper(pb.on_delete) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
-                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
-                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END,
-                     CASE CASE upper(pb.on_update) WHEN 'NO ACTION' THEN 'a' WHEN 'RESTRICT' THEN 'r' WHEN
-                         'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n' END WHEN 'a' THEN 'NO ACTION' WHEN 'r'
-                         THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' END) AS def,
-              (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = pb.parent AND k.conname =
-                  pb.name)
-                AS parentfk
-         FROM pb),
-rk AS (SELECT role.r AS role, l.object_name AS obj, substr(l.step, length(pb.step) + length(role.r) + 3) AS
-    kname
-         FROM pb CROSS JOIN (VALUES ('created'), ('adopted')) AS role(r)
-         JOIN "fixgen_ledger" l ON l.migration = pb.migration
-          AND left(l.step, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
-rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
-          JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
-          JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace),
-f AS (SELECT rec.*, (SELECT k.conparentid FROM pg_catalog.pg_constraint k WHERE k.conrelid = rec.kid
-                     AND k.conname = rec.obj) AS there FROM rec)
-SELECT s.sql FROM (SELECT 0, '', ARRAY[NULL, format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', pb.pname,
-    pb.name)]
-    FROM pb
-  UNION ALL
-  SELECT 1, role || kname, ARRAY[
-      -- a created key goes with the parent's, but one an interrupted run left unattached
-      CASE WHEN role = 'created' AND there = 0
-           THEN format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', kname, obj) END,
-      -- an adopted key goes with the parent's: add it again as it was
-      CASE WHEN role = 'adopted' AND (there IS NULL OR there = pf.parentfk)
-           THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', kname, obj, pf.def,
-                       '') END]
-    FROM f CROSS JOIN pb CROSS JOIN pf
-  UNION ALL
-  SELECT 2, '', ARRAY[NULL] FROM pb
-  UNION ALL
-  SELECT 3, role || kname, ARRAY[
-      
-      
-      
-      CASE WHEN role = 'adopted' THEN pb.limit_locks END,
-      CASE WHEN role = 'adopted' THEN pb.limit_statements END,
-      format('DELETE FROM "fixgen_ledger" WHERE migration = %L AND step = %L', pb.migration, pb.step || ':' || role
-          || ':' || kname)]
-    FROM f CROSS JOIN pb) AS steps(stage, part, list) CROSS JOIN LATERAL unnest(steps.list) WITH ORDINALITY AS
-        s(sql, n) WHERE s.sql IS NOT NULL ORDER BY steps.stage, steps.part COLLATE "C", s.n
 $fixgen$;
 RESET check_function_bodies;
 
