@@ -1087,3 +1087,24 @@ def test_missing_php_or_laravel_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyP
         assert ("php: not found" if missing == "php" else "Laravel (illuminate/database) cannot be loaded") in str(info.value)
     finally:
         laravel_helpers._php_problem.cache_clear()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+def test_migrate_pretend_runs_nothing_and_says_why(dialect: str, tmp_path: Path) -> None:
+    """`artisan migrate --pretend` collects queries without running them, so the guards cannot see the schema:
+    the migration changes nothing, warns of nothing, and says where to look instead."""
+    from support.dbs import database_or_skip, drop_database
+
+    db = database_or_skip(dialect, tmp_path)
+    try:
+        load_seed(db)
+        before = db.schema_snapshot()
+        migration = emit_laravel(SEED_SPEC, tmp_path)
+        result = run_laravel(db, migration, "pretend")
+        assert "Warning" not in result.stderr and "Exception" not in result.stderr, result.stderr
+        assert "--pretend cannot do" in result.stderr and "fixgen plan SPEC" in result.stderr, result.stderr
+        after = db.schema_snapshot()
+        after.pop("migrations", None)  # the Migrator's own repository table
+        assert after == before
+    finally:
+        drop_database(db)

@@ -8,6 +8,7 @@
  * ACTION: up | down       call the method the way Laravel's Migrator does (inside a
  *                         transaction where the grammar supports schema transactions)
  *         migrate | rollback   go through Illuminate\Database\Migrations\Migrator itself
+ *         pretend              Migrator::run with ['pretend' => true] (artisan migrate --pretend)
  * Exit 0 on success; on failure the exception message goes to stderr and exit 1.
  */
 
@@ -49,7 +50,7 @@ try {
         } else {
             $run();
         }
-    } elseif ($action === 'migrate' || $action === 'rollback') {
+    } elseif ($action === 'migrate' || $action === 'rollback' || $action === 'pretend') {
         $resolver = $capsule->getDatabaseManager();
         $repository = new DatabaseMigrationRepository($resolver, 'migrations');
         if (! $repository->repositoryExists()) {
@@ -57,7 +58,8 @@ try {
         }
         $migrator = new Migrator($repository, $resolver, new Filesystem());
         $paths = [dirname($file)];
-        $ran = $action === 'migrate' ? $migrator->run($paths) : $migrator->rollback($paths);
+        $ran = $action === 'rollback' ? $migrator->rollback($paths)
+            : $migrator->run($paths, ['pretend' => $action === 'pretend']);
         fwrite(STDOUT, json_encode(array_map('basename', $ran))."\n");
     } else {
         throw new InvalidArgumentException("unknown action $action");

@@ -138,7 +138,7 @@ def run_laravel(db: Database, migration: str | Path, action: str, *, check: bool
     """``php tests/laravel/runner.php CONFIG_JSON MIGRATION ACTION``; raise LaravelRunError on failure if check.
 
     ``prefix`` is the connection's table prefix (config 'prefix')."""
-    assert action in ("up", "down", "migrate", "rollback"), action
+    assert action in ("up", "down", "migrate", "rollback", "pretend"), action
     require_laravel(db.dialect)
     db.dispose()  # no pooled connection of ours holds locks (SQLite file, MariaDB metadata locks)
     argv = [php_binary(), str(RUNNER), json.dumps(laravel_config(db, prefix)), str(Path(migration).resolve()), action]

@@ -45,6 +45,11 @@ trait FixgenRuntime
     /** Run up()'s or down()'s steps (up(): the preflight first), online under the migration's time limits. */
     private function run(string $mode, callable $steps): void
     {
+        if ($this->db()->pretending()) { // artisan migrate --pretend: queries are collected, never run or answered
+            $this->say(['pretend'], 'each step checks the schema before it acts, which --pretend cannot do, so it '
+                . 'lists nothing here; `fixgen plan SPEC` shows the steps, `fixgen validate SPEC --db URL` the checks');
+            return;
+        }
         $this->oneRunAtATime(fn () => $this->withLimits(function () use ($mode, $steps): void {
             [$this->mode, $this->problems, $this->before] = ['check', [], []];
             if ($mode === 'up') {
