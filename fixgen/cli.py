@@ -512,4 +512,20 @@ def main() -> None:
     import gc
 
     gc.disable()  # a short run that allocates millions of objects and no cycles worth collecting
-    app()
+    command = typer.main.get_command(app)
+    name_placeholders(command)
+    command()
+
+
+def name_placeholders(command) -> None:  # a click.Command
+    """Help shows each value as its name (SPEC, URL, --out OUT) rather than Typer's Python type (<str>,
+    <list[str]>); an explicit metavar and the flags stay as they are."""
+    for sub in getattr(command, "commands", {}).values():
+        name_placeholders(sub)
+    for param in command.params:
+        if param.param_type_name == "argument":  # its name is its placeholder already; no type beside it
+            param.display_type_rich = lambda ctx: None  # type: ignore[attr-defined]
+            continue
+        if param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+            longest = max(param.opts, key=len).lstrip("-")  # --lock-timeout: LOCK_TIMEOUT
+            param.metavar = longest.upper().replace("-", "_")

@@ -9,6 +9,7 @@ the real entry point (stdin, and a traceback-free failure).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -706,3 +707,14 @@ def test_timeouts_reach_the_output(cwd: Path) -> None:
     assert run.code == 0, run.stderr
     up = (cwd / "out" / f"{TS}_fix_schema.up.sql").read_text()
     assert "SET lock_timeout = '1500ms';" in up and "SET statement_timeout = '0s';" in up
+
+
+def test_help_shows_names_not_python_types() -> None:
+    """`fixgen CMD --help` (the real entry point): every value's placeholder is a name, never <str>/<list[str]>."""
+    for command in ("emit", "validate", "plan", "import", "detect", "models"):
+        out = subprocess.run([sys.executable, "-m", "fixgen", command, "--help"], capture_output=True, text=True,
+                             env={**os.environ, "COLUMNS": "200"}, check=True).stdout
+        assert "<str>" not in out and "<list[str]>" not in out and "<path>" not in out, (command, out)
+    out = subprocess.run([sys.executable, "-m", "fixgen", "emit", "--help"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "200"}, check=True).stdout
+    assert "--lock-timeout LOCK_TIMEOUT" in out and "--out OUT" in out, out
