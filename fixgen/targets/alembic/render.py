@@ -353,14 +353,17 @@ class AlembicRenderer:
         if ctx.online:
             about = ("Online (the default): no step blocks writes for more than a moment. PostgreSQL: no surrounding "
                      "transaction (autocommit_block), indexes built and dropped concurrently, foreign keys validated "
-                     f"after being added; lock_timeout {py_docstring(ctx.lock_timeout)}, statement_timeout "
-                     f"{py_docstring(ctx.statement_timeout)}. MySQL/MariaDB: in place, never locking writes; lock "
-                     f"waits of at most {self.lock_wait_seconds} s. After a failure, fix the cause and run the upgrade "
-                     "again: every step is safe to repeat.")
+                     f"after being added; statement_timeout {py_docstring(ctx.statement_timeout)}. MySQL/MariaDB: "
+                     "in place, never locking writes. A lock that writers conflict with is tried for at most "
+                     f"{py_docstring(ctx.lock_timeout)} at a time (MySQL/MariaDB: {self.lock_wait_seconds} s), then "
+                     f"again with backoff for up to {py_docstring(ctx.lock_wait)}. After a failure, fix the cause and "
+                     "run the upgrade again: every step is safe to repeat.")
         else:
             about = "Plain mode (fixgen emit --no-online): ordinary DDL; on PostgreSQL, one transaction."
         about += " Offline mode (alembic upgrade --sql) cannot inspect a database: use `fixgen emit --target sql`."
-        return out + textwrap.wrap(about, WIDTH)
+        autogenerate = (f"Alembic autogenerate: leave {ledger.TABLE} out in env.py (include_name, see fixgen's "
+                        "docs/targets.md), or it proposes dropping it, and this downgrade then has nothing to undo.")
+        return out + textwrap.wrap(about, WIDTH) + [""] + textwrap.wrap(autogenerate, WIDTH)
 
     @property
     def lock_wait_seconds(self) -> int:

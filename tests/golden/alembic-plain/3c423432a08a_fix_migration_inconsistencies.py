@@ -47,6 +47,9 @@ downgrade() undoes, from 29 to 1, only what upgrade() recorded, then drops fixge
 
 Plain mode (fixgen emit --no-online): ordinary DDL; on PostgreSQL, one transaction. Offline mode (alembic upgrade --sql)
 cannot inspect a database: use `fixgen emit --target sql`.
+
+Alembic autogenerate: leave fixgen_ledger out in env.py (include_name, see fixgen's docs/targets.md), or it proposes
+dropping it, and this downgrade then has nothing to undo.
 """
 
 import contextlib

@@ -46,10 +46,14 @@ upgrade() makes each fix not already present (by definition), recording it in fi
 downgrade() undoes, from 29 to 1, only what upgrade() recorded, then drops fixgen_ledger once it is empty.
 
 Online (the default): no step blocks writes for more than a moment. PostgreSQL: no surrounding transaction
-(autocommit_block), indexes built and dropped concurrently, foreign keys validated after being added; lock_timeout
-500ms, statement_timeout 30s. MySQL/MariaDB: in place, never locking writes; lock waits of at most 1 s. After a failure,
-fix the cause and run the upgrade again: every step is safe to repeat. Offline mode (alembic upgrade --sql) cannot
-inspect a database: use `fixgen emit --target sql`.
+(autocommit_block), indexes built and dropped concurrently, foreign keys validated after being added; statement_timeout
+30s. MySQL/MariaDB: in place, never locking writes. A lock that writers conflict with is tried for at most 500ms at a
+time (MySQL/MariaDB: 1 s), then again with backoff for up to 120s. After a failure, fix the cause and run the upgrade
+again: every step is safe to repeat. Offline mode (alembic upgrade --sql) cannot inspect a database: use `fixgen emit
+--target sql`.
+
+Alembic autogenerate: leave fixgen_ledger out in env.py (include_name, see fixgen's docs/targets.md), or it proposes
+dropping it, and this downgrade then has nothing to undo.
 """
 
 import contextlib
