@@ -284,3 +284,20 @@ def test_online_sql_interrupted_at_every_statement(kind: str, pg_db: Database, t
         pg_db.run_sql_file(mig.down)
         assert snapshot(pg_db) == before, f"down cut after {min(n, down_total - 1)} statements, then run again"
         assert ledger_rows(pg_db) == []
+
+
+MYSQL_UNIQUE = [{"kind": "missing_index", "table": "other", "columns": ["c_id"]},  # would run first
+                {"kind": "missing_index", "table": "m", "columns": ["c_id"], "unique": True}]
+
+
+@pytest.mark.parametrize("target", ["sql", "laravel", "alembic"])
+def test_mysql_unique_index_without_the_partitioning_columns_is_refused_first(target: str, mysql_db: Database,
+                                                                              tmp_path: Path) -> None:
+    mysql_db.execute(MYSQL_PARTITIONED)
+    before = mysql_db.schema_snapshot()
+    out = failed_up(target, mysql_db, tmp_path, MYSQL_UNIQUE)
+    assert "nothing was changed" in out and "this one lacks y (MySQL error 1503)" in out, out
+    after = mysql_db.schema_snapshot()
+    after.pop("fixgen_ledger", None)
+    after.pop("alembic_version", None)
+    assert after == before

@@ -936,6 +936,20 @@ def _dependents(table: str, column: str) -> dict:
     return {what: names for what, names in found.items() if names}
 
 
+def _partition_columns_lacking(table: str, columns: list):
+    """MySQL/MariaDB: the columns of the table's partitioning function that `columns` lack ('d, y'), or None."""
+    if _dialect() != "mysql":
+        return None
+    sql = sa.text(
+        "select group_concat(distinct c.COLUMN_NAME order by c.COLUMN_NAME separator ', ') from "
+        "information_schema.PARTITIONS p join information_schema.COLUMNS c on c.TABLE_SCHEMA = p.TABLE_SCHEMA and "
+        "c.TABLE_NAME = p.TABLE_NAME where p.TABLE_SCHEMA = database() and p.TABLE_NAME = :t and p.PARTITION_NAME "
+        "is not null and locate(concat('`', c.COLUMN_NAME, '`'), concat(ifnull(p.PARTITION_EXPRESSION, ''), ' ', "
+        "ifnull(p.SUBPARTITION_EXPRESSION, ''))) > 0 and c.COLUMN_NAME not in :cols"
+    ).bindparams(sa.bindparam("cols", expanding=True))
+    return op.get_bind().execute(sql, {"t": table, "cols": list(columns)}).scalar()
+
+
 def _partitioned_table(table: str) -> bool:
     """PostgreSQL: is the table partitioned (where fixgen adds indexes and foreign keys its own way)?"""
     if _dialect() != "postgresql":
@@ -993,6 +1007,12 @@ def require_index_name(problems: list, table: str, name: str, columns: list, uni
     _partition_problems(problems, "create_index", table, f"create index {name} on {table}", columns, unique)
     if not _has_table(table):
         return
+    lacking = _partition_columns_lacking(table, columns) if unique else None
+    if lacking:
+        problems.append(
+            f"cannot create unique index {name} on {table}: it is a partitioned table, whose unique indexes must "
+            f"hold every column of its partitioning function, and this one lacks {lacking} (MySQL error 1503)"
+        )
     if not _index_name_taken(table, name) or _has_index(table, columns, unique, name=name):
         return
     if ONLINE and name in _invalid_indexes(table):  # an interrupted build of ours leaves it: rebuilt, no clash

@@ -219,6 +219,21 @@ trait FixgenRuntime
         return [$key, $row->t . ($row->c ? ' ' . $row->c : '')];
     }
 
+    /** MySQL/MariaDB: the columns of $table's partitioning function that $columns lack ('d, y'), or null. */
+    private function partitionColumnsLacking(string $table, array $columns): ?string
+    {
+        if ($this->driver() !== 'mysql') {
+            return null;
+        }
+        $marks = implode(', ', array_fill(0, count($columns), '?'));
+        return $this->db()->selectOne("select group_concat(distinct c.COLUMN_NAME order by c.COLUMN_NAME separator "
+            . "', ') as l from information_schema.PARTITIONS p join information_schema.COLUMNS c on c.TABLE_SCHEMA = "
+            . 'p.TABLE_SCHEMA and c.TABLE_NAME = p.TABLE_NAME where p.TABLE_SCHEMA = database() and p.TABLE_NAME = ? '
+            . "and p.PARTITION_NAME is not null and locate(concat('`', c.COLUMN_NAME, '`'), concat(ifnull("
+            . "p.PARTITION_EXPRESSION, ''), ' ', ifnull(p.SUBPARTITION_EXPRESSION, ''))) > 0 and c.COLUMN_NAME not in "
+            . "($marks)", [$this->prefixed($table), ...$columns])->l;
+    }
+
     /** MySQL/MariaDB: is $table partitioned (InnoDB has no foreign keys there)? */
     private function innodbPartitioned(string $table): bool
     {
@@ -442,6 +457,12 @@ trait FixgenRuntime
     {
         if ($this->mode === 'check') { // an unusable index of that name is an interrupted online run's: rebuilt
             $this->partitionProblems('create_index', $table, "create index $name on $table", $columns, $unique);
+            $lacking = $unique ? $this->partitionColumnsLacking($table, $columns) : null;
+            if ($lacking) {
+                $this->problem("cannot create unique index $name on $table: it is a partitioned table, whose unique "
+                    . "indexes must hold every column of its partitioning function, and this one lacks $lacking "
+                    . '(MySQL error 1503)');
+            }
             $clash = $this->needs($table, $columns) !== null && $this->indexNameTaken($table, $name)
                 && ! $this->hasIndex($table, $columns, $unique, false, $name)
                 && $this->indexState($table, $name) !== false;

@@ -207,6 +207,23 @@ class MySQLRenderer(SqlRenderer):
                 f"AND r.CONSTRAINT_NAME = {self.lit(op.name)})")
 
     # ------------------------------------------------------------------ preflight
+    def checks_create_index(self, op: CreateIndex) -> list[tuple[str, str]]:
+        """A unique index on a partitioned table must hold every column of its partitioning function (error 1503)."""
+        checks = super().checks_create_index(op)
+        if op.unique:
+            cols = ", ".join(self.lit(c) for c in op.columns)
+            lacking = (f"(SELECT GROUP_CONCAT(DISTINCT c.COLUMN_NAME ORDER BY c.COLUMN_NAME SEPARATOR ', ') "
+                       f"FROM {IS}.PARTITIONS p JOIN {IS}.COLUMNS c ON c.TABLE_SCHEMA = p.TABLE_SCHEMA "
+                       f"AND c.TABLE_NAME = p.TABLE_NAME WHERE p.TABLE_SCHEMA = DATABASE() "
+                       f"AND p.TABLE_NAME = {self.lit(op.table)} AND p.PARTITION_NAME IS NOT NULL "
+                       "AND LOCATE(CONCAT('`', c.COLUMN_NAME, '`'), CONCAT(IFNULL(p.PARTITION_EXPRESSION, ''), ' ', "
+                       f"IFNULL(p.SUBPARTITION_EXPRESSION, ''))) > 0 AND c.COLUMN_NAME NOT IN ({cols}))")
+            checks.append((f"{lacking} IS NOT NULL", self.concat_text([
+                f"cannot create unique index {op.name} on {op.table}: it is a partitioned table, whose unique "
+                "indexes must hold every column of its partitioning function, and this one lacks ", SqlText(lacking),
+                " (MySQL error 1503)"])))
+        return checks
+
     def checks_drop_index(self, op: DropIndex) -> list[tuple[str, str]]:
         checks = super().checks_drop_index(op)
         checks.append((self.needed_by_foreign_key(op),
