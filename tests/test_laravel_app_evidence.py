@@ -399,7 +399,7 @@ def test_models_of_the_fixture() -> None:
 
 
 @pytest.mark.parametrize("target", ["laravel", "alembic"])
-@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
+@pytest.mark.parametrize("db", ["sqlite", "postgresql", "mysql"], indirect=True)
 def test_detect_emit_framework_apply_detect_again(target: str, db: Database, tmp_path: Path) -> None:
     """The same through real Laravel and real Alembic: detect is then empty, and down gives the schema back."""
     from support.alembic import emit_alembic, project
