@@ -153,7 +153,7 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 # implicit foreign-key index, the run lock, lock retries) is about 500 lines of PSR-12 PHP by itself, and
 # PostgreSQL's partitioned tables and key-type check add fixgen/partitions.py's queries (~280 lines for an
 # index, ~480 for the seed)
-SIZE_LIMITS = {"seed": 1775, "one_index": 865}
+SIZE_LIMITS = {"seed": 1800, "one_index": 890}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 

@@ -59,6 +59,22 @@ trait FixgenRuntime
                 throw new \RuntimeException("fixgen: nothing was changed:\n - " . implode("\n - ", $this->problems));
             }
             $this->mode = $mode;
+            $this->ensureLedger();
+            $steps();
+            if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
+                Schema::drop(self::LEDGER);
+            }
+        }));
+    }
+
+    /**
+     * The ledger table, whole: Blueprint creates it and adds its primary key in two statements, so a run killed
+     * between them must not leave it keyless (PostgreSQL, SQLite: one transaction; MySQL, whose DDL commits
+     * each statement: the key is added if it is missing).
+     */
+    private function ensureLedger(): void
+    {
+        $create = function (): void {
             if (! Schema::hasTable(self::LEDGER)) {
                 Schema::create(self::LEDGER, function (Blueprint $table): void {
                     [$migration, $step, $object, $appliedAt] = self::LEDGER_COLUMNS;
@@ -69,11 +85,19 @@ trait FixgenRuntime
                     $table->primary(self::LEDGER_KEY);
                 });
             }
-            $steps();
-            if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
-                Schema::drop(self::LEDGER);
-            }
-        }));
+        };
+        if ($this->driver() !== 'mysql') {
+            $this->db()->transaction($create);
+            return;
+        }
+        $create();
+        $keyed = $this->db()->selectOne('select count(*) as n from information_schema.TABLE_CONSTRAINTS where '
+            . "TABLE_SCHEMA = database() and TABLE_NAME = ? and CONSTRAINT_TYPE = 'PRIMARY KEY'", [
+                $this->prefixed(self::LEDGER),
+            ])->n;
+        if (! $keyed) {
+            Schema::table(self::LEDGER, fn (Blueprint $table) => $table->primary(self::LEDGER_KEY));
+        }
     }
 
     /**
