@@ -37,9 +37,15 @@ LEDGER_MARK = "__LEDGER__"
 CREATED, ADOPTED = "created", "adopted"  # the roles of a partition's object in its ledger row's step key
 
 
-def child_step(step: str, role: str) -> str:
-    """The ledger step prefix of a partition object's row: step, role, then the partition (its regclass text)."""
-    return ledger.STEP_SEPARATOR.join((step, role, ""))
+_SEP = ledger.STEP_SEPARATOR
+
+
+def _child_key(role: str, partition: str = "kname") -> str:
+    """The ledger step of a partition object's row, as SQL: the op's step, its role (CREATED, ADOPTED, or an SQL
+    expression), the partition (regclass text), joined as fixgen.ledger.step_key joins a step's parts."""
+    if role in (CREATED, ADOPTED):
+        return f"pb.step || '{_SEP}{role}{_SEP}' || {partition}"
+    return f"pb.step || '{_SEP}' || {role} || '{_SEP}' || {partition}"
 
 
 _M, _S, _O = ledger.COLUMNS[:3]
@@ -71,10 +77,10 @@ kids AS (SELECT k.oid AS kid, k.oid::regclass::text AS kname, k.relname AS krel,
 
 # The ledger rows of the partition objects of this step: role, partition (regclass text), object name.
 _RECORDED = f"""\
-rk AS (SELECT role.r AS role, l.{_O} AS obj, substr(l.{_S}, length(pb.step) + length(role.r) + 3) AS kname
+rk AS (SELECT role.r AS role, l.{_O} AS obj, substr(l.{_S}, length(pb.step) + length(role.r) + {2 * len(_SEP) + 1}) AS kname
          FROM pb CROSS JOIN (VALUES ('{CREATED}'), ('{ADOPTED}')) AS role(r)
          JOIN {LEDGER_MARK} l ON l.{_M} = pb.migration
-          AND left(l.{_S}, length(pb.step) + length(role.r) + 2) = pb.step || ':' || role.r || ':'),
+          AND left(l.{_S}, length(pb.step) + length(role.r) + {2 * len(_SEP)}) = pb.step || '{_SEP}' || role.r || '{_SEP}'),
 rec AS (SELECT rk.*, k.oid AS kid, n.nspname AS kschema FROM rk
           JOIN pg_catalog.pg_class k ON k.oid = to_regclass(rk.kname)
           JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace)"""
@@ -89,7 +95,7 @@ CASE WHEN octet_length(pb.name || '_' || kids.krel) <= 63 AND ({taken} IS NULL O
 
 # an object this step made on the partition in an earlier, interrupted run: its own, never one to adopt
 _MINE = (f"EXISTS (SELECT 1 FROM {LEDGER_MARK} l WHERE l.{_M} = pb.migration "
-         f"AND l.{_S} = pb.step || ':{CREATED}:' || kids.kname AND l.{_O} = {{obj}})")
+         f"AND l.{_S} = {_child_key(CREATED, 'kids.kname')} AND l.{_O} = {{obj}})")
 
 
 def _ledger_row(step: str, obj: str) -> str:
@@ -99,7 +105,7 @@ def _ledger_row(step: str, obj: str) -> str:
 
 def _forget(role: str) -> str:
     return (f"format('DELETE FROM {LEDGER_MARK} WHERE {_M} = %L AND {_S} = %L', pb.migration, "
-            f"pb.step || ':' || {role} || ':' || kname)")
+            f"{_child_key(role)})")
 
 
 def _rows(body: str) -> str:
@@ -125,11 +131,11 @@ _INDEX_UP_BODY = f"""SELECT 0, '', ARRAY[format('CREATE %sINDEX IF NOT EXISTS %I
   UNION ALL
   SELECT 1, kname, CASE WHEN equiv IS NOT NULL THEN ARRAY[
       {_BEGIN},
-      {_ledger_row(f"pb.step || ':{ADOPTED}:' || kname", "equiv")},
+      {_ledger_row(_child_key(ADOPTED), "equiv")},
       format('ALTER INDEX %I ATTACH PARTITION %I.%I', pb.name, kschema, equiv),
       {_COMMIT}]
     ELSE ARRAY[
-      {_ledger_row(f"pb.step || ':{CREATED}:' || kname", "child")},
+      {_ledger_row(_child_key(CREATED), "child")},
       ⟨+CASE WHEN made IS NOT NULL AND NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x
                                                         WHERE x.indexrelid = made)
            THEN format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', kschema, child) END,+⟩
@@ -212,8 +218,9 @@ _CHILD_FK = ("(SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = k
 _FK_CHILD = _CHILD_NAME.format(taken=_CHILD_FK.format(""),
                                mine=_CHILD_FK.format(" AND k.contype = 'f'") + " IS NOT NULL")
 _FK_EQUIV_KEYS = f"k.conkey = {_attnums('kids.kid', 'pb.cols')} AND k.confkey = {_attnums('pf.ref', 'pb.refcols')}"
+_MID = f"{_SEP}{ADOPTED}{_SEP}"  # between the op's step and the partition in an adopted row's step
 _FK_UP_BODY = f"""SELECT 1, kname, ⟨+CASE WHEN equiv IS NULL THEN ARRAY[
-      {_ledger_row(f"pb.step || ':{CREATED}:' || kname", "child")},
+      {_ledger_row(_child_key(CREATED), "child")},
       CASE WHEN NOT made THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', kname, child, pf.def) END,
       pb.unlimit, pb.unlimit_statements,
       format('ALTER TABLE %s VALIDATE CONSTRAINT %I', kname, child),
@@ -222,13 +229,13 @@ _FK_UP_BODY = f"""SELECT 1, kname, ⟨+CASE WHEN equiv IS NULL THEN ARRAY[
   UNION ALL
   -- one transaction: record the keys to be adopted, add the parent's, forget those PostgreSQL did not adopt
   SELECT 2, '', ARRAY[{_BEGIN}]
-    || coalesce((SELECT array_agg({_ledger_row(f"pb.step || ':{ADOPTED}:' || e.kname", "e.equiv")} ORDER BY e.kname)
+    || coalesce((SELECT array_agg({_ledger_row(_child_key(ADOPTED, "e.kname"), "e.equiv")} ORDER BY e.kname)
                    FROM e WHERE e.equiv IS NOT NULL), '{{}}')
     || ARRAY[format('ALTER TABLE %s ADD CONSTRAINT %I %s', pb.pname, pb.name, pf.def),
              format('DELETE FROM {LEDGER_MARK} l WHERE l.{_M} = %L AND left(l.{_S}, %s) = %L AND NOT EXISTS ('
                     'SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(substr(l.{_S}, %s)) '
                     'AND k.conname = l.{_O} AND k.conparentid <> 0)', pb.migration,
-                    length(pb.step) + {len(ADOPTED) + 2}, pb.step || ':{ADOPTED}:', length(pb.step) + {len(ADOPTED) + 3}),
+                    length(pb.step) + {len(_MID)}, pb.step || '{_MID}', length(pb.step) + {len(_MID) + 1}),
              {_COMMIT}]
     FROM pb CROSS JOIN pf WHERE pf.parentfk IS NULL"""
 FK_UP = f"""WITH {_ARGS.format(extra=_FK_ARGS)},

@@ -71,7 +71,8 @@ class PostgresRenderer(SqlRenderer):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        for name in ("rel", "column_exists", "table_exists", "arr"):  # same tables, over and over
+        # same tables, over and over; an op's partitioned-table call is asked for by perform() and do_steps()
+        for name in ("rel", "column_exists", "table_exists", "arr", "partition_steps"):
             setattr(self, name, lru_cache(maxsize=None)(getattr(self, name)))
 
     def begin(self) -> str:
@@ -144,8 +145,7 @@ class PostgresRenderer(SqlRenderer):
     # ------------------------------------------------------------------ partitioned tables
     def partition_call(self, kind: str, op: Op, **values: object) -> str:
         """The statements (a set of text) that do `kind` for op on its partitioned table, or nothing elsewhere."""
-        table = op.table
-        base: dict[str, object] = {"tbl": table, "migration": self.ctx.migration_id,
+        base: dict[str, object] = {"tbl": op.table, "migration": self.ctx.migration_id,
                                    "step": self.step_of(op), "lock_timeout": self.ctx.lock_timeout,
                                    "statement_timeout": self.ctx.statement_timeout}
         return partitions.call(kind, self.ctx.online, {**base, **values}, self.lit)
@@ -154,10 +154,9 @@ class PostgresRenderer(SqlRenderer):
         return {"name": op.name, "cols": json.dumps(list(op.columns)), "uniq": op.unique}
 
     def fk_args(self, op: AddForeignKey | DropForeignKey) -> dict[str, object]:
-        fk = op
-        return {"name": fk.name, "cols": json.dumps(list(fk.columns)), "reftbl": fk.ref_table,
-                "refcols": json.dumps(list(fk.ref_columns)), "on_delete": ACTIONS[fk.on_delete],
-                "on_update": ACTIONS[fk.on_update]}
+        return {"name": op.name, "cols": json.dumps(list(op.columns)), "reftbl": op.ref_table,
+                "refcols": json.dumps(list(op.ref_columns)), "on_delete": ACTIONS[op.on_delete],
+                "on_update": ACTIONS[op.on_update]}
 
     def partition_steps(self, op: Op) -> str | None:
         """For an op that fixgen does its own way on a partitioned table: the call that returns its statements."""

@@ -229,11 +229,10 @@ class PostgresOnlineRenderer(PostgresRenderer):
 
     def up_add_foreign_key(self, op: AddForeignKey, cond: str) -> list[str]:
         mine = self.ledger_has(op)
-        partitioned = self.table_partitioned(op.table)
+        missing = f"{mine} AND NOT {self.fk_named(op)}"
         # a partitioned table takes no NOT VALID key: its partitions do (partitions.py), then the parent adopts them
-        return [*self.when(f"{mine} AND NOT {self.fk_named(op)} AND {partitioned}",
-                           [f"SELECT step FROM {self.partition_steps(op)} AS step \\gexec"]),
-                *self.not_valid_then_validate(self.statement(op), op, f"{mine} AND NOT {self.fk_named(op)}", mine)]
+        return [*self.partitioned_steps(op, missing, []),
+                *self.not_valid_then_validate(self.statement(op), op, missing, mine)]
 
     def up_add_column(self, op: AddColumn, cond: str) -> list[str]:
         return self.when(cond, self.brief(op.table, f"ALTER TABLE {self.q(op.table)} ADD COLUMN IF NOT EXISTS "

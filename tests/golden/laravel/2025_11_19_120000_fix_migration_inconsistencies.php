@@ -790,8 +790,8 @@ return new class extends Migration
         }
         if ($this->partitionedTable($table)) {
             $step = ['create_index', $table, $name];
-            $build = fn () => $this->partitionSteps('index_up', $step, [$name, json_encode($columns), $unique ? 'true'
-                : 'false']);
+            $args = $this->partitionIndexArgs($name, $columns, $unique);
+            $build = fn () => $this->partitionSteps('index_up', $step, $args);
         }
         $present = fn () => $this->hasIndex($table, $columns, $unique);
         $this->apply(['create_index', $table, $name], $present, $ready, $build, 'created');
@@ -818,9 +818,8 @@ return new class extends Migration
         if ($this->mode === 'down') {
             $step = ['create_index', $table, $name];
             if ($this->partitionedTable($table)) { // whenever recorded: a cut run may have partitions' to give back
-                [$gone, $drop] = [fn () => false, fn () => $this->partitionSteps('index_down', $step, [
-                    $name, json_encode($columns), $unique ? 'true' : 'false',
-                ])];
+                $args = $this->partitionIndexArgs($name, $columns, $unique);
+                [$gone, $drop] = [fn () => false, fn () => $this->partitionSteps('index_down', $step, $args)];
             }
             $this->revert($step, fn () => ! $gone(), $drop);
             return;
@@ -912,6 +911,11 @@ return new class extends Migration
         }
         $there = fn () => $this->foreignKeyNamed($table, $name);
         $this->revert($step, $there, fn () => $this->removeForeignKey($table, $name));
+    }
+    /** PostgreSQL: the arguments of fixgen/partitions.py's index queries. */
+    private function partitionIndexArgs(string $name, array $columns, bool $unique): array
+    {
+        return [$name, json_encode($columns), $unique ? 'true' : 'false'];
     }
     /** PostgreSQL: the arguments of fixgen/partitions.py's foreign-key queries for key [name, columns, ...]. */
     private function partitionKeyArgs(array $key): array
