@@ -92,6 +92,17 @@ def _milliseconds(option: str, value: str, zero: bool) -> int:
     return ms
 
 
+def _fraction(option: str, value: str) -> float:
+    """`50%` or `0.5` -> 0.5 (more than 0, at most 100 %)."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*", value)
+    number = float(m.group(1)) if m else -1.0
+    share = number / 100 if m and m.group(2) else number
+    if not m or not 0 < share <= 1:
+        raise FixgenError(f"{option} must be a percentage like 50% (or a fraction like 0.5), more than 0 and at "
+                          f"most 100%, got {value!r}")
+    return share
+
+
 @app.command()
 def emit(
     spec: SpecArg,
@@ -429,20 +440,56 @@ def detect(
     laravel_app: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--laravel-app", help="A Laravel app's root (the folder that holds app/): add what its Eloquent models "
                               "need from the database; $fillable entries that are not columns are warnings.")] = None,
+    workload: Annotated[bool, typer.Option(
+        "--workload", help="Also propose the indexes the database's own query statistics prove, each verified "
+                           "by the database (PostgreSQL: pg_stat_statements + hypopg; docs/workload.md).")] = False,
+    only: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--only", help="workload: the workload's indexes alone, without the catalog checks; catalog: the "
+                       "catalog checks alone (the default).")] = None,
+    min_gain: Annotated[str, typer.Option(
+        "--min-gain", help="workload: propose an index only if it lowers the summed cost of the queries it "
+                           "serves by at least this much.")] = "50%",
+    min_rows: Annotated[int, typer.Option(
+        "--min-rows", help="workload: no index on tables with fewer (estimated) rows.")] = 10_000,
+    top: Annotated[int, typer.Option("--top", help="workload: read this many statements, by total time.")] = 50,
 ) -> None:
     """Find missing foreign keys and indexes, redundant indexes and half-timestamped pivots in a live database."""
-    from fixgen.dbschema import load_schema, parse_ref_hints
+    from fixgen.dbschema import dialect_of, load_schema, parse_ref_hints
     from fixgen.detect import detect_findings
 
     try:
         hints = parse_ref_hints(ref or [])
+        if only not in (None, "workload", "catalog"):
+            raise FixgenError(f"--only must be workload or catalog, got {only!r}")
+        use_workload = (workload or only == "workload") and only != "catalog"
+        if workload and only == "catalog":
+            raise FixgenError("--workload and --only catalog contradict each other: give one of them")
+        options = None
+        if use_workload:
+            from fixgen.workload import WorkloadOptions, check_dialect
+
+            check_dialect(dialect_of(url))
+            if only == "workload" and laravel_app is not None:
+                raise FixgenError("--laravel-app adds to the catalog checks, which --only workload leaves out")
+            if min_rows < 0 or top < 1:
+                raise FixgenError("--min-rows must be 0 or more and --top 1 or more")
+            options = WorkloadOptions(top=top, min_gain=_fraction("--min-gain", min_gain), min_rows=min_rows)
         models = None
         if laravel_app is not None:
             from fixgen.laravel_app.detect import read_app
 
             models = read_app(laravel_app)  # a bad app dir is reported before connecting
         schema = load_schema(url, db_schema)
-        findings = detect_findings(schema, hints)
+        findings = [] if only == "workload" else detect_findings(schema, hints)
+        if options is not None:
+            from fixgen.detect import usable_by_emit
+            from fixgen.findings import dedupe
+            from fixgen.workload import workload_findings
+            from fixgen.workload.proposals import combine
+
+            found = combine(findings, workload_findings(url, schema, options))
+            findings, refused = usable_by_emit(dedupe(found), schema)
+            schema.warnings.extend(refused)
         warnings = list(schema.warnings)  # what the snapshot left out or keeps as coverage only
         if models is not None:
             from fixgen.detect import usable_by_emit
@@ -506,6 +553,55 @@ def models(
     typer.echo(f"{fixes} reference(s) to rewrite in {len(patches)} file(s), {len(refs) - fixes} to check by hand", err=True)
     if refs:
         raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    spec: SpecArg,
+    url: Annotated[str, typer.Argument(help="A scratch or staging copy of the database (never production).")],
+    queries: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+        "--queries", "-q", metavar="FILE", help="A file of ;-separated SELECTs to measure (repeatable); placeholders ($1, ?) get "
+                                "values sampled from the table.")] = None,
+    workload: Annotated[Optional[bool], typer.Option(  # noqa: UP045
+        "--workload/--no-workload", help="Also measure the database's own workload (pg_stat_statements, "
+                                         "performance_schema digests); default: when no --queries is given.")] = None,
+    runs: Annotated[int, typer.Option("--runs", help="Timed runs per query, after a warm-up run.")] = 20,
+    min_speedup: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--min-speedup", help="Exit 1 unless every index verify built and measured made its queries at least "
+                               "this many times faster.")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the indexes in place (default: roll back).")] = False,
+    online: Annotated[bool, typer.Option(
+        "--online/--no-online", help="Build the indexes as the migration does online, not blocking writes "
+                                     "(default); --no-online: plain CREATE INDEX, which locks writes.")] = True,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="PostgreSQL: also report EXPLAIN ANALYZE's execution time (server side).")] = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Measure the spec's indexes: time the queries they serve, build them with fixgen's migration, time
+    again, roll back. For a scratch or staging copy: it builds and drops indexes."""
+    from fixgen.verify import Options
+    from fixgen.verify import verify as run_verify
+
+    try:
+        if output_format not in ("text", "json"):
+            raise FixgenError(f"--format must be text or json, got {output_format!r}")
+        if min_speedup is not None and min_speedup <= 0:
+            raise FixgenError(f"--min-speedup must be more than 0, got {min_speedup}")
+        s = _read_spec(spec)
+        typer.echo("verify builds the spec's indexes on this database and drops them again: use a scratch or "
+                   "staging copy", err=True)
+        report = run_verify(s, url, Options(tuple(queries or ()), workload, runs, online, keep, explain))
+    except FixgenError as e:
+        _fail(e)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(report.as_json() if output_format == "json" else report.as_text(), nl=False)
+    if min_speedup is not None:
+        failing = report.failing(min_speedup)
+        for r in failing:
+            typer.echo(f"below --min-speedup {min_speedup:g}: {r.name} on {r.table} ({r.speedup:.1f}x)", err=True)
+        if failing:
+            raise typer.Exit(1)
 
 
 def main() -> None:

@@ -47,6 +47,16 @@ class Dialect:
     same_actions: dict[str, str] = field(default_factory=dict)
     # foreign-key names are unique per database (InnoDB), not per table (PostgreSQL, SQLite)
     fk_names_per_database: bool = False
+    # reading query text (fixgen.workload): sqlglot's name for the dialect, and how an unquoted name finds its
+    # object: "lower" (PostgreSQL folds it to lower case), "any" (MySQL/MariaDB: column names in any case)
+    sqlglot: str = ""
+    unquoted_names: str = "lower"
+    # fixgen verify: refresh a table's planner statistics after an index is built ({table}: quoted)
+    analyze_table: str = "ANALYZE {table}"
+    # ... and the server's own execution time of a query, as JSON with "Execution Time" ("": none)
+    explain_analyze: str = ""
+    # ... and how many other sessions use this database ("": the engine cannot tell)
+    other_sessions: str = ""
 
     def q(self, name: str) -> str:
         """Quote an identifier (already validated by fixgen.identifiers)."""
@@ -120,6 +130,10 @@ POSTGRESQL = Dialect(
     },
     transactional_ddl=True,
     escape_string_prefix="E",
+    sqlglot="postgres",
+    explain_analyze="EXPLAIN (ANALYZE, FORMAT JSON) {query}",
+    other_sessions="SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
     guardable=frozenset({"create_index", "drop_index", "add_foreign_key", "drop_foreign_key",
                          "add_column", "drop_column", "rename_column", "foreign_key_actions"}),
 )
@@ -146,6 +160,10 @@ MYSQL = Dialect(
     backslash_escapes=True,
     same_actions={"restrict": "no_action"},
     fk_names_per_database=True,
+    sqlglot="mysql",
+    analyze_table="ANALYZE TABLE {table}",
+    other_sessions="SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+    unquoted_names="any",
 )
 
 SQLITE = Dialect(
@@ -168,6 +186,8 @@ SQLITE = Dialect(
     guardable=frozenset({"create_index", "drop_index"}),
     true_literal="1",
     false_literal="0",
+    sqlglot="sqlite",
+    unquoted_names="any",
 )
 
 DIALECTS = {d.name: d for d in (POSTGRESQL, MYSQL, SQLITE)}
