@@ -195,6 +195,10 @@ def emit(
 
         for path in write_files(out, output.files, force=force):
             typer.echo(f"wrote {path}", err=True)
+        if t.name == "alembic":  # autogenerate would drop the ledger: say how to keep it out
+            from fixgen.targets.alembic.autogenerate import HINT
+
+            typer.echo(HINT, err=True)
     except FixgenError as e:
         _fail(e)
 
@@ -510,14 +514,24 @@ def detect(
 @app.command()
 def models(
     spec: SpecArg,
-    app_dir: Annotated[Path, typer.Option("--app", help="The Laravel app's root (the folder that holds app/).")],
+    app_dir: Annotated[Path, typer.Option(
+        "--app", help="The app's root: a Laravel app (the folder that holds app/) or a SQLAlchemy app's Python.")],
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print the fix as a unified diff on stdout (the report then goes to stderr).")] = False,
-    write: Annotated[bool, typer.Option("--write", help="Apply the fix to the files (each checked with php -l first).")] = False,
+    write: Annotated[bool, typer.Option(
+        "--write", help="Apply the fix to the files (each checked first: php -l, or Python's compile).")] = False,
     skip_unparsable: Annotated[bool, typer.Option(
-        "--skip-unparsable", help="Warn about PHP files that do not parse and go on without them.")] = False,
+        "--skip-unparsable", help="Warn about PHP or Python files that do not parse and go on without them.")] = False,
+    orm: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--orm", help="laravel or sqlalchemy (default: laravel where app/ holds PHP, sqlalchemy where Python "
+                      "declares tables).")] = None,
+    env_py: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--env-py", help="sqlalchemy: also add the hook that keeps fixgen_ledger out of autogenerate to this "
+                         "Alembic env.py.")] = None,
 ) -> None:
-    """Find the app's PHP that still names a column the spec renames; exit 1 if there is any."""
+    """Laravel: find the app's PHP that still names a column the spec renames. SQLAlchemy: rewrite the models to
+    declare what the fix creates (indexes, keys, columns, renames under the migration's names), so Alembic's
+    autogenerate finds nothing to undo. Exit 1 if anything is to change or check by hand."""
     from fixgen.dialects import PORTABLE
     from fixgen.laravel_app.models import load_app
     from fixgen.laravel_app.patch import build_patches, check_patches, unified_diff, write_patches
@@ -528,6 +542,13 @@ def models(
     try:
         s = _read_spec(spec)
         build_plan(s, CONVENTIONAL, PORTABLE)  # contradictions (a column renamed twice) are input errors here too
+        from fixgen.sqlalchemy_app.source import orm_of
+
+        if orm_of(app_dir, orm) == "sqlalchemy":
+            _models_sqlalchemy(s, app_dir, diff, write, skip_unparsable, env_py)
+            return
+        if env_py is not None:
+            raise FixgenError("--env-py is for SQLAlchemy apps (--orm sqlalchemy): Laravel has no env.py")
         from fixgen.laravel_app.php import parser
 
         parser()  # a missing tree-sitter is reported before anything else
@@ -602,6 +623,31 @@ def verify(
             typer.echo(f"below --min-speedup {min_speedup:g}: {r.name} on {r.table} ({r.speedup:.1f}x)", err=True)
         if failing:
             raise typer.Exit(1)
+
+
+def _models_sqlalchemy(s, app_dir: Path, diff: bool, write: bool, skip_unparsable: bool, env_py: Path | None) -> None:
+    """`models --orm sqlalchemy`: report, diff, write; exit 1 if any line (like the Laravel mode)."""
+    from fixgen.laravel_app.patch import unified_diff, write_patches
+    from fixgen.sqlalchemy_app.app import check_compiles, rewrite_app
+    from fixgen.targets import get_target, plan_for, resolve_dialect
+
+    t = get_target("alembic")  # the models must name each object as the alembic revision does
+    result = rewrite_app(plan_for(s, t, resolve_dialect(t, None), None), app_dir, env_py, skip_unparsable)
+    for problem in result.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    for change in result.changes:
+        typer.echo(change.report_line(), err=diff)
+    if diff:
+        typer.echo(unified_diff(result.patches), nl=False)
+    if write and result.patches:
+        check_compiles(result.patches)
+        for path in write_patches(result.patches):
+            typer.echo(f"wrote {path}", err=True)
+    fixes = sum(c.fix for c in result.changes)
+    typer.echo(f"{fixes} change(s) in {len(result.patches)} file(s), {len(result.changes) - fixes} to check by hand",
+               err=True)
+    if result.changes:
+        raise typer.Exit(1)
 
 
 def main() -> None:
