@@ -271,6 +271,9 @@ def load_schema(url: str, schema: str | None = None) -> Schema:
             # "Skipped unsupported reflection of expression-based index", "Did not recognize type":
             # such indexes and types are handled as unknown here, the warnings would only be noise
             warnings.simplefilter("ignore", sa.exc.SAWarning)
+            if schema is None and out.dialect == "mysql" and conn.exec_driver_sql("SELECT DATABASE()").scalar() is None:
+                raise FixgenError(f"{_redact(url)} names no database: add it to the URL (mysql://user@host/DB) "
+                                  "or pass --schema DB")
             insp = sa.inspect(conn)
             names = sorted(n for n in insp.get_table_names(schema=schema) if not n.startswith("sqlite_"))
             catalog = _read_catalog(conn, schema)

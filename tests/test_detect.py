@@ -266,6 +266,15 @@ def test_unknown_database_is_exit_2(pg_db: Database) -> None:
     assert len(run.errors) == 1
 
 
+def test_mysql_url_without_a_database_is_exit_2(mysql_db: Database) -> None:
+    url = mysql_db.url.rsplit("/", 1)[0] + "/"
+    run = cli("detect", url)
+    assert run.code == 2 and "Traceback" not in run.output
+    assert run.stderr.endswith("names no database: add it to the URL (mysql://user@host/DB) or pass --schema DB\n")
+    run = cli("detect", url, "--schema", mysql_db.name, "--exit-zero")
+    assert run.code == 0, run.output
+
+
 # =========================================================================== the seed example
 
 # What detect finds on examples/seed-before.*.sql with SEED_REFS, by (kind, table, column).

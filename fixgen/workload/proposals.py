@@ -55,7 +55,7 @@ def finding_of(cand: Candidate, source: str, how: str) -> Finding:
     cols = ", ".join(cand.columns)
     shown = "; ".join(shorten(q.text) for q in sorted(queries, key=lambda q: -q.total_ms)[:3])
     more = f"; and {n - 3} more" if n > 3 else ""
-    gain = f", -{100 * cand.gain:.1f} %" if cand.gain is not None else ""
+    gain = f", -{_percent(cand.gain)}" if cand.gain is not None else ""
     message = (f"index {cand.table} ({cols}) serves {n} quer{'y' if n == 1 else 'ies'} ({calls:,} calls, "
                f"{total_s:,.1f} s): cost {_num(cand.cost_before)} -> {_num(cand.cost_after)} ({how}{gain}): "
                f"{shown}{more}")
@@ -93,3 +93,9 @@ def _num(value: float | None) -> str:
     if value is None:
         return "?"
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def _percent(share: float) -> str:
+    """99.996 % stays below 100 % when shown: "-100.0 %" would claim the queries cost nothing now."""
+    shown = round(100 * share, 1)
+    return f"{min(shown, 99.9) if share < 1 else shown:.1f} %"
