@@ -165,6 +165,14 @@ def test_cut_mysql_digests_are_read_up_to_their_last_complete_condition() -> Non
     assert accesses(Query("SELEC garbage ...", 1, 1.0, "mysql"), MY) == []
 
 
+def test_a_cut_digest_is_not_read_as_one_side_of_an_or() -> None:
+    # `agent_id = ? AND status = ?` is one side of an OR whose other side was cut: no row must meet it
+    assert found("SELECT * FROM `tickets` WHERE `agent_id` = ? AND `status` = ? OR `title` = ...", schema=MY) == []
+    # an OR inside parentheses cut off with them: the complete conditions before still hold for every row
+    assert found("SELECT * FROM `tickets` WHERE `agent_id` = ? AND `status` = ? AND (`title` = ? OR `external_ref` ...",
+                 schema=MY) == [("tickets", ("agent_id", "status"))]
+
+
 def _verified(table: str, cols: tuple[str, ...], costs: dict[Query, tuple[float, float]], eq: int | None = None) -> Candidate:
     c = Candidate(table, cols, list(costs), eq_count=len(cols) if eq is None else eq)
     c.costs = dict(costs)

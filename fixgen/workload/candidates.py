@@ -149,7 +149,10 @@ def parse(query: Query) -> list:  # -> list[sqlglot.exp.Expression]
         cuts = list(_CUT_AT.finditer(text))
         if not cuts:
             break
-        text = text[:cuts[-1].start()]
+        cut = cuts[-1]
+        text = text[:cut.start()]
+        if cut.group().strip().upper() == "OR" and text.count("(") == text.count(")"):
+            return []  # `a AND b OR <cut>`: a and b are one side of an OR, not conditions every row meets
         trees = _parse_text(text, read)
     return trees
 
