@@ -1,8 +1,9 @@
 """The ledger: one row per change a migration made, so that its rollback undoes exactly those.
 
 Every fact about it lives here — the table's name and columns, its DDL per dialect, the
-format of a step key — and renderers hand these values to the runtimes they embed, so the
-SQL, PHP and Python outputs can never disagree about the ledger they share.
+format of a step key and the marker row's step — and renderers hand these values to the
+runtimes they embed, so the SQL, PHP and Python outputs can never disagree about the ledger
+they share.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ STEP_SEPARATOR = ":"
 def step_key(kind: str, table: str, object_name: str) -> str:
     """What up records when it performs an op: stable across runs and re-emits of the same spec."""
     return STEP_SEPARATOR.join((kind, table, object_name))
+
+
+# The marker: up records it before its first step, down deletes it after its last one. A migration with
+# no row at all (no marker, no step) was never applied or is undone; one whose ledger is gone while the
+# changes are still there lost its record, and down refuses rather than report success having undone
+# nothing. No op kind is called "migration", so the marker never collides with a step key.
+MARKER_STEP = STEP_SEPARATOR.join(("migration", "applied"))
 
 
 def create_table_sql(dialect: str, quoted_table: str, online: bool = False) -> str:

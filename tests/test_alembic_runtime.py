@@ -60,7 +60,8 @@ def _ensure_ledger() -> None:
 
 
 def ledger_rows(db: Database) -> list[tuple]:
-    return sorted(db.query(f"SELECT migration, step, object_name FROM {ledger.TABLE}"))
+    return sorted(db.query(f"SELECT migration, step, object_name FROM {ledger.TABLE} WHERE step <> :m",
+                           {"m": ledger.MARKER_STEP}))
 
 
 # =========================================================================== the runtime, on each database

@@ -90,7 +90,8 @@ def snapshot(db: Database) -> dict[str, list[tuple]]:
 
 def ledger_rows(db: Database) -> list[tuple]:
     exists = db.query("SELECT to_regclass('fixgen_ledger') IS NOT NULL")[0][0]
-    return db.query("SELECT step, object_name FROM fixgen_ledger ORDER BY 1") if exists else []
+    return (db.query("SELECT step, object_name FROM fixgen_ledger WHERE step <> :m ORDER BY 1", {"m": ledger.MARKER_STEP})
+            if exists else [])
 
 
 def new_rows(now: list[tuple], before: list[tuple], table: str) -> list[tuple]:

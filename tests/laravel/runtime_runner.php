@@ -73,6 +73,7 @@ final class OnlineRuntime
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    private const LEDGER_MARKER = 'migration:applied';
     private const RUN_LOCK_KEY = 7311;
     private const RUN_LOCK_NAME = 'fixgen:runtime-test';
     private const RUN_LOCK_SECONDS = 30;
@@ -94,6 +95,7 @@ final class PlainRuntime
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    private const LEDGER_MARKER = 'migration:applied';
     private const RUN_LOCK_KEY = 7311;
     private const RUN_LOCK_NAME = 'fixgen:runtime-test';
     private const RUN_LOCK_SECONDS = 30;

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
 
+from fixgen import ledger
 from fixgen.cli import app
 from support.dbs import Database, _finish, _row_key
 
@@ -262,8 +263,16 @@ def assert_data(actual: dict, expected: dict, what: str = "") -> None:
 
 
 def ledger_rows(db: Database) -> list[tuple]:
-    """(migration, step, object_name) of every ledger row, in the order the database returns them."""
-    return db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)}")
+    """(migration, step, object_name) of every ledger row of a step (not the migrations' markers), in the order
+    the database returns them."""
+    return db.query(f"SELECT migration, step, object_name FROM {db.quote(LEDGER)} WHERE step <> :marker",
+                    {"marker": ledger.MARKER_STEP})
+
+
+def ledger_markers(db: Database) -> list[str]:
+    """The migrations whose marker row (up ran) the ledger holds."""
+    return [r[0] for r in db.query(f"SELECT migration FROM {db.quote(LEDGER)} WHERE step = :marker",
+                                   {"marker": ledger.MARKER_STEP})]
 
 
 def check_ledger_table(s: dict, *, made_by: str, exact_columns: list[str] | None = None) -> dict:

@@ -362,7 +362,7 @@ class AlembicRenderer:
             about = "Plain mode (fixgen emit --no-online): ordinary DDL; on PostgreSQL, one transaction."
         about += " Offline mode (alembic upgrade --sql) cannot inspect a database: use `fixgen emit --target sql`."
         autogenerate = (f"Alembic autogenerate: leave {ledger.TABLE} out in env.py (include_name, see fixgen's "
-                        "docs/targets.md), or it proposes dropping it, and this downgrade then has nothing to undo.")
+                        "docs/targets.md), or it proposes dropping it, and this downgrade then refuses to run.")
         return out + textwrap.wrap(about, WIDTH) + [""] + textwrap.wrap(autogenerate, WIDTH)
 
     @property
@@ -381,6 +381,7 @@ class AlembicRenderer:
             "LEDGER_KEY": (ledger.KEY_COLUMNS, ""),
             "LEDGER_WIDTH": (ledger.TEXT_WIDTH, ""),
             "STEP_SEPARATOR": (ledger.STEP_SEPARATOR, ""),
+            "LEDGER_MARKER": (ledger.MARKER_STEP, "upgrade ran: what tells a lost ledger from nothing to undo"),
             "RUN_LOCK_KEY": (ledger.run_lock_key(self.migration_id), "PostgreSQL advisory lock: one run at a time"),
             "RUN_LOCK_NAME": (ledger.run_lock_name(self.migration_id), "MySQL/MariaDB GET_LOCK"),
             "RUN_LOCK_SECONDS": (max(1, self.ctx.run_lock_timeout_ms // 1000), "wait at most this long for another run"),

@@ -365,6 +365,7 @@ class LaravelRenderer:
             f"private const LEDGER_KEY = {php(list(ledger.KEY_COLUMNS))};",
             f"private const LEDGER_WIDTH = {ledger.TEXT_WIDTH};",
             f"private const STEP_SEPARATOR = {php(ledger.STEP_SEPARATOR)};",
+            f"private const LEDGER_MARKER = {php(ledger.MARKER_STEP)};",
             "/** One run at a time: the run lock (PostgreSQL advisory key, MySQL/MariaDB name) and how long to wait. */",
             f"private const RUN_LOCK_KEY = {_php_int(ledger.run_lock_key(self.migration_id))};",
             f"private const RUN_LOCK_NAME = {php(ledger.run_lock_name(self.migration_id))};",

@@ -12,8 +12,8 @@
  *    on a line of its own, indented by four spaces; nothing else sits between members;
  *  - members reach each other only as $this->name( or self::name( (methods) and $this->name (properties);
  *  - the class defines the constants MIGRATION, ONLINE, LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS,
- *    LOCK_RETRY_SECONDS, LEDGER, LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH, STEP_SEPARATOR, RUN_LOCK_KEY,
- *    RUN_LOCK_NAME and RUN_LOCK_SECONDS (the ledger's and the run lock's from fixgen/ledger.py), and
+ *    LOCK_RETRY_SECONDS, LEDGER, LEDGER_COLUMNS, LEDGER_KEY, LEDGER_WIDTH, STEP_SEPARATOR, LEDGER_MARKER,
+ *    RUN_LOCK_KEY, RUN_LOCK_NAME and RUN_LOCK_SECONDS (the ledger's and the run lock's from fixgen/ledger.py), and
  *    PARTITION_SQL where the embedded members run fixgen/partitions.py's queries;
  *  - classes other than Blueprint and Schema (which a migration imports) are named fully qualified.
  *
@@ -42,6 +42,9 @@ trait FixgenRuntime
     /** Check mode: 'table.column' => the column's name before up() ('' if up() adds it). */
     private $before = [];
 
+    /** Down with no ledger row of this migration: the steps whose change is still there (null: not that case). */
+    private $lost = null;
+
     /** Run up()'s or down()'s steps (up(): the preflight first), online under the migration's time limits. */
     private function run(string $mode, callable $steps): void
     {
@@ -59,10 +62,24 @@ trait FixgenRuntime
                 throw new \RuntimeException("fixgen: nothing was changed:\n - " . implode("\n - ", $this->problems));
             }
             $this->mode = $mode;
-            $this->ensureLedger();
+            [$ledger, $marker] = [fn () => $this->db()->table(self::LEDGER), $this->ledgerRow([self::LEDGER_MARKER])];
+            if ($mode === 'up') { // the marker: up() ran (it may have found every fix present and recorded none)
+                $this->ensureLedger();
+                $ledger()->insertOrIgnore($marker + [self::LEDGER_COLUMNS[2] => '']);
+            }
+            $this->lost = $mode === 'down' && ! $this->recorded(null) ? [] : null;
             $steps();
-            if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
-                Schema::drop(self::LEDGER);
+            if ($this->lost) {
+                throw new \RuntimeException('fixgen: nothing was changed: ' . self::LEDGER . ' has no record of '
+                    . self::MIGRATION . ' (table or rows lost), yet what up() makes is here: '
+                    . implode(', ', $this->lost) . '. Restore it from a backup; or, if these are not its own, delete '
+                    . 'its row from migrations.');
+            }
+            if ($mode === 'down' && Schema::hasTable(self::LEDGER)) { // the marker last: a cut run is finished
+                $ledger()->where($marker)->delete();
+                if (! $ledger()->exists()) {
+                    Schema::drop(self::LEDGER);
+                }
             }
         }));
     }
@@ -338,6 +355,9 @@ trait FixgenRuntime
     /** Down: undo up()'s step [kind, table, object] if the ledger has it (and it is still there), then forget it. */
     private function revert(array $step, callable $undoable, callable $undo): void
     {
+        if ($this->lost !== null && $undoable()) { // no record at all: change nothing, say what is still there
+            $this->lost[] = implode(self::STEP_SEPARATOR, $step);
+        }
         if (! $this->recorded($step)) {
             $this->say($step, 'nothing to undo');
             return;
@@ -410,11 +430,11 @@ trait FixgenRuntime
         return array_combine(self::LEDGER_KEY, [self::MIGRATION, implode(self::STEP_SEPARATOR, $step)]);
     }
 
-    /** Has up() recorded the step [kind, table, object]? */
-    private function recorded(array $step): bool
+    /** Has up() recorded the step [kind, table, object] (null: anything of this migration, the marker too)? */
+    private function recorded(?array $step): bool
     {
-        $ledger = $this->db()->table(self::LEDGER);
-        return Schema::hasTable(self::LEDGER) && $ledger->where($this->ledgerRow($step))->exists();
+        $row = $step === null ? [self::LEDGER_KEY[0] => self::MIGRATION] : $this->ledgerRow($step);
+        return Schema::hasTable(self::LEDGER) && $this->db()->table(self::LEDGER)->where($row)->exists();
     }
 
     /** Up: rename $table.$from to $to. Down: rename $from back to $to (up() renamed $to to $from). */

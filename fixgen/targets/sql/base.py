@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
+from fixgen import ledger
 from fixgen.dialects import ACTIONS, Dialect
 from fixgen.errors import Problem, UnsupportedError
 from fixgen.escape import sql_comment
@@ -103,12 +104,16 @@ class SqlRenderer:
         # the preflight may read the ledger only where a failure rolls everything back
         up = [ledger, *preflight] if self.dialect.transactional_ddl else [*preflight, ledger]
         notes = {id(op): issue_comments(op.issues) for op in self.plan.ops}  # once for both files
+        up.append(Block(["the marker: up ran (down tells a lost ledger from nothing to undo by it)"],
+                        self.ledger_mark()))
         for op in self.plan.ops:
             up.append(Block([op.describe(), *notes[id(op)]], self.join(self.up_op(op))))
         down = [self.prologue_block("down"), *self.preflight_down()]
         for op, rev in zip(reversed(self.plan.ops), self.plan.reverse(), strict=True):
             down.append(Block([f"undo: {op.describe()} (only if up did it)", *notes[id(op)]],
                               self.join(self.down_op(rev))))
+        down.append(Block(["forget the marker, last: a run cut before this is finished by the next one"],
+                          self.ledger_unmark()))
         down.append(Block(["forget the ledger once no migration has rows in it"], self.join(self.ledger_drop())))
         return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
 
@@ -159,6 +164,35 @@ class SqlRenderer:
 
     def ledger_values(self, op: Op) -> str:
         return f"{self.migration_ref()}, {self.lit(op.key)}, {self.lit(op.object_name)}"
+
+    def ledger_mark(self) -> str:
+        """Up: the marker row (fixgen.ledger.MARKER_STEP), so that down finds a record even when up made nothing."""
+        return self.insert_ignore(f"{self.migration_ref()}, {self.lit(ledger.MARKER_STEP)}, ''")
+
+    def insert_ignore(self, values: str) -> str:
+        """INSERT of one ledger row (migration, step, object_name) that does nothing if the row is there."""
+        raise NotImplementedError
+
+    def ledger_unmark(self) -> str:
+        return (f"DELETE FROM {self.q(LEDGER)} WHERE migration = {self.migration_ref()} "
+                f"AND step = {self.lit(ledger.MARKER_STEP)};")
+
+    def migration_recorded(self) -> str:
+        """The ledger has a row of this migration (its marker, or a step), as SQL; the table must exist."""
+        return f"EXISTS (SELECT 1 FROM {self.q(LEDGER)} WHERE migration = {self.migration_ref()})"
+
+    def lost_checks(self) -> list[tuple[str, str]]:
+        """Down, when the ledger holds no row of this migration (no table, or its rows gone): (condition, step) of
+        each step whose change is still there, by name. Then fixgen cannot tell whether this migration made it, and
+        down refuses; when none is, up never ran or down already did, and there is nothing to undo."""
+        return [(self.pending(rev), self.step_of(rev)) for rev in self.plan.reverse()]
+
+    def lost_message(self) -> tuple[str, str]:
+        """The refusal of such a down: the text before the list of steps, and after it."""
+        return (f"fixgen: nothing was changed: {LEDGER} has no record of migration {self.ctx.migration_id} (the table "
+                "or its rows are gone), yet what up would have made is here: ",
+                f". Restore {LEDGER} from a backup and run this file again; or, if these were not made by this "
+                "migration (they were there before it), there is nothing to undo: do not run this file.")
 
     def migration_ref(self) -> str:
         """This migration's ledger key as the guards spell it (a dialect may hold it in a session variable)."""

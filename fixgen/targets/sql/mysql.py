@@ -102,6 +102,34 @@ class MySQLRenderer(SqlRenderer):
     def ledger_drop(self) -> list[str]:
         return self.run_if(f"NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)})", f"DROP TABLE {self.q(LEDGER)}")
 
+    def insert_ignore(self, values: str) -> str:
+        return f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({values});"
+
+    def prologue_block(self, direction: str) -> Block:
+        block = super().prologue_block(direction)
+        if direction == "up":
+            return block
+        # down: refuse before the ledger is created (DDL commits) when it has no row of this migration but the
+        # changes are here; read dynamically, as the table may not exist
+        before, after = self.lost_message()
+        count = f"SELECT COUNT(*) INTO @fixgen_recorded FROM {self.q(LEDGER)} WHERE migration = {self.migration_ref()}"
+        lines = ["SET @fixgen_recorded = 0;", f"SET @fixgen_sql = IF({self.has_ledger()}, {self.lit(count)}, 'DO 0');",
+                 EXEC, "SET @fixgen_msg = NULL;"]
+        checks = self.lost_checks()
+        for start in range(0, len(checks), CHECKS_PER_STATEMENT):
+            terms = ",\n  ".join(f"IF({cond}, {self.lit(step)}, NULL)"
+                                  for cond, step in checks[start:start + CHECKS_PER_STATEMENT])
+            lines.append(f"SET @fixgen_msg = IF(@fixgen_recorded > 0, NULL, NULLIF(CONCAT_WS(', ', @fixgen_msg,\n"
+                         f"  {terms}), ''));")
+        lines += [f"SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT({self.lit(before)}, @fixgen_msg, "
+                  f"{self.lit(after)}));", *self.fail_if_message()]
+        return Block(["no record of this migration in the ledger: nothing to undo, unless its changes are here",
+                      *block.comments], self.join(lines) + "\n" + block.sql)
+
+    def has_ledger(self) -> str:
+        return (f"EXISTS (SELECT 1 FROM {IS}.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() "
+                f"AND t.TABLE_NAME = {self.lit(LEDGER)})")
+
     # ------------------------------------------------------------------ predicates
     def where_table(self, alias: str, t: str) -> str:
         return f"{alias}.TABLE_SCHEMA = DATABASE() AND {alias}.TABLE_NAME = {self.lit(t)}"
@@ -189,8 +217,7 @@ class MySQLRenderer(SqlRenderer):
     def read_recorded(self) -> list[str]:
         """Set recorded_var for every foreign-key change: the ledger may not exist yet, so read it dynamically."""
         lines = []
-        has_ledger = (f"EXISTS (SELECT 1 FROM {IS}.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() "
-                      f"AND t.TABLE_NAME = {self.lit(LEDGER)})")
+        has_ledger = self.has_ledger()
         for op in self.fk_actions_ops():
             var = self.recorded_var(op)
             query = (f"SELECT COUNT(*) INTO {var} FROM {self.q(LEDGER)} WHERE migration = {self.lit(self.ctx.migration_id)} "

@@ -122,6 +122,25 @@ class PostgresRenderer(SqlRenderer):
         return [self.do([f"IF NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)}) THEN",
                          f"  DROP TABLE {self.q(LEDGER)};", "END IF;"])]
 
+    def insert_ignore(self, values: str) -> str:
+        return f"INSERT INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({values})\n  ON CONFLICT DO NOTHING;"
+
+    def preflight_down(self) -> list[Block]:
+        return [self.lost_block()]
+
+    def lost_block(self) -> Block:
+        """Down: refuse, before any change, when the ledger has no row of this migration but its changes are here."""
+        before, after = self.lost_message()
+        body = [f"IF {self.rel(LEDGER)} IS NOT NULL THEN", f"  recorded := {self.migration_recorded()};", "END IF;",
+                "IF NOT recorded THEN"]
+        for cond, step in self.lost_checks():
+            body += [f"  IF {cond} THEN", f"    lost := array_append(lost, {self.lit(step)}::text);", "  END IF;"]
+        body += ["END IF;", "IF cardinality(lost) > 0 THEN",
+                 f"  RAISE EXCEPTION USING MESSAGE = {self.lit(before)} || array_to_string(lost, ', ') || {self.lit(after)};",
+                 "END IF;"]
+        return Block(["no record of this migration in the ledger: nothing to undo, unless its changes are here"],
+                     self.do(body, declare="recorded boolean := false;\n  lost text[] := '{}';"))
+
     def prologue_block(self, direction: str) -> Block:
         block = super().prologue_block(direction)
         return Block([*block.comments, "and the catalog lookups the guards use (temporary: this session only)"],

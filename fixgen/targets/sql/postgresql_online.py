@@ -162,8 +162,9 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return [*blocks, ledger]
 
     def preflight_down(self) -> list[Block]:
-        # down reads the ledger; a database where up never ran has none
-        return [Block(["the ledger, if up never ran (then there is nothing to undo)"], self.join(self.ledger_create()))]
+        # down reads the ledger; a database where up never ran has none (created after the check: it changes nothing)
+        return [self.lost_block(),
+                Block(["the ledger, if up never ran (then there is nothing to undo)"], self.join(self.ledger_create()))]
 
     def ledger_create(self) -> list[str]:
         return [ledger.create_table_sql("postgresql", self.q(LEDGER), online=True)]

@@ -103,8 +103,14 @@ class SQLiteRenderer(SqlRenderer):
         return [Block(["preflight: stop before changing anything if the database cannot take these fixes"],
                       self.join(body))]
 
+    def insert_ignore(self, values: str) -> str:
+        return f"INSERT OR IGNORE INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({values});"
+
     def preflight_down(self) -> list[Block]:
-        body = []
+        before, after = self.lost_message()
+        before = before.removeprefix("fixgen: ")  # fail_if says it
+        body = [line for cond, step in self.lost_checks()  # first: a lost ledger explains the checks below too
+                for line in self.fail_if(f"NOT {self.migration_recorded()} AND {cond}", before + step + after)]
         for op in self.plan.ops:  # forward order, as the checks always ran
             body += self.fail_if(f"NOT {self.ledger_has(op)} AND {self.pending(op.reverse())}", self.undecidable[op.kind](op))
         return [Block(["preflight: stop if a rollback step cannot be decided in plain SQL"], self.join(body))]

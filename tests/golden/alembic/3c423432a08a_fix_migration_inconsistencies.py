@@ -53,7 +53,7 @@ again: every step is safe to repeat. Offline mode (alembic upgrade --sql) cannot
 --target sql`.
 
 Alembic autogenerate: leave fixgen_ledger out in env.py (include_name, see fixgen's docs/targets.md), or it proposes
-dropping it, and this downgrade then has nothing to undo.
+dropping it, and this downgrade then refuses to run.
 """
 
 import contextlib
@@ -85,6 +85,7 @@ LEDGER_COLUMNS = ("migration", "step", "object_name", "applied_at")
 LEDGER_KEY = ("migration", "step")
 LEDGER_WIDTH = 255
 STEP_SEPARATOR = ":"
+LEDGER_MARKER = "migration:applied"  # upgrade ran: what tells a lost ledger from nothing to undo
 RUN_LOCK_KEY = 307811264580073799  # PostgreSQL advisory lock: one run at a time
 RUN_LOCK_NAME = "fixgen:448925afe0483d2131ca39377cc96e09772716cc"  # MySQL/MariaDB GET_LOCK
 RUN_LOCK_SECONDS = 600  # wait at most this long for another run
@@ -417,6 +418,9 @@ _log = logging.getLogger("alembic.runtime.fixgen")  # shown at INFO by alembic.i
 _mode = "upgrade"  # or "downgrade": set by migration()
 
 
+_lost = None  # downgrade with no ledger row of this revision: the steps whose change is still there
+
+
 @contextlib.contextmanager
 def migration(mode: str, preflight=None):
     """upgrade() and downgrade() run their steps in `with migration(mode):` (offline mode is refused; online:
@@ -514,14 +518,31 @@ def _checked(preflight):
             preflight(problems)
         if problems:
             raise CommandError("fixgen: nothing was changed:\n - " + "\n - ".join(problems))
-    if not _has_table(LEDGER_TABLE):
+    global _lost
+    _lost = None
+    if _mode == "upgrade" and not _has_table(LEDGER_TABLE):
         text = sa.String(LEDGER_WIDTH)
         columns = [sa.Column(c, text, primary_key=c in LEDGER_KEY, nullable=False) for c in LEDGER_COLUMNS[:-1]]
         stamp = sa.Column(LEDGER_COLUMNS[-1], sa.DateTime(), nullable=False, server_default=sa.func.current_timestamp())
         op.create_table(LEDGER_TABLE, *columns, stamp)
+    if _mode == "upgrade" and not _recorded(LEDGER_MARKER):  # the marker: upgrade ran (it may have found all present)
+        row = dict(zip(LEDGER_COLUMNS, (MIGRATION, LEDGER_MARKER, ""), strict=False))  # applied_at: its default
+        op.get_bind().execute(_ledger()[0].insert().values(row))
+    if _mode == "downgrade" and not (_has_table(LEDGER_TABLE) and _recorded(None, MIGRATION)):
+        _lost = []  # no record of this revision: its steps change nothing, and note what is still there
     yield
-    if _mode == "downgrade" and not _recorded(None):  # no row of any revision
-        op.drop_table(LEDGER_TABLE)
+    if _lost:
+        raise CommandError(
+            f"fixgen: nothing was changed: {LEDGER_TABLE} has no record of revision {revision} (the table or its rows "
+            f"are gone), yet what upgrade() would have made is here: {', '.join(_lost)}. Restore {LEDGER_TABLE} from "
+            "a backup and downgrade again; or, if these were not made by this revision, `alembic stamp` the revision "
+            "before it."
+        )
+    if _mode == "downgrade" and _has_table(LEDGER_TABLE):  # the marker last: a cut run is finished by the next
+        t, row = _ledger(LEDGER_MARKER)
+        op.get_bind().execute(t.delete().where(row))
+        if not _recorded(None):  # no row of any revision
+            op.drop_table(LEDGER_TABLE)
 
 
 @contextlib.contextmanager
@@ -588,16 +609,17 @@ def _inplace() -> str:
     return ", ALGORITHM=INPLACE, LOCK=NONE" if _dialect() == "mysql" else ""
 
 
-def _ledger(step=None):
-    """The ledger table, and the WHERE clause of this revision's row for `step` (None: every row)."""
+def _ledger(step=None, migration=None):
+    """The ledger table, and the WHERE clause of this revision's row for `step` (None: every row of `migration`,
+    or of every revision)."""
     t = sa.table(LEDGER_TABLE, *(sa.column(c) for c in LEDGER_COLUMNS))
     if step is None:
-        return t, sa.true()
+        return t, sa.true() if migration is None else t.c[LEDGER_KEY[0]] == migration
     return t, sa.and_(*(t.c[c] == v for c, v in zip(LEDGER_KEY, (MIGRATION, step), strict=True)))
 
 
-def _recorded(step) -> bool:
-    t, row = _ledger(step)
+def _recorded(step, migration=None) -> bool:
+    t, row = _ledger(step, migration)
     return bool(op.get_bind().execute(sa.select(sa.func.count()).select_from(t).where(row)).scalar())
 
 
@@ -611,7 +633,9 @@ def _step(kinds: tuple, table: str, name: str, present, done, perform, verb: str
     """
     if _mode == "downgrade":
         key = STEP_SEPARATOR.join((kinds[1], table, name if undo_name is None else undo_name))
-        if not _recorded(key):
+        if _lost is not None and (undoable() if undoable else not done()):
+            _lost.append(key)
+        if _lost is not None or not _recorded(key):
             return _log.info("undo %s: nothing to undo", key)
         outcome = "already undone"
         if undoable() if undoable else not done():

@@ -42,6 +42,7 @@ return new class extends Migration
     private const LEDGER_KEY = ['migration', 'step'];
     private const LEDGER_WIDTH = 255;
     private const STEP_SEPARATOR = ':';
+    private const LEDGER_MARKER = 'migration:applied';
     /** One run at a time: the run lock (PostgreSQL advisory key, MySQL/MariaDB name) and how long to wait. */
     private const RUN_LOCK_KEY = -5736990008698820542;
     private const RUN_LOCK_NAME = 'fixgen:0d01b23231ae834911797a4aa5808c19576127f6';
@@ -114,6 +115,8 @@ return new class extends Migration
     private $problems = [];
     /** Check mode: 'table.column' => the column's name before up() ('' if up() adds it). */
     private $before = [];
+    /** Down with no ledger row of this migration: the steps whose change is still there (null: not that case). */
+    private $lost = null;
     /** Run up()'s or down()'s steps (up(): the preflight first), online under the migration's time limits. */
     private function run(string $mode, callable $steps): void
     {
@@ -131,10 +134,24 @@ return new class extends Migration
                 throw new \RuntimeException("fixgen: nothing was changed:\n - " . implode("\n - ", $this->problems));
             }
             $this->mode = $mode;
-            $this->ensureLedger();
+            [$ledger, $marker] = [fn () => $this->db()->table(self::LEDGER), $this->ledgerRow([self::LEDGER_MARKER])];
+            if ($mode === 'up') { // the marker: up() ran (it may have found every fix present and recorded none)
+                $this->ensureLedger();
+                $ledger()->insertOrIgnore($marker + [self::LEDGER_COLUMNS[2] => '']);
+            }
+            $this->lost = $mode === 'down' && ! $this->recorded(null) ? [] : null;
             $steps();
-            if ($mode === 'down' && ! $this->db()->table(self::LEDGER)->exists()) {
-                Schema::drop(self::LEDGER);
+            if ($this->lost) {
+                throw new \RuntimeException('fixgen: nothing was changed: ' . self::LEDGER . ' has no record of '
+                    . self::MIGRATION . ' (table or rows lost), yet what up() makes is here: '
+                    . implode(', ', $this->lost) . '. Restore it from a backup; or, if these are not its own, delete '
+                    . 'its row from migrations.');
+            }
+            if ($mode === 'down' && Schema::hasTable(self::LEDGER)) { // the marker last: a cut run is finished
+                $ledger()->where($marker)->delete();
+                if (! $ledger()->exists()) {
+                    Schema::drop(self::LEDGER);
+                }
             }
         }));
     }
@@ -369,6 +386,9 @@ return new class extends Migration
     /** Down: undo up()'s step [kind, table, object] if the ledger has it (and it is still there), then forget it. */
     private function revert(array $step, callable $undoable, callable $undo): void
     {
+        if ($this->lost !== null && $undoable()) { // no record at all: change nothing, say what is still there
+            $this->lost[] = implode(self::STEP_SEPARATOR, $step);
+        }
         if (! $this->recorded($step)) {
             $this->say($step, 'nothing to undo');
             return;
@@ -436,11 +456,11 @@ return new class extends Migration
     {
         return array_combine(self::LEDGER_KEY, [self::MIGRATION, implode(self::STEP_SEPARATOR, $step)]);
     }
-    /** Has up() recorded the step [kind, table, object]? */
-    private function recorded(array $step): bool
+    /** Has up() recorded the step [kind, table, object] (null: anything of this migration, the marker too)? */
+    private function recorded(?array $step): bool
     {
-        $ledger = $this->db()->table(self::LEDGER);
-        return Schema::hasTable(self::LEDGER) && $ledger->where($this->ledgerRow($step))->exists();
+        $row = $step === null ? [self::LEDGER_KEY[0] => self::MIGRATION] : $this->ledgerRow($step);
+        return Schema::hasTable(self::LEDGER) && $this->db()->table(self::LEDGER)->where($row)->exists();
     }
     /**
      * Up: create the index unless one already leads with $columns (if $unique: a unique index on exactly them).

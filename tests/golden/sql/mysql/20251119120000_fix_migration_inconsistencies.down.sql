@@ -19,7 +19,48 @@ PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fi
 SET SESSION lock_wait_timeout = 1;
 SET SESSION innodb_lock_wait_timeout = 1;
 
+-- no record of this migration in the ledger: nothing to undo, unless its changes are here
 -- the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)
+SET @fixgen_recorded = 0;
+SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'fixgen_ledger'), 'SELECT COUNT(*) INTO @fixgen_recorded FROM `fixgen_ledger` WHERE migration = ''20251119120000_fix_migration_inconsistencies''', 'DO 0');
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+SET @fixgen_msg = NULL;
+SET @fixgen_msg = IF(@fixgen_recorded > 0, NULL, NULLIF(CONCAT_WS(', ', @fixgen_msg,
+  IF(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'), 'add_foreign_key:teams:fk_teams_team_lead_id_users', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'), 'add_foreign_key:projects:fk_projects_project_manager_id_users', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'), 'add_foreign_key:departments:fk_departments_department_head_id_users', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'), 'add_foreign_key:branches:fk_branches_branch_manager_id_users', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'), 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'), 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'), 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'), 'create_index:api_keys:ix_api_keys_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'), 'create_index:api_keys:ix_api_keys_tenant_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'), 'create_index:webhooks:ix_webhooks_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'), 'create_index:webhooks:ix_webhooks_tenant_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'), 'create_index:workflow_executions:ix_workflow_executions_tenant_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'), 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'), 'create_index:workflow_executions:ix_workflow_executions_workflow_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'), 'create_index:workflows:ix_workflows_project_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'), 'create_index:workflows:ix_workflows_department_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'), 'create_index:workflows:ix_workflows_organization_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'), 'create_index:workflows:ix_workflows_created_by_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'), 'create_index:agents:ix_agents_marketplace_listing_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'), 'create_index:agents:ix_agents_created_by_user_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'), 'create_index:teams:ix_teams_team_lead_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'), 'create_index:projects:ix_projects_project_manager_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'), 'create_index:departments:ix_departments_department_head_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'), 'create_index:branches:ix_branches_branch_manager_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'), 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'), 'add_column:team_members:updated_at', NULL),
+  IF(EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'), 'add_column:team_members:created_at', NULL),
+  IF((NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')), 'rename_column:api_keys:created_by_user_id:user_id', NULL),
+  IF((NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')), 'rename_column:webhooks:created_by_user_id:user_id', NULL)), ''));
+SET @fixgen_msg = IF(@fixgen_msg IS NULL, NULL, CONCAT('fixgen: nothing was changed: fixgen_ledger has no record of migration 20251119120000_fix_migration_inconsistencies (the table or its rows are gone), yet what up would have made is here: ', @fixgen_msg, '. Restore fixgen_ledger from a backup and run this file again; or, if these were not made by this migration (they were there before it), there is nothing to undo: do not run this file.'));
+SELECT @fixgen_msg AS fixgen_error FROM DUAL WHERE @fixgen_msg IS NOT NULL;
+SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
+  CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
+  CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
+PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   migration VARCHAR(255) NOT NULL,
   step VARCHAR(255) NOT NULL,
@@ -413,6 +454,9 @@ SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20
   @fixgen_sql, 'DO 0');
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id';
+
+-- forget the marker, last: a run cut before this is finished by the next one
+DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'migration:applied';
 
 -- forget the ledger once no migration has rows in it
 SET @fixgen_sql = 'DROP TABLE `fixgen_ledger`';

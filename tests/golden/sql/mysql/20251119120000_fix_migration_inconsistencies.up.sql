@@ -184,6 +184,9 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   PRIMARY KEY (migration, step)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- the marker: up ran (down tells a lost ledger from nothing to undo by it)
+INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'migration:applied', '');
+
 -- rename column webhooks.created_by_user_id to user_id
 -- issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
 -- found by: database-migration-analysis.md §1, §7

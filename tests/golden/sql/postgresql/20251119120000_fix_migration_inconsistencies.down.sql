@@ -228,6 +228,110 @@ SELECT s.sql FROM (SELECT 0, '', ARRAY['BEGIN', format('ALTER TABLE %s DROP CONS
 $fixgen$;
 RESET check_function_bodies;
 
+-- no record of this migration in the ledger: nothing to undo, unless its changes are here
+DO $fixgen$
+DECLARE
+  recorded boolean := false;
+  lost text[] := '{}';
+BEGIN
+  IF pg_temp.fixgen_rel('fixgen_ledger') IS NOT NULL THEN
+    recorded := EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies');
+  END IF;
+  IF NOT recorded THEN
+    IF pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') THEN
+      lost := array_append(lost, 'add_foreign_key:teams:fk_teams_team_lead_id_users'::text);
+    END IF;
+    IF pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') THEN
+      lost := array_append(lost, 'add_foreign_key:projects:fk_projects_project_manager_id_users'::text);
+    END IF;
+    IF pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') THEN
+      lost := array_append(lost, 'add_foreign_key:departments:fk_departments_department_head_id_users'::text);
+    END IF;
+    IF pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') THEN
+      lost := array_append(lost, 'add_foreign_key:branches:fk_branches_branch_manager_id_users'::text);
+    END IF;
+    IF pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') THEN
+      lost := array_append(lost, 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') THEN
+      lost := array_append(lost, 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') THEN
+      lost := array_append(lost, 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') THEN
+      lost := array_append(lost, 'create_index:api_keys:ix_api_keys_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') THEN
+      lost := array_append(lost, 'create_index:api_keys:ix_api_keys_tenant_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') THEN
+      lost := array_append(lost, 'create_index:webhooks:ix_webhooks_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') THEN
+      lost := array_append(lost, 'create_index:webhooks:ix_webhooks_tenant_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') THEN
+      lost := array_append(lost, 'create_index:workflow_executions:ix_workflow_executions_tenant_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') THEN
+      lost := array_append(lost, 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') THEN
+      lost := array_append(lost, 'create_index:workflow_executions:ix_workflow_executions_workflow_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') THEN
+      lost := array_append(lost, 'create_index:workflows:ix_workflows_project_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') THEN
+      lost := array_append(lost, 'create_index:workflows:ix_workflows_department_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') THEN
+      lost := array_append(lost, 'create_index:workflows:ix_workflows_organization_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') THEN
+      lost := array_append(lost, 'create_index:workflows:ix_workflows_created_by_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') THEN
+      lost := array_append(lost, 'create_index:agents:ix_agents_marketplace_listing_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') THEN
+      lost := array_append(lost, 'create_index:agents:ix_agents_created_by_user_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') THEN
+      lost := array_append(lost, 'create_index:teams:ix_teams_team_lead_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') THEN
+      lost := array_append(lost, 'create_index:projects:ix_projects_project_manager_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') THEN
+      lost := array_append(lost, 'create_index:departments:ix_departments_department_head_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') THEN
+      lost := array_append(lost, 'create_index:branches:ix_branches_branch_manager_id'::text);
+    END IF;
+    IF pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') THEN
+      lost := array_append(lost, 'create_index:hitl_approvals:ix_hitl_approvals_execution_id'::text);
+    END IF;
+    IF pg_temp.fixgen_column_exists('team_members', 'updated_at') THEN
+      lost := array_append(lost, 'add_column:team_members:updated_at'::text);
+    END IF;
+    IF pg_temp.fixgen_column_exists('team_members', 'created_at') THEN
+      lost := array_append(lost, 'add_column:team_members:created_at'::text);
+    END IF;
+    IF (NOT pg_temp.fixgen_column_exists('api_keys', 'created_by_user_id') AND pg_temp.fixgen_column_exists('api_keys', 'user_id')) THEN
+      lost := array_append(lost, 'rename_column:api_keys:created_by_user_id:user_id'::text);
+    END IF;
+    IF (NOT pg_temp.fixgen_column_exists('webhooks', 'created_by_user_id') AND pg_temp.fixgen_column_exists('webhooks', 'user_id')) THEN
+      lost := array_append(lost, 'rename_column:webhooks:created_by_user_id:user_id'::text);
+    END IF;
+  END IF;
+  IF cardinality(lost) > 0 THEN
+    RAISE EXCEPTION USING MESSAGE = 'fixgen: nothing was changed: fixgen_ledger has no record of migration 20251119120000_fix_migration_inconsistencies (the table or its rows are gone), yet what up would have made is here: ' || array_to_string(lost, ', ') || '. Restore fixgen_ledger from a backup and run this file again; or, if these were not made by this migration (they were there before it), there is nothing to undo: do not run this file.';
+  END IF;
+END
+$fixgen$;
+
 -- the ledger, if up never ran (then there is nothing to undo)
 CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
   migration TEXT NOT NULL,
@@ -803,6 +907,9 @@ END
 $fixgen$;
 \endif
 DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id';
+
+-- forget the marker, last: a run cut before this is finished by the next one
+DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'migration:applied';
 
 -- forget the ledger once no migration has rows in it
 DO $fixgen$

@@ -189,6 +189,9 @@ CREATE TEMP TRIGGER fixgen_guard_56 BEFORE INSERT ON fixgen_guard WHEN NEW.id = 
   BEGIN SELECT RAISE(ABORT, 'fixgen: an index equivalent to ix_hitl_approvals_tenant_id_status_assigned_to_user_id already exists on hitl_approvals under another name; SQLite SQL cannot skip creating it -- remove this fix from the spec, or use the laravel or alembic target, which can'); END;
 INSERT INTO temp.fixgen_guard (id) SELECT 56 WHERE NOT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' AND tbl_name = 'hitl_approvals') AND EXISTS (SELECT 1 FROM pragma_index_list('hitl_approvals') il WHERE il.partial = 0 AND (SELECT group_concat(name, char(31)) FROM (SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno < 3 ORDER BY ii.seqno)) = 'tenant_id' || char(31) || 'status' || char(31) || 'assigned_to_user_id');
 
+-- the marker: up ran (down tells a lost ledger from nothing to undo by it)
+INSERT OR IGNORE INTO "fixgen_ledger" (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'migration:applied', '');
+
 -- create index ix_agents_created_by_user_id on agents (created_by_user_id)
 -- issue #1 [seed-5a]: agents.created_by_user_id is not indexed
 -- found by: database-migration-analysis.md §5
