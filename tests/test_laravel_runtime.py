@@ -152,8 +152,9 @@ def _emit(spec: Path | dict[str, Any], tmp_path: Path) -> str:
 # met: the runtime an index-only spec reaches (three catalogs, online limits, the preflight pass, MySQL's
 # implicit foreign-key index, the run lock, lock retries) is about 500 lines of PSR-12 PHP by itself, and
 # PostgreSQL's partitioned tables and key-type check add fixgen/partitions.py's queries (~280 lines for an
-# index, ~480 for the seed); the lost-ledger refusal of down and up's marker row add 21 lines
-SIZE_LIMITS = {"seed": 1818, "one_index": 909}
+# index, ~480 for the seed); the lost-ledger refusal of down and up's marker row add 21 lines, the lock
+# holders query split to stay within 120 columns 1
+SIZE_LIMITS = {"seed": 1819, "one_index": 910}
 ISSUE_TARGETS = {"seed": 600, "one_index": 150}
 
 

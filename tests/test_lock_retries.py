@@ -70,10 +70,10 @@ def columns(db: Database) -> list[str]:
 
 
 def run_target(target: str, db: Database, tmp_path: Path, flags: tuple[str, ...], caplog: pytest.LogCaptureFixture,
-               action: str = "up") -> tuple[bool, str]:
+               action: str = "up", issues: list[dict] = ISSUES) -> tuple[bool, str]:
     """(succeeded, output) of one run of the migration `target` makes in tmp_path (made on first use)."""
     if target == "sql":
-        mig = getattr(run_target, "sql", None) or emit(ISSUES, db.dialect, tmp_path, *flags)
+        mig = getattr(run_target, "sql", None) or emit(issues, db.dialect, tmp_path, *flags)
         run_target.sql = mig  # type: ignore[attr-defined]
         argv, env, stdin = db.cli_command(mig.up if action == "up" else mig.down)
         feed = stdin.read_text(encoding="utf-8") if stdin else None
@@ -81,14 +81,14 @@ def run_target(target: str, db: Database, tmp_path: Path, flags: tuple[str, ...]
         return proc.returncode == 0, proc.stdout + proc.stderr
     if target == "laravel":
         migration = getattr(run_target, "laravel", None) or emit_laravel(
-            {"version": 1, "name": "locks", "issues": ISSUES}, tmp_path, *flags)
+            {"version": 1, "name": "locks", "issues": issues}, tmp_path, *flags)
         run_target.laravel = migration  # type: ignore[attr-defined]
         r = run_laravel(db, migration, action, check=False)
         return r.returncode == 0, r.stdout + r.stderr
     proj = getattr(run_target, "alembic", None)
     if proj is None:
         proj = run_target.alembic = project(tmp_path, db)  # type: ignore[attr-defined]
-        emit_alembic({"version": 1, "name": "locks", "issues": ISSUES}, proj.versions, *flags)
+        emit_alembic({"version": 1, "name": "locks", "issues": issues}, proj.versions, *flags)
     caplog.clear()
     try:
         proj.upgrade("head") if action == "up" else proj.downgrade("base")
@@ -146,3 +146,43 @@ def test_up_gives_up_after_lock_wait_and_the_next_run_completes(case: tuple[str,
     ok, out = run_target(target, db, tmp_path, FLAGS, caplog)
     assert ok, out
     assert "b" in columns(db) and len(db.schema_snapshot()["w"]["foreign_keys"]) == 1
+
+
+# A partitioned table: the parent's index (CREATE INDEX ... ON ONLY) and each partition's NOT VALID key take
+# locks the holder's writes conflict with; every target retries them like any other step (psql: DO blocks
+# made from partitions.py's statements by pg_temp.fixgen_retried).
+PARTITIONED = ["CREATE TABLE c (id INT PRIMARY KEY)", "INSERT INTO c VALUES (1)",
+               "CREATE TABLE w (id INT, a INT, c_id INT) PARTITION BY RANGE (id)",
+               "CREATE TABLE w1 PARTITION OF w FOR VALUES FROM (0) TO (100)",
+               "CREATE TABLE w2 PARTITION OF w FOR VALUES FROM (100) TO (200)",
+               "INSERT INTO w VALUES (1, 1, 1), (150, 1, 1)"]
+PARTITIONED_ISSUES = [{"kind": "missing_index", "table": "w", "columns": ["c_id"]},
+                      {"kind": "missing_foreign_key", "table": "w", "column": "c_id", "references": "c.id"}]
+
+
+@pytest.mark.parametrize("target", ["sql", "laravel", "alembic"])
+def test_partitioned_steps_wait_in_short_tries_then_complete(target: str, pg_db: Database, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="alembic.runtime.fixgen")
+    for attr in ("sql", "laravel", "alembic"):
+        if hasattr(run_target, attr):
+            delattr(run_target, attr)
+    pg_db.execute(PARTITIONED)
+    before = pg_db.schema_snapshot()
+    with holding(pg_db, 3) as who:
+        ok, out = run_target(target, pg_db, tmp_path, FLAGS, caplog, issues=PARTITIONED_ISSUES)
+    assert ok, out
+    assert "waiting for a lock" in out and f"pid {who[0]} (" in out, out
+    invalid = pg_db.query("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+    not_valid = pg_db.query("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated")
+    assert invalid == [(0,)] and not_valid == [(0,)]
+    keys = pg_db.query("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' ORDER BY 1")
+    assert keys == [("w",), ("w1",), ("w2",)]  # the parent's key and the partitions' (adopted or made)
+    indexes = pg_db.query("SELECT count(*) FROM pg_index WHERE indrelid IN ('w'::regclass, 'w1'::regclass, "
+                          "'w2'::regclass)")
+    assert indexes == [(3,)]
+    ok, out = run_target(target, pg_db, tmp_path, FLAGS, caplog, "down", issues=PARTITIONED_ISSUES)
+    assert ok, out
+    after = pg_db.schema_snapshot()
+    after.pop("alembic_version", None)
+    assert after == before

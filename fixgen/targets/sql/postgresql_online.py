@@ -49,7 +49,7 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_lock_wait(tbl text, tries int, started
 DECLARE
   pause float := least(0.1 * 2 ^ tries, 5);
   holders text := coalesce((
-    SELECT string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
+    SELECT string_agg(DISTINCT format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
                              round(extract(epoch FROM clock_timestamp() - a.xact_start))), ', ')
       FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
      WHERE l.relation = pg_temp.fixgen_rel(tbl) AND l.granted AND l.pid <> pg_backend_pid()), 'nobody now');
@@ -61,7 +61,37 @@ BEGIN
   RAISE WARNING 'fixgen: waiting for a lock on % (held by: %); trying again in % s', tbl, holders, round(pause::numeric, 1);
   PERFORM pg_sleep(pause);
   RETURN tries + 1;
-END $f$;"""
+END $f$;
+-- partitioned tables: partitions.py's statements, each that takes a lock writers conflict with (alone, or a
+-- BEGIN ... COMMIT group) made a DO block that retries it on lock timeout; concurrent builds and SETs as they are
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retried(steps text[], tbl text, wait interval) RETURNS SETOF text
+  LANGUAGE plpgsql AS $f$
+DECLARE
+  s text;
+  grp text[];
+BEGIN
+  FOREACH s IN ARRAY steps LOOP
+    IF s = 'BEGIN' THEN
+      grp := '{}';
+    ELSIF s = 'COMMIT' AND grp IS NOT NULL THEN
+      RETURN NEXT pg_temp.fixgen_retry_block(grp, tbl, wait);
+      grp := NULL;
+    ELSIF grp IS NOT NULL THEN
+      grp := grp || s;
+    ELSIF s ~ '^(SET |CREATE (UNIQUE )?INDEX CONCURRENTLY |DROP INDEX CONCURRENTLY )' THEN
+      RETURN NEXT s;
+    ELSE
+      RETURN NEXT pg_temp.fixgen_retry_block(ARRAY[s], tbl, wait);
+    END IF;
+  END LOOP;
+END $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retry_block(stmts text[], tbl text, wait interval) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $f$
+  SELECT format('DO %L', format('DECLARE tries int := 0; started timestamptz := clock_timestamp(); BEGIN LOOP BEGIN '
+                                '%s RETURN; EXCEPTION WHEN lock_not_available THEN '
+                                'tries := pg_temp.fixgen_lock_wait(%L, tries, started, %L); END; END LOOP; END',
+                                (SELECT string_agg(format('EXECUTE %L;', x), ' ' ORDER BY o)
+                                   FROM unnest(stmts) WITH ORDINALITY AS u(x, o)), tbl, wait)) $f$;"""
 
 
 class PostgresOnlineRenderer(PostgresRenderer):
@@ -145,12 +175,14 @@ class PostgresOnlineRenderer(PostgresRenderer):
         return super().helpers(direction).replace(HELPERS, ONLINE_HELPERS, 1)
 
     def partitioned_steps(self, op: Op, cond: str, other: list[str]) -> list[str]:
-        """On a partitioned table (when `cond`), the statements partitions.py returns, each run by psql;
-        elsewhere (when `cond`) `other`."""
+        """On a partitioned table (when `cond`), the statements partitions.py returns, each run by psql (those that
+        take a lock writers conflict with retried on lock timeout, as brief() does); elsewhere (when `cond`) `other`."""
         steps = self.partition_steps(op)
         assert steps is not None
         partitioned = self.table_partitioned(op.table)
-        out = self.when(f"{cond} AND {partitioned}", [f"SELECT step FROM {steps} AS step \\gexec"])
+        retried = (f"pg_temp.fixgen_retried(ARRAY(SELECT step FROM {steps} AS step), {self.lit(op.table)}, "
+                   f"{self.lit(self.ctx.lock_wait)})")
+        out = self.when(f"{cond} AND {partitioned}", [f"SELECT step FROM {retried} AS step \\gexec"])
         return out + (self.when(f"{cond} AND NOT {partitioned}", other) if other else [])
 
     def preflight_up(self) -> list[Block]:

@@ -695,8 +695,9 @@ return new class extends Migration
     private function lockHolders(string $table): string
     {
         $sql = $this->driver() === 'pgsql'
-            ? "select string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state, round(extract(epoch "
-                . 'from clock_timestamp() - a.xact_start))), \', \') as h from pg_locks l join pg_stat_activity a '
+            ? "select string_agg(DISTINCT format('pid %s (%s, %s s in a transaction)', a.pid, a.state, "
+                . 'round(extract(epoch from clock_timestamp() - a.xact_start))), \', \') as h from pg_locks l '
+                . 'join pg_stat_activity a '
                 . 'on a.pid = l.pid where l.relation = ' . $this->pgRelation() . ' and l.granted and l.pid <> '
                 . 'pg_backend_pid()'
             : "select group_concat(concat('id ', t.trx_mysql_thread_id, ' (', timestampdiff(second, t.trx_started, "

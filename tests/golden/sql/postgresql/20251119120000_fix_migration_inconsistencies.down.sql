@@ -84,7 +84,7 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_lock_wait(tbl text, tries int, started
 DECLARE
   pause float := least(0.1 * 2 ^ tries, 5);
   holders text := coalesce((
-    SELECT string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
+    SELECT string_agg(DISTINCT format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
                              round(extract(epoch FROM clock_timestamp() - a.xact_start))), ', ')
       FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
      WHERE l.relation = pg_temp.fixgen_rel(tbl) AND l.granted AND l.pid <> pg_backend_pid()), 'nobody now');
@@ -97,6 +97,36 @@ BEGIN
   PERFORM pg_sleep(pause);
   RETURN tries + 1;
 END $f$;
+-- partitioned tables: partitions.py's statements, each that takes a lock writers conflict with (alone, or a
+-- BEGIN ... COMMIT group) made a DO block that retries it on lock timeout; concurrent builds and SETs as they are
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retried(steps text[], tbl text, wait interval) RETURNS SETOF text
+  LANGUAGE plpgsql AS $f$
+DECLARE
+  s text;
+  grp text[];
+BEGIN
+  FOREACH s IN ARRAY steps LOOP
+    IF s = 'BEGIN' THEN
+      grp := '{}';
+    ELSIF s = 'COMMIT' AND grp IS NOT NULL THEN
+      RETURN NEXT pg_temp.fixgen_retry_block(grp, tbl, wait);
+      grp := NULL;
+    ELSIF grp IS NOT NULL THEN
+      grp := grp || s;
+    ELSIF s ~ '^(SET |CREATE (UNIQUE )?INDEX CONCURRENTLY |DROP INDEX CONCURRENTLY )' THEN
+      RETURN NEXT s;
+    ELSE
+      RETURN NEXT pg_temp.fixgen_retry_block(ARRAY[s], tbl, wait);
+    END IF;
+  END LOOP;
+END $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retry_block(stmts text[], tbl text, wait interval) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $f$
+  SELECT format('DO %L', format('DECLARE tries int := 0; started timestamptz := clock_timestamp(); BEGIN LOOP BEGIN '
+                                '%s RETURN; EXCEPTION WHEN lock_not_available THEN '
+                                'tries := pg_temp.fixgen_lock_wait(%L, tries, started, %L); END; END LOOP; END',
+                                (SELECT string_agg(format('EXECUTE %L;', x), ' ' ORDER BY o)
+                                   FROM unnest(stmts) WITH ORDINALITY AS u(x, o)), tbl, wait)) $f$;
 -- partitioned tables (fixgen/partitions.py): each returns the statements to run;
 -- they read the ledger, which the online preflight runs before
 SET check_function_bodies = off;
@@ -346,7 +376,7 @@ CREATE TABLE IF NOT EXISTS "fixgen_ledger" (
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_down('teams', 'fk_teams_team_lead_id_users', '["team_lead_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_down('teams', 'fk_teams_team_lead_id_users', '["team_lead_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', '500ms', '30s') AS step), 'teams', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -373,7 +403,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_down('projects', 'fk_projects_project_manager_id_users', '["project_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_down('projects', 'fk_projects_project_manager_id_users', '["project_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', '500ms', '30s') AS step), 'projects', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -400,7 +430,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_down('departments', 'fk_departments_department_head_id_users', '["department_head_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_down('departments', 'fk_departments_department_head_id_users', '["department_head_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', '500ms', '30s') AS step), 'departments', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -427,7 +457,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_down('branches', 'fk_branches_branch_manager_id_users', '["branch_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_down('branches', 'fk_branches_branch_manager_id_users', '["branch_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', '500ms', '30s') AS step), 'branches', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -454,7 +484,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §2
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_down('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions', '["execution_id"]', 'agent_executions', '["id"]', 'CASCADE', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_down('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions', '["execution_id"]', 'agent_executions', '["id"]', 'CASCADE', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AS fixgen_do \gset
 \if :fixgen_do
@@ -481,7 +511,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §6
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -498,7 +528,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §6
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agent_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status', '["tenant_id", "agent_id", "status"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status', '["tenant_id", "agent_id", "status"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', '500ms', '30s') AS step), 'agent_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AS fixgen_do \gset
 \if :fixgen_do
@@ -515,7 +545,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', '500ms', '30s') AS step), 'api_keys', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -532,7 +562,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('api_keys', 'ix_api_keys_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', '500ms', '30s') AS step), 'api_keys', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -549,7 +579,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', '500ms', '30s') AS step), 'webhooks', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -566,7 +596,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('webhooks', 'ix_webhooks_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', '500ms', '30s') AS step), 'webhooks', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -583,7 +613,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -600,7 +630,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_triggered_by_user_id', '["triggered_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_triggered_by_user_id', '["triggered_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -617,7 +647,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_workflow_id', '["workflow_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflow_executions', 'ix_workflow_executions_workflow_id', '["workflow_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -634,7 +664,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_project_id', '["project_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_project_id', '["project_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -651,7 +681,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_department_id', '["department_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_department_id', '["department_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -668,7 +698,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_organization_id', '["organization_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_organization_id', '["organization_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -685,7 +715,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('workflows', 'ix_workflows_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -702,7 +732,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_marketplace_listing_id', '["marketplace_listing_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_marketplace_listing_id', '["marketplace_listing_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', '500ms', '30s') AS step), 'agents', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -719,7 +749,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §5
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('agents', 'ix_agents_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', '500ms', '30s') AS step), 'agents', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -736,7 +766,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('teams', 'ix_teams_team_lead_id', '["team_lead_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('teams', 'ix_teams_team_lead_id', '["team_lead_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', '500ms', '30s') AS step), 'teams', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -753,7 +783,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('projects', 'ix_projects_project_manager_id', '["project_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('projects', 'ix_projects_project_manager_id', '["project_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', '500ms', '30s') AS step), 'projects', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -770,7 +800,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('departments', 'ix_departments_department_head_id', '["department_head_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('departments', 'ix_departments_department_head_id', '["department_head_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', '500ms', '30s') AS step), 'departments', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -787,7 +817,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §4
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('branches', 'ix_branches_branch_manager_id', '["branch_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('branches', 'ix_branches_branch_manager_id', '["branch_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', '500ms', '30s') AS step), 'branches', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') AS fixgen_do \gset
 \if :fixgen_do
@@ -804,7 +834,7 @@ DELETE FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inco
 -- found by: database-migration-analysis.md §2
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_execution_id', '["execution_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_down('hitl_approvals', 'ix_hitl_approvals_execution_id', '["execution_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') AS fixgen_do \gset
 \if :fixgen_do

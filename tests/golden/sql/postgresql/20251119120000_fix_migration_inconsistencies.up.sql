@@ -84,7 +84,7 @@ CREATE OR REPLACE FUNCTION pg_temp.fixgen_lock_wait(tbl text, tries int, started
 DECLARE
   pause float := least(0.1 * 2 ^ tries, 5);
   holders text := coalesce((
-    SELECT string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
+    SELECT string_agg(DISTINCT format('pid %s (%s, %s s in a transaction)', a.pid, a.state,
                              round(extract(epoch FROM clock_timestamp() - a.xact_start))), ', ')
       FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
      WHERE l.relation = pg_temp.fixgen_rel(tbl) AND l.granted AND l.pid <> pg_backend_pid()), 'nobody now');
@@ -97,6 +97,36 @@ BEGIN
   PERFORM pg_sleep(pause);
   RETURN tries + 1;
 END $f$;
+-- partitioned tables: partitions.py's statements, each that takes a lock writers conflict with (alone, or a
+-- BEGIN ... COMMIT group) made a DO block that retries it on lock timeout; concurrent builds and SETs as they are
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retried(steps text[], tbl text, wait interval) RETURNS SETOF text
+  LANGUAGE plpgsql AS $f$
+DECLARE
+  s text;
+  grp text[];
+BEGIN
+  FOREACH s IN ARRAY steps LOOP
+    IF s = 'BEGIN' THEN
+      grp := '{}';
+    ELSIF s = 'COMMIT' AND grp IS NOT NULL THEN
+      RETURN NEXT pg_temp.fixgen_retry_block(grp, tbl, wait);
+      grp := NULL;
+    ELSIF grp IS NOT NULL THEN
+      grp := grp || s;
+    ELSIF s ~ '^(SET |CREATE (UNIQUE )?INDEX CONCURRENTLY |DROP INDEX CONCURRENTLY )' THEN
+      RETURN NEXT s;
+    ELSE
+      RETURN NEXT pg_temp.fixgen_retry_block(ARRAY[s], tbl, wait);
+    END IF;
+  END LOOP;
+END $f$;
+CREATE OR REPLACE FUNCTION pg_temp.fixgen_retry_block(stmts text[], tbl text, wait interval) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $f$
+  SELECT format('DO %L', format('DECLARE tries int := 0; started timestamptz := clock_timestamp(); BEGIN LOOP BEGIN '
+                                '%s RETURN; EXCEPTION WHEN lock_not_available THEN '
+                                'tries := pg_temp.fixgen_lock_wait(%L, tries, started, %L); END; END LOOP; END',
+                                (SELECT string_agg(format('EXECUTE %L;', x), ' ' ORDER BY o)
+                                   FROM unnest(stmts) WITH ORDINALITY AS u(x, o)), tbl, wait)) $f$;
 -- partitioned tables (fixgen/partitions.py): each returns the statements to run;
 -- they read the ledger, which the online preflight runs before
 SET check_function_bodies = off;
@@ -801,7 +831,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT (pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_execution_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('hitl_approvals', 'ix_hitl_approvals_execution_id', '["execution_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('hitl_approvals', 'ix_hitl_approvals_execution_id', '["execution_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_execution_id', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id') AND NOT (pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_execution_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_execution_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -824,7 +854,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT (pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') AND NOT pg_temp.fixgen_index_invalid('branches', 'ix_branches_branch_manager_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('branches', 'ix_branches_branch_manager_id', '["branch_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('branches', 'ix_branches_branch_manager_id', '["branch_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:branches:ix_branches_branch_manager_id', '500ms', '30s') AS step), 'branches', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id') AND NOT (pg_temp.fixgen_index_named('branches', 'ix_branches_branch_manager_id') AND NOT pg_temp.fixgen_index_invalid('branches', 'ix_branches_branch_manager_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -847,7 +877,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT (pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') AND NOT pg_temp.fixgen_index_invalid('departments', 'ix_departments_department_head_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('departments', 'ix_departments_department_head_id', '["department_head_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('departments', 'ix_departments_department_head_id', '["department_head_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:departments:ix_departments_department_head_id', '500ms', '30s') AS step), 'departments', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id') AND NOT (pg_temp.fixgen_index_named('departments', 'ix_departments_department_head_id') AND NOT pg_temp.fixgen_index_invalid('departments', 'ix_departments_department_head_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -870,7 +900,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT (pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') AND NOT pg_temp.fixgen_index_invalid('projects', 'ix_projects_project_manager_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('projects', 'ix_projects_project_manager_id', '["project_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('projects', 'ix_projects_project_manager_id', '["project_manager_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:projects:ix_projects_project_manager_id', '500ms', '30s') AS step), 'projects', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id') AND NOT (pg_temp.fixgen_index_named('projects', 'ix_projects_project_manager_id') AND NOT pg_temp.fixgen_index_invalid('projects', 'ix_projects_project_manager_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -893,7 +923,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT (pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') AND NOT pg_temp.fixgen_index_invalid('teams', 'ix_teams_team_lead_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('teams', 'ix_teams_team_lead_id', '["team_lead_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('teams', 'ix_teams_team_lead_id', '["team_lead_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:teams:ix_teams_team_lead_id', '500ms', '30s') AS step), 'teams', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id') AND NOT (pg_temp.fixgen_index_named('teams', 'ix_teams_team_lead_id') AND NOT pg_temp.fixgen_index_invalid('teams', 'ix_teams_team_lead_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -916,7 +946,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT (pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_created_by_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('agents', 'ix_agents_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('agents', 'ix_agents_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_created_by_user_id', '500ms', '30s') AS step), 'agents', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id') AND NOT (pg_temp.fixgen_index_named('agents', 'ix_agents_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_created_by_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -939,7 +969,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT (pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_marketplace_listing_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('agents', 'ix_agents_marketplace_listing_id', '["marketplace_listing_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('agents', 'ix_agents_marketplace_listing_id', '["marketplace_listing_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agents:ix_agents_marketplace_listing_id', '500ms', '30s') AS step), 'agents', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id') AND NOT (pg_temp.fixgen_index_named('agents', 'ix_agents_marketplace_listing_id') AND NOT pg_temp.fixgen_index_invalid('agents', 'ix_agents_marketplace_listing_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agents') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -962,7 +992,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_created_by_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_created_by_user_id', '["created_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_created_by_user_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_created_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_created_by_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -985,7 +1015,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_organization_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_organization_id', '["organization_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_organization_id', '["organization_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_organization_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_organization_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_organization_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1008,7 +1038,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_department_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_department_id', '["department_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_department_id', '["department_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_department_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_department_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_department_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1031,7 +1061,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_project_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_project_id', '["project_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflows', 'ix_workflows_project_id', '["project_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflows:ix_workflows_project_id', '500ms', '30s') AS step), 'workflows', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id') AND NOT (pg_temp.fixgen_index_named('workflows', 'ix_workflows_project_id') AND NOT pg_temp.fixgen_index_invalid('workflows', 'ix_workflows_project_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflows') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1054,7 +1084,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_workflow_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_workflow_id', '["workflow_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_workflow_id', '["workflow_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_workflow_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_workflow_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_workflow_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1077,7 +1107,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_triggered_by_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_triggered_by_user_id', '["triggered_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_triggered_by_user_id', '["triggered_by_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_triggered_by_user_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_triggered_by_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1100,7 +1130,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_tenant_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('workflow_executions', 'ix_workflow_executions_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:workflow_executions:ix_workflow_executions_tenant_id', '500ms', '30s') AS step), 'workflow_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id') AND NOT (pg_temp.fixgen_index_named('workflow_executions', 'ix_workflow_executions_tenant_id') AND NOT pg_temp.fixgen_index_invalid('workflow_executions', 'ix_workflow_executions_tenant_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('workflow_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1123,7 +1153,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT (pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_tenant_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('webhooks', 'ix_webhooks_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('webhooks', 'ix_webhooks_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_tenant_id', '500ms', '30s') AS step), 'webhooks', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id') AND NOT (pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_tenant_id') AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_tenant_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1146,7 +1176,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT (pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('webhooks', 'ix_webhooks_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('webhooks', 'ix_webhooks_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:webhooks:ix_webhooks_user_id', '500ms', '30s') AS step), 'webhooks', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id') AND NOT (pg_temp.fixgen_index_named('webhooks', 'ix_webhooks_user_id') AND NOT pg_temp.fixgen_index_invalid('webhooks', 'ix_webhooks_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('webhooks') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1169,7 +1199,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT (pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_tenant_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('api_keys', 'ix_api_keys_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('api_keys', 'ix_api_keys_tenant_id', '["tenant_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_tenant_id', '500ms', '30s') AS step), 'api_keys', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id') AND NOT (pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_tenant_id') AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_tenant_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1192,7 +1222,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT (pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('api_keys', 'ix_api_keys_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('api_keys', 'ix_api_keys_user_id', '["user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:api_keys:ix_api_keys_user_id', '500ms', '30s') AS step), 'api_keys', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id') AND NOT (pg_temp.fixgen_index_named('api_keys', 'ix_api_keys_user_id') AND NOT pg_temp.fixgen_index_invalid('api_keys', 'ix_api_keys_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('api_keys') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1215,7 +1245,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT (pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AND NOT pg_temp.fixgen_index_invalid('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agent_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status', '["tenant_id", "agent_id", "status"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status', '["tenant_id", "agent_id", "status"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status', '500ms', '30s') AS step), 'agent_executions', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status') AND NOT (pg_temp.fixgen_index_named('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status') AND NOT pg_temp.fixgen_index_invalid('agent_executions', 'ix_agent_executions_tenant_id_agent_id_status')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('agent_executions') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1238,7 +1268,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT (pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id')) AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_index_up('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_index_up('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '["tenant_id", "status", "assigned_to_user_id"]', FALSE, '20251119120000_fix_migration_inconsistencies', 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT (pg_temp.fixgen_index_named('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id') AND NOT pg_temp.fixgen_index_invalid('hitl_approvals', 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id')) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
@@ -1261,7 +1291,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('hitl_approvals') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_up('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions', '["execution_id"]', 'agent_executions', '["id"]', 'CASCADE', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_up('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions', '["execution_id"]', 'agent_executions', '["id"]', 'CASCADE', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions', '500ms', '30s') AS step), 'hitl_approvals', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions') AND NOT pg_temp.fixgen_fk_named('hitl_approvals', 'fk_hitl_approvals_execution_id_agent_executions') AS fixgen_do \gset
 \if :fixgen_do
@@ -1300,7 +1330,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('branches') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_up('branches', 'fk_branches_branch_manager_id_users', '["branch_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_up('branches', 'fk_branches_branch_manager_id_users', '["branch_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:branches:fk_branches_branch_manager_id_users', '500ms', '30s') AS step), 'branches', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users') AND NOT pg_temp.fixgen_fk_named('branches', 'fk_branches_branch_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -1339,7 +1369,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('departments') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_up('departments', 'fk_departments_department_head_id_users', '["department_head_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_up('departments', 'fk_departments_department_head_id_users', '["department_head_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:departments:fk_departments_department_head_id_users', '500ms', '30s') AS step), 'departments', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users') AND NOT pg_temp.fixgen_fk_named('departments', 'fk_departments_department_head_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -1378,7 +1408,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('projects') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_up('projects', 'fk_projects_project_manager_id_users', '["project_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_up('projects', 'fk_projects_project_manager_id_users', '["project_manager_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:projects:fk_projects_project_manager_id_users', '500ms', '30s') AS step), 'projects', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users') AND NOT pg_temp.fixgen_fk_named('projects', 'fk_projects_project_manager_id_users') AS fixgen_do \gset
 \if :fixgen_do
@@ -1417,7 +1447,7 @@ INSERT INTO "fixgen_ledger" (migration, step, object_name)
   ON CONFLICT DO NOTHING;
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = pg_temp.fixgen_rel('teams') AND r.relkind = 'p') AS fixgen_do \gset
 \if :fixgen_do
-SELECT step FROM pg_temp.fixgen_partition_fk_up('teams', 'fk_teams_team_lead_id_users', '["team_lead_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', '500ms', '30s') AS step \gexec
+SELECT step FROM pg_temp.fixgen_retried(ARRAY(SELECT step FROM pg_temp.fixgen_partition_fk_up('teams', 'fk_teams_team_lead_id_users', '["team_lead_id"]', 'users', '["id"]', 'SET NULL', 'NO ACTION', '20251119120000_fix_migration_inconsistencies', 'add_foreign_key:teams:fk_teams_team_lead_id_users', '500ms', '30s') AS step), 'teams', '120s') AS step \gexec
 \endif
 SELECT EXISTS (SELECT 1 FROM "fixgen_ledger" WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users') AND NOT pg_temp.fixgen_fk_named('teams', 'fk_teams_team_lead_id_users') AS fixgen_do \gset
 \if :fixgen_do
