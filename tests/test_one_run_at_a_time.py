@@ -207,3 +207,100 @@ def test_an_index_another_session_is_building_is_not_taken_for_a_leftover(target
     assert "nothing was changed" in out, out
     assert f"users_email_index on users is being built right now by another session (pid {builder_pid[0]})" in out
     assert pg_db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_index'::regclass") == [(True,)]
+
+
+# --------------------------------------------------------------------------- Alembic: its version table too
+
+BASE_REVISION = '''"""an earlier revision of the app"""
+revision = "a0base"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
+ALEMBIC_CASES = [("postgresql", (), False), ("postgresql", (), True), ("postgresql", ("--no-online",), True),
+                 ("mysql", (), False), ("mysql", (), True)]
+
+
+@pytest.mark.parametrize(("dialect", "flags", "follows"), ALEMBIC_CASES,
+                         ids=[d + ("-plain" if f else "") + ("-follows" if c else "-first") for d, f, c in ALEMBIC_CASES])
+def test_alembic_two_upgrades_and_two_downgrades_together(dialect: str, flags: tuple[str, ...], follows: bool,
+                                                          request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Alembic updates its version table after the revision ran: the run that waited for the run lock finds
+    the revision already recorded, and puts back the row its Alembic expects, so both exit 0 (an upgrade that
+    is the first revision, whose version row Alembic inserts, and one that follows another, updated)."""
+    import sys
+
+    from support.alembic import emit_alembic, project, version_rows
+
+    db: Database = request.getfixturevalue(FIXTURE[dialect])
+    db.execute(SCHEMA)
+    proj = project(tmp_path, db)
+    if follows:
+        (proj.versions / "a0base.py").write_text(BASE_REVISION, encoding="utf-8")
+    emit_alembic({"version": 1, "name": "together", "issues": issues_for(db)}, proj.versions, *flags)
+    [head] = proj.heads()
+    if follows:
+        proj.upgrade("a0base")
+    def schema() -> dict:
+        snapshot = db.schema_snapshot()
+        snapshot.pop("alembic_version", None)
+        snapshot.pop("fixgen_ledger", None)
+        return snapshot
+
+    before = schema()
+    ini = proj.write_ini()
+    db.dispose()
+    base = "a0base" if follows else "base"
+    for attempt in range(2):
+        for action, target, version in (("upgrade", "head", head), ("downgrade", base, "a0base" if follows else None)):
+            argv = [sys.executable, "-m", "alembic", "-c", str(ini), action, target]
+            runs = started_together([argv, argv], tmp_path)
+            assert [r.returncode for r in runs] == [0, 0], "\n".join(r.stdout + r.stderr for r in runs)
+            assert version_rows(db) == ([(version,)] if version else []), f"attempt {attempt}: after {action}"
+            db.dispose()
+        assert schema() == before, f"attempt {attempt}: two downgrades did not restore the schema"
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_laravel_two_artisan_migrates_together_then_one_rollback(dialect: str, request: pytest.FixtureRequest,
+                                                                 tmp_path: Path) -> None:
+    """Through Laravel's own Migrator: both exit 0; its migrations table may log the migration twice (it
+    does not check for a row already there), and the rollback that runs down for each row is still exact."""
+    import json
+
+    from support.laravel import RUNNER, laravel_config, php_binary, require_laravel
+
+    require_laravel(dialect)
+    db: Database = request.getfixturevalue(FIXTURE[dialect])
+    db.execute(SCHEMA)
+    before = db.schema_snapshot()
+    migration = emit_laravel({"version": 1, "name": "together", "issues": issues_for(db)}, tmp_path)
+    db.dispose()
+
+    def argv(action: str) -> list[str]:
+        return [php_binary(), str(RUNNER), json.dumps(laravel_config(db)), str(migration), action]
+
+    cwd = RUNNER.parent.parent.parent
+    [first] = started_together([argv("rollback")], cwd)  # creates the migrations table: nothing to roll back
+    assert first.returncode == 0, first.stdout + first.stderr
+    runs = started_together([argv("migrate"), argv("migrate")], cwd)
+    assert [r.returncode for r in runs] == [0, 0], "\n".join(r.stdout + r.stderr for r in runs)
+    logged = db.query("SELECT migration FROM migrations")
+    assert logged and {m for (m,) in logged} == {migration.stem} and len(logged) <= 2
+    assert len(ledger_rows(db)) >= 1
+    db.dispose()
+    [back] = started_together([argv("rollback")], cwd)
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert db.query("SELECT migration FROM migrations") == []
+    after = db.schema_snapshot()
+    after.pop("migrations", None)
+    after.pop("fixgen_ledger", None)
+    assert after == before

@@ -26,9 +26,9 @@ from importlib.resources import files
 MODE = "ONLINE"
 # what every revision defines itself (render.py gives the values): runtime.py's assignments to these are
 # stand-ins for its unit tests and are never copied
-REVISION_CONSTANTS = ("revision", "MIGRATION", "ONLINE", "LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "LOCK_WAIT_SECONDS",
-                      "LEDGER_TABLE", "LEDGER_COLUMNS", "LEDGER_KEY", "LEDGER_WIDTH", "STEP_SEPARATOR",
-                      "LEDGER_MARKER",
+REVISION_CONSTANTS = ("revision", "down_revision", "MIGRATION", "ONLINE", "LOCK_TIMEOUT", "STATEMENT_TIMEOUT",
+                      "LOCK_WAIT_SECONDS", "LEDGER_TABLE", "LEDGER_COLUMNS", "LEDGER_KEY", "LEDGER_WIDTH",
+                      "STEP_SEPARATOR", "LEDGER_MARKER",
                       "RUN_LOCK_KEY", "RUN_LOCK_NAME", "RUN_LOCK_SECONDS", "PARTITION_SQL",
                       "LOCK_RETRY_SECONDS")
 

@@ -30,6 +30,7 @@ from fixgen import ledger, partitions
 
 # ---------------------------------------------------------------- defined by each revision
 revision = "runtime"
+down_revision = None  # Alembic's own: the revision this one follows (None: the first)
 MIGRATION = "runtime"  # the ledger key of the revision's steps
 ONLINE = True  # resolved when the runtime is embedded: a revision holds one mode's code
 LOCK_TIMEOUT = "500ms"  # PostgreSQL, online: each try at a lock writers conflict with
@@ -66,10 +67,12 @@ def migration(mode: str, preflight=None):
         )
     _mode = mode
     with contextlib.ExitStack() as stack:
+        release = stack.enter_context(_run_lock_kept_to_commit())
         if ONLINE:  # first: on PostgreSQL it ends Alembic's transaction, in which a waiting run would hold a snapshot
             stack.enter_context(_online_session())
-        stack.enter_context(_one_run_at_a_time())
+        stack.enter_context(_one_run_at_a_time(release))
         yield from _checked(preflight)
+        _version_after_another_run()
 
 
 def _run_lock_timed_out() -> CommandError:
@@ -107,11 +110,77 @@ def _file_lock(path):
 
 
 @contextlib.contextmanager
-def _one_run_at_a_time():
+def _run_lock_kept_to_commit():
+    """The run lock is let go only once Alembic's version update that follows the revision is committed (or
+    locked): a run that waited for this one then sees the revision recorded (_version_after_another_run).
+    Yields a list into which _one_run_at_a_time puts its release statement; on PostgreSQL, online, this runs
+    after Alembic's autocommit block ended and began the version update's transaction, whose own advisory
+    lock on the same key it takes first (the session's cannot wait inside the autocommit block)."""
+    release: list = []
+    failed = True
+    try:
+        yield release
+        failed = False
+    finally:
+        for statement in release:
+            with contextlib.suppress(sa.exc.DBAPIError):  # a failed transaction: the lock goes with the connection
+                if not failed and _dialect() == "postgresql":
+                    op.get_bind().execute(sa.text("select pg_advisory_xact_lock(:k)").bindparams(k=RUN_LOCK_KEY))
+                op.get_bind().execute(statement)
+
+
+def _version_table():
+    context = op.get_context()
+    return sa.table(context.version_table, sa.column("version_num"), schema=context.version_table_schema)
+
+
+def _lock_version_rows():
+    """Alembic's version rows, locked until the transaction ends (waiting for another run's pending update); None
+    without a version table (upgrade() called outside `alembic upgrade`, as fixgen verify does)."""
+    context = op.get_context()
+    if not sa.inspect(op.get_bind()).has_table(context.version_table, schema=context.version_table_schema):
+        return None
+    query = sa.select(_version_table().c.version_num)
+    if _dialect() != "sqlite":
+        query = query.with_for_update()
+    return {row[0] for row in op.get_bind().execute(query)}
+
+
+def _version_after_another_run() -> None:
+    """Another run of this revision (another deploy host) finished while this one waited for the run lock, and
+    this one found nothing left to do: Alembic's version table already says what this run's Alembic is about to
+    write, so its update would match no row and fail. Put back the row it expects: both runs end with exit 0 and
+    the version table as one run leaves it. Merge revisions (several down revisions) are left to Alembic."""
+    if not isinstance(down_revision, (str, type(None))):
+        return
+    rows, table = _lock_version_rows(), _version_table()
+    if rows is None:
+        return
+    version = table.c.version_num
+    if _mode == "upgrade":
+        if revision not in rows or down_revision in rows:
+            return
+        if down_revision is None:
+            fix = table.delete().where(version == revision)
+        else:
+            fix = table.update().where(version == revision).values(version_num=down_revision)
+    else:
+        if revision in rows or (down_revision is not None and down_revision not in rows):
+            return
+        if down_revision is None:
+            fix = table.insert().values(version_num=revision)
+        else:
+            fix = table.update().where(version == down_revision).values(version_num=revision)
+    _log.info("another run already applied this %s of revision %s; nothing left to do", _mode, revision)
+    op.get_bind().execute(fix)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(release: list):
     """The revision's run lock, the session's (gone with the connection): another run (another deploy host, a
     retry while a killed run's statement still runs) is waited for, and then finds its work done. Polled: a
     session blocked in pg_advisory_lock holds a snapshot that the holder's concurrent index build would wait
-    for (a deadlock)."""
+    for (a deadlock). Released by _run_lock_kept_to_commit (`release`)."""
     bind, dialect = op.get_bind(), _dialect()
     if dialect not in ("postgresql", "mysql"):
         with _file_lock(bind.engine.url.database):  # SQLite: the database file itself
@@ -119,9 +188,9 @@ def _one_run_at_a_time():
         return
     if dialect == "postgresql":
         take = sa.text("select pg_try_advisory_lock(:k)").bindparams(k=RUN_LOCK_KEY)
-        release = sa.text("select pg_advisory_unlock(:k)").bindparams(k=RUN_LOCK_KEY)
+        unlock = sa.text("select pg_advisory_unlock(:k)").bindparams(k=RUN_LOCK_KEY)
         if not ONLINE:  # in Alembic's transaction, the transaction's lock: a failed run's rollback ends it too
-            take, release = sa.text("select pg_try_advisory_xact_lock(:k)").bindparams(k=RUN_LOCK_KEY), None
+            take, unlock = sa.text("select pg_try_advisory_xact_lock(:k)").bindparams(k=RUN_LOCK_KEY), None
         holder = (
             "select string_agg(pid::text, ', ') from pg_locks where locktype = 'advisory' and granted and "
             "classid = ((:k >> 32) & 4294967295)::oid and objid = (:k & 4294967295)::oid and objsubid = 1"
@@ -129,7 +198,7 @@ def _one_run_at_a_time():
     else:
         take = sa.text("select get_lock(:n, 0)").bindparams(n=RUN_LOCK_NAME)
         holder = "select is_used_lock(:n)"
-        release = sa.text("select release_lock(:n)").bindparams(n=RUN_LOCK_NAME)
+        unlock = sa.text("select release_lock(:n)").bindparams(n=RUN_LOCK_NAME)
     deadline, said = time.monotonic() + RUN_LOCK_SECONDS, False
     while not bind.execute(take).scalar():
         if not said:
@@ -139,12 +208,13 @@ def _one_run_at_a_time():
         if time.monotonic() > deadline:
             raise _run_lock_timed_out()
         time.sleep(0.5)
-    try:
-        yield
-    finally:
-        if release is not None:
-            with contextlib.suppress(sa.exc.DBAPIError):  # a failed transaction: the lock goes with the connection
-                bind.execute(release)
+    if unlock is not None:
+        release.append(unlock)
+    if dialect == "mysql":  # InnoDB reads in Alembic's transaction would see the snapshot from before another run's
+        bind.exec_driver_sql("COMMIT")  # DDL (error 1412); MySQL's DDL commits implicitly anyway
+    yield
+    if dialect == "mysql":  # Alembic's version update comes after GET_LOCK is let go: its rows are locked first
+        _lock_version_rows()
 
 
 def _checked(preflight):
@@ -337,8 +407,9 @@ def _lock_holders(table: str) -> str:
     lock's holder is not always visible)."""
     if _dialect() == "postgresql":
         sql = (
-            "select string_agg(format('pid %s (%s, %s s in a transaction)', a.pid, a.state, round(extract(epoch "
-            "from clock_timestamp() - a.xact_start))), ', ') from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+            "select string_agg(DISTINCT format('pid %s (%s, %s s in a transaction)', a.pid, a.state, "
+            "round(extract(epoch from clock_timestamp() - a.xact_start))), ', ') "
+            "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
             "where l.relation = to_regclass(format('%I.%I', current_schema(), cast(:t as text))) and l.granted "
             "and l.pid <> pg_backend_pid()"
         )
