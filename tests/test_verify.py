@@ -13,9 +13,12 @@ from support.roundtrip import cli, write_spec
 from support.workload import PATTERNS, SERVED, WANTED, create_dataset, reset_statistics, run_workload
 from test_detect_workload_mysql import make_room
 
+from fixgen.dbschema import Column, Schema, Table
 from fixgen.dialects import get_dialect
 from fixgen.errors import FixgenError
-from fixgen.verify.queries import Names, binding, bound_texts, parse, read_queries_file, shape
+from fixgen.verify.queries import binding, bound_texts, parse, read_queries_file
+from fixgen.workload.candidates import Access, Names, accesses
+from fixgen.workload.model import Query
 
 ROWS = 200_000  # enough for a sequential scan to cost what an index saves; the dataset takes ~1 s
 MIN_SPEEDUP = 3  # conservative on a shared machine: the bench (bench/bench_workload.py) shows the real figure
@@ -207,27 +210,43 @@ def test_queries_file_parsing(tmp_path: Path) -> None:
         read_queries_file(tmp_path / "absent.sql", pg)
 
 
+def _asks(text: str, schema: Schema) -> dict[str, Access]:
+    """table -> what the query asks of it (one access per table in these queries)."""
+    found = accesses(Query(text, 1, 1.0, schema.dialect), schema)
+    assert len({a.table for a in found}) == len(found), found
+    return {a.table: a for a in found}
+
+
 def test_which_queries_an_index_serves_and_their_bound_values() -> None:
     my = get_dialect("mysql")
-    names = Names({"tickets": {"id", "tenant_id", "agent_id", "status", "created_at"}, "users": {"id", "tenant_id"}}, my)
-    tree = parse("SELECT ID FROM `tickets` WHERE `tenant_id` = ? AND STATUS IN (...) ORDER BY `created_at` LIMIT ?", my)
-    sh = shape(tree, "tickets", names)
-    assert sh is not None and sh.equality == ["tenant_id", "status"] and sh.sort == ["created_at"]
+    tables = {"tickets": ["id", "tenant_id", "agent_id", "status", "created_at"], "users": ["id", "tenant_id"]}
+    schema = Schema("mysql", {t: Table(t, {c: Column(c, "integer", True) for c in cs}) for t, cs in tables.items()})
+    names = Names(schema, "mysql")
+    text = "SELECT ID FROM `tickets` WHERE `tenant_id` = ? AND STATUS IN (...) ORDER BY `created_at` LIMIT ?"
+    tree = parse(text, my)
+    sh = _asks(text, schema)["tickets"]
+    assert sh.eq == ["tenant_id", "status"] and sh.sort == ["created_at"]
     served = [("tenant_id",), ("status", "tenant_id"), ("tenant_id", "status", "created_at"), ("tenant_id", "created_at"),
               ("tenant_id", "status", "created_at", "id")]
     assert all(sh.serves(c) for c in served)
     # not at all, or only in part (agent_id is not compared): the query is not one of the index's
     assert not any(sh.serves(c) for c in [("agent_id",), ("agent_id", "tenant_id"), ("tenant_id", "status", "agent_id")])
-    assert shape(tree, "users", names) is None
+    assert "users" not in _asks(text, schema)
     b = binding(tree, names)
     texts = bound_texts(b, {"tickets": [{"tenant_id": 4, "status": "open"}, {"tenant_id": 9, "status": "it's"}]}, my)
-    for text, values in zip(texts, [{"4", "open", "20"}, {"9", "it's", "20"}], strict=True):
-        bound = parse(text, my)  # the bound copy runs as it is and asks the same of the table
-        assert shape(bound, "tickets", names) == sh and binding(bound, names).slots == []
+    for bound_text, values in zip(texts, [{"4", "open", "20"}, {"9", "it's", "20"}], strict=True):
+        bound = parse(bound_text, my)  # the bound copy runs as it is and asks the same of the table
+        assert _asks(bound_text, schema) == {"tickets": sh} and binding(bound, names).slots == []
         assert {lit.this for lit in bound.find_all(exp.Literal)} == values
-    join = parse("SELECT t.id FROM tickets t JOIN users u ON u.id = t.agent_id WHERE u.tenant_id = ?", my)
-    assert shape(join, "tickets", names).equality == ["agent_id"] and shape(join, "users", names).equality == ["tenant_id", "id"]
-    assert binding(join, names).slots == [("users", "tenant_id")]
+    join_text = "SELECT t.id FROM tickets t JOIN users u ON u.id = t.agent_id WHERE u.tenant_id = ?"
+    join = _asks(join_text, schema)
+    assert join["tickets"].eq == ["agent_id"] and set(join["users"].eq) == {"tenant_id", "id"}
+    assert binding(parse(join_text, my), names).slots == [("users", "tenant_id")]
+    # MySQL/MariaDB take a column name in any case, quoted or not; a subquery's column is its own table's, or the
+    # outer query's table named by its alias
+    assert binding(parse("SELECT id FROM tickets WHERE `STATUS` = ?", my), names).slots == [("tickets", "status")]
+    nested = "SELECT id FROM tickets t WHERE agent_id IN (SELECT id FROM users WHERE tenant_id = ? AND t.status = ?)"
+    assert binding(parse(nested, my), names).slots == [("users", "tenant_id"), ("tickets", "status")]
     with pytest.raises(FixgenError, match="cannot tell which column"):
         binding(parse("SELECT id FROM tickets WHERE lower(status) = ?", my), names)
 

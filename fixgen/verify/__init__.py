@@ -52,13 +52,13 @@ def verify(spec: Spec, url: str, options: Options) -> Report:
 
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            columns = _table_columns(conn, {i.table for i in issues})
-            needed = _needed(spec, issues, columns)
+            schema = _schema(conn, {i.table for i in issues}, dialect)
+            needed = _needed(spec, issues, schema)
             sub = replace(spec, issues=tuple(sorted([*issues, *needed], key=lambda i: i.meta.index)))
             plan = index_plan(sub)
             if options.workload or (options.workload is None and not options.queries):
                 statements += _workload(url, dialect)  # before verify's own queries add to the statistics
-            results = _results(plan, statements, columns, dialect, conn)
+            results = _results(plan, statements, schema, dialect, conn)
             if not any(r.queries for r in results):
                 raise FixgenError(_nothing_to_measure(results, options))
             _preflight(plan, url, options.online)
@@ -100,7 +100,7 @@ def _measure_around(engine, conn, spec: Spec, plan, results: list[IndexResult], 
             raise failed
 
 
-def _needed(spec: Spec, indexes: list[MissingIndex], columns: dict[str, set[str]]) -> list:  # -> list[Issue]
+def _needed(spec: Spec, indexes: list[MissingIndex], schema) -> list:  # schema: fixgen.dbschema.Schema; -> list[Issue]
     """The spec's other fixes that make a column an index names (a rename, a new column, timestamps): applied
     with the indexes, as the migration would (the spec names columns by their names after its fixes)."""
     from fixgen.spec import MissingColumn, MissingTimestamps, RenameColumn
@@ -109,7 +109,8 @@ def _needed(spec: Spec, indexes: list[MissingIndex], columns: dict[str, set[str]
     for issue in spec.issues:
         makes = ({issue.new} if isinstance(issue, RenameColumn) else {issue.column} if isinstance(issue, MissingColumn)
                  else {"created_at", "updated_at"} if isinstance(issue, MissingTimestamps) else set())
-        wanted = {c for i in indexes if i.table == issue.table for c in i.columns} - columns.get(issue.table, set())
+        table = schema.tables.get(issue.table)
+        wanted = {c for i in indexes if i.table == issue.table for c in i.columns} - set(table.columns if table else ())
         if makes & wanted:
             out.append(issue)
     return out
@@ -155,13 +156,18 @@ def _read_file(path: Path, dialect):  # -> list[Statement]
     return read_queries_file(path, dialect)
 
 
-def _table_columns(conn, tables: set[str]) -> dict[str, set[str]]:  # conn: sqlalchemy.Connection
-    """Every table of the database with its columns; a table the spec names that is not there is an error."""
+def _schema(conn, tables: set[str], dialect):  # conn: sqlalchemy.Connection; -> fixgen.dbschema.Schema
+    """Every table of the connection's schema with its columns' names (all the query analysis needs; no types or
+    indexes); a table the spec names that is not there is an error."""
     import sqlalchemy as sa
 
+    from fixgen.dbschema import Column, Schema, Table
+
     insp = sa.inspect(conn)
-    out = {t: {c["name"] for c in insp.get_columns(t)} for t in insp.get_table_names()}
-    missing = sorted(tables - set(out))
+    out = Schema(dialect.name, {}, insp.default_schema_name)
+    for t in insp.get_table_names():
+        out.tables[t] = Table(t, {c["name"]: Column(c["name"], "", bool(c.get("nullable", True))) for c in insp.get_columns(t)})
+    missing = sorted(tables - set(out.tables))
     if missing:
         raise FixgenError([Problem(f"table {t} does not exist in the database") for t in missing])
     return out
@@ -173,25 +179,29 @@ def _workload(url: str, dialect):  # -> list[Statement]
     return workload_statements(url, dialect)
 
 
-def _results(plan, statements, columns, dialect, conn) -> list[IndexResult]:  # noqa: ANN001
-    """Per index of the plan, the statements it serves, made runnable (sampled values for placeholders)."""
-    from fixgen.verify.queries import Names, binding, bound_texts, parse, sampled_columns, shape, short
+def _results(plan, statements, schema, dialect, conn) -> list[IndexResult]:  # noqa: ANN001
+    """Per index of the plan, the statements it serves (what they ask of each table: `candidates.accesses`, as
+    detect reads a workload), made runnable (sampled values for placeholders)."""
+    from fixgen.verify.queries import binding, bound_texts, parse, sampled_columns, short
+    from fixgen.workload.candidates import Names, accesses
+    from fixgen.workload.model import Query
 
     parsed = []
     for st in statements:
         try:
-            parsed.append((st, parse(st.text, dialect)))
+            tree = parse(st.text, dialect)
         except FixgenError:
             continue  # a workload statement verify cannot run (a write, a utility statement): not a query to time
-    names = Names(columns, dialect)
+        asks = accesses(Query(st.text, st.calls or 0, st.total_ms or 0.0, dialect.name), schema)
+        parsed.append((st, tree, asks))
+    names = Names(schema, dialect.name)
     samples: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
     runnable: dict[str, list[str] | str] = {}  # statement text -> its runnable copies, or why it cannot run
     results = []
     for op in (op for op in plan.ops if op.kind == "create_index"):
         r = IndexResult(op.table, tuple(op.columns), op.name, min(m.index for m in op.issues) + 1)
-        for st, tree in parsed:
-            sh = shape(tree, op.table, names)
-            if sh is None or not sh.serves(r.columns):
+        for st, tree, asks in parsed:
+            if not any(a.table == op.table and a.serves(r.columns) for a in asks):
                 continue
             if st.text not in runnable:
                 try:

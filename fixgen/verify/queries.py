@@ -1,17 +1,16 @@
-"""The queries an index serves, and runnable copies of them.
+"""The queries verify measures, and runnable copies of them.
 
-A query is read with sqlglot in the database's dialect; per table it reads, the columns it compares by
-equality, by range, and sorts by (`Shape`). It serves an index when the planner can use every column of
-the index for it, or when the index starts with the one the query asks for (`Shape.serves`). A
-normalized query (`$1` from pg_stat_statements, `?` from MySQL/MariaDB digests) cannot run as it is: each
-placeholder compared with a column gets that column's value from a row sampled from the table (a few
-different rows, so a measurement is not one lucky row), LIMIT gets 20 and OFFSET 0.
+Which queries an index serves is fixgen.workload.candidates' analysis, the one `detect --workload` uses
+(`Access.serves`); here, the rules of verify's own: only plain reads are measured (it runs each many
+times), and a normalized query (`$1` from pg_stat_statements, `?` from MySQL/MariaDB digests) cannot run
+as it is: each placeholder compared with a column gets that column's value from a row sampled from the
+table (a few different rows, so a measurement is not one lucky row), LIMIT gets 20 and OFFSET 0.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
@@ -19,12 +18,11 @@ from sqlglot import exp
 
 from fixgen.dialects import Dialect
 from fixgen.errors import FixgenError, Problem
+from fixgen.workload.candidates import Names, column_of
 
 SAMPLES = 5  # rows sampled per query with placeholders
 LIMIT_VALUE = 20  # what a LIMIT placeholder gets
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.NullSafeEQ)
-_EQUALITY = (exp.EQ, exp.NullSafeEQ, exp.In)
-_RANGE = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.Like, exp.ILike)
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Command)
 
 
@@ -36,38 +34,6 @@ class Statement:
     origin: str  # "queries.sql:3", "pg_stat_statements", "performance_schema"
     calls: int | None = None  # from the workload statistics
     total_ms: float | None = None
-
-
-@dataclass
-class Shape:
-    """What one query asks of one table: the columns it filters on by equality, by range, and sorts by."""
-
-    table: str
-    equality: list[str] = field(default_factory=list)
-    range: list[str] = field(default_factory=list)
-    sort: list[str] = field(default_factory=list)
-
-    def wanted(self) -> tuple[list[str], int]:
-        """The index this query asks for (equality columns, then the first range column, then the sort columns
-        when no range comes between) and how many of them are equality columns."""
-        cols = list(self.equality)
-        rng = [c for c in self.range if c not in cols][:1]
-        sort = [c for c in self.sort if c not in cols]
-        if rng and sort and sort[0] != rng[0]:
-            sort = []
-        return cols + [c for c in dict.fromkeys(rng + sort) if c not in cols], len(self.equality)
-
-    def serves(self, columns: tuple[str, ...]) -> bool:
-        """An index on `columns` serves the query: the planner can use every one of its columns (all compared
-        by equality, the last one by equality, range or as the sort), or it starts with the index the query
-        asks for (equality columns in any order)."""
-        if not columns:
-            return False
-        *lead, last = columns
-        if set(lead) <= set(self.equality) and (last in self.equality or last in self.range or self.sort[:1] == [last]):
-            return True
-        wanted, eq = self.wanted()
-        return bool(wanted) and set(columns[:eq]) == set(wanted[:eq]) and list(columns[eq:len(wanted)]) == wanted[eq:]
 
 
 def read_queries_file(path: Path, dialect: Dialect) -> list[Statement]:
@@ -126,94 +92,6 @@ def _readable(text: str) -> str:
     return re.sub(r"'(?:[^']|'')*'|\$(\d+)", lambda m: m.group(0) if m.group(1) is None else f":p{m.group(1)}", text)
 
 
-class Names:
-    """The database's tables and columns, and how the query's names find them: exactly, or as the dialect
-    folds an unquoted name (PostgreSQL: to lower case; MySQL/MariaDB: any case, as its digests write
-    `STATUS` for `status`)."""
-
-    def __init__(self, columns: dict[str, set[str]], dialect: Dialect) -> None:
-        self.columns = columns
-        self.dialect = dialect
-
-    def _match(self, name: str, quoted: bool, known) -> str | None:  # known: Iterable[str]
-        known = list(known)
-        if name in known:
-            return name
-        if quoted:
-            return None
-        if self.dialect.unquoted_names == "lower":
-            return name.lower() if name.lower() in known else None
-        hits = [k for k in known if k.lower() == name.lower()]
-        return hits[0] if len(hits) == 1 else None
-
-    def table(self, t: exp.Table) -> str | None:
-        return self._match(t.name, bool(t.this.args.get("quoted")) if isinstance(t.this, exp.Identifier) else False,
-                           self.columns)
-
-    def column(self, table: str, col: exp.Column) -> str | None:
-        return self._match(col.name, bool(col.this.args.get("quoted")) if isinstance(col.this, exp.Identifier) else False,
-                           self.columns.get(table, ()))
-
-
-def _aliases(tree: exp.Expression, names: Names) -> dict[str, str]:
-    """alias (or name) -> table, for every table of the database the query reads."""
-    out = {}
-    for t in tree.find_all(exp.Table):
-        table = names.table(t)
-        if table is not None:
-            out[t.alias_or_name] = table
-    return out
-
-
-def _owner(col: exp.Column, aliases: dict[str, str], names: Names) -> tuple[str, str] | None:
-    """(table, column) of a column: its qualifier's table, or the one table read that has such a column."""
-    if col.table:
-        table = aliases.get(col.table)
-        found = names.column(table, col) if table else None
-        return (table, found) if table and found else None
-    hits = [(t, c) for t in dict.fromkeys(aliases.values()) if (c := names.column(t, col)) is not None]
-    return hits[0] if len(hits) == 1 else None
-
-
-def shape(tree: exp.Query, table: str, names: Names) -> Shape | None:
-    """What the query asks of `table` (None: it does not read it)."""
-    aliases = _aliases(tree, names)
-    if table not in aliases.values():
-        return None
-    out = Shape(table)
-
-    def mine(node: exp.Expression | None) -> str | None:
-        owner = _owner(node, aliases, names) if isinstance(node, exp.Column) else None
-        return owner[1] if owner is not None and owner[0] == table else None
-
-    conditions: list[exp.Expression] = []
-    for where in tree.find_all(exp.Where):
-        conditions.extend(where.this.flatten() if isinstance(where.this, exp.And) else [where.this])
-    for join in tree.find_all(exp.Join):
-        on = join.args.get("on")
-        if on is not None:
-            conditions.extend(on.flatten() if isinstance(on, exp.And) else [on])
-    for cond in conditions:
-        if isinstance(cond, exp.Paren):
-            cond = cond.unnest()
-        left = cond.this if isinstance(cond, (*_COMPARISONS, exp.In, exp.Between)) else None
-        right = cond.args.get("expression") if left is not None else None
-        for one, other in ((left, right), (right, left)):
-            name = mine(one)
-            if name is None or mine(other) is not None:
-                continue
-            bucket = out.equality if isinstance(cond, _EQUALITY) else out.range if isinstance(cond, _RANGE) else None
-            if bucket is not None and name not in bucket:
-                bucket.append(name)
-    order = tree.args.get("order")
-    for ordered in order.expressions if order is not None else []:
-        name = mine(ordered.this)
-        if name is None:
-            break
-        out.sort.append(name)
-    return out
-
-
 # ------------------------------------------------------------------ binding placeholders
 
 
@@ -244,7 +122,6 @@ class Binding:
 
 def binding(tree: exp.Query, names: Names) -> Binding:
     """Where each placeholder's value comes from; FixgenError when one cannot be bound."""
-    aliases = _aliases(tree, names)
     slots: list[tuple[str, str] | int] = []
     for p in placeholders(tree):
         if isinstance(p.parent, (exp.Limit, exp.Fetch)):
@@ -254,7 +131,7 @@ def binding(tree: exp.Query, names: Names) -> Binding:
             slots.append(0)
             continue
         col = _compared_column(p)
-        owner = _owner(col, aliases, names) if col is not None else None
+        owner = column_of(col, names) if col is not None else None
         if owner is None:
             said = f"cannot tell which column's values {p.sql()} stands for in {short(tree.sql())}"
             raise FixgenError(re.sub(r":p(\d+)\b", r"$\1", said))  # as pg_stat_statements wrote it

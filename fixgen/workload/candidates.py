@@ -23,6 +23,9 @@ rule (`Candidate.served_by`). Identical candidates (the same equality columns in
 rest) are merged, each listing every query it serves; and where one candidate's equality columns are
 a subset of another's on the same table, the wider one puts them first, so one index can serve both.
 
+`fixgen verify` reads its queries with the same analysis: which statements an index serves
+(`Access.serves`), and which column a placeholder stands for (`column_of`).
+
 Text that does not parse (syntax sqlglot does not know) gives no candidate. A MySQL digest cut short
 (it ends with `...`) is read up to the condition or clause before the one it was cut in.
 """
@@ -67,6 +70,18 @@ class Access:
             if c not in cols:
                 cols.append(c)
         return tuple(cols), len(self.eq)
+
+    def serves(self, columns: tuple[str, ...]) -> bool:
+        """An index on `columns` serves the statement: the planner can use every one of its columns (all compared
+        by equality, the last one by equality, range or as the sort), or it starts with the index the statement
+        asks for (`columns()`; equality columns in any order)."""
+        if not columns:
+            return False
+        *lead, last = columns
+        if set(lead) <= set(self.eq) and (last in self.eq or last in self.range or self.sort[:1] == [last]):
+            return True
+        wanted, eq = self.columns()
+        return bool(wanted) and set(columns[:eq]) == set(wanted[:eq]) and columns[eq:len(wanted)] == wanted[eq:]
 
 
 def candidates(queries: Iterable[Query], schema: Schema, rows: Mapping[str, float] | None = None,
@@ -170,17 +185,35 @@ def accesses(query: Query, schema: Schema) -> list[Access]:
     """Per statement scope and table alias, the columns an index could serve (tables in the schema only)."""
     from sqlglot import exp
 
+    names = Names(schema, query.dialect)
     out: list[Access] = []
     for tree in parse(query):
         for node in tree.find_all(exp.Select, exp.Update, exp.Delete):
-            out += _scope(node, schema, query.dialect)
+            out += _scope(node, names)
     return [a for a in out if a.eq or a.range or a.sort]
 
 
-def _scope(node, schema: Schema, dialect: str) -> list[Access]:  # noqa: ANN001 - a sqlglot Select/Update/Delete
+def column_of(col, names: Names) -> tuple[str, str] | None:  # noqa: ANN001 - exp.Column
+    """(table, column) a column reference in a parsed statement names, as `accesses` resolves it: in the statement
+    (SELECT, UPDATE, DELETE) it is part of, else in the ones around it (a correlated subquery's outer table)."""
     from sqlglot import exp
 
-    names = _Names(schema, dialect)
+    node = col.parent
+    while node is not None:
+        if isinstance(node, (exp.Select, exp.Update, exp.Delete)):
+            scope = _tables(node, names)
+            hit = _Resolver(scope, names)(col) if scope else None
+            if hit is not None:
+                return hit[0].table, hit[1]
+        node = node.parent
+    return None
+
+
+def _tables(node, names: Names) -> dict[str, Access]:  # noqa: ANN001 - a sqlglot Select/Update/Delete
+    """alias (or table name) -> an empty access, for each table of the schema the statement reads (FROM, USING,
+    JOIN, the UPDATE/DELETE target)."""
+    from sqlglot import exp
+
     tables: list[exp.Table] = []
     if isinstance(node, (exp.Update, exp.Delete)) and isinstance(node.this, exp.Table):
         tables.append(node.this)
@@ -191,16 +224,24 @@ def _scope(node, schema: Schema, dialect: str) -> list[Access]:  # noqa: ANN001 
                 tables.append(t)
             elif isinstance(t, exp.From) and isinstance(t.this, exp.Table):
                 tables.append(t.this)
-    joins = node.args.get("joins") or []
-    tables += [j.this for j in joins if isinstance(j.this, exp.Table)]
-    scope: dict[str, Access] = {}  # alias (or table name) -> access
+    tables += [j.this for j in node.args.get("joins") or [] if isinstance(j.this, exp.Table)]
+    scope: dict[str, Access] = {}
     for t in tables:
         name = names.table(t)
         if name is not None:
             alias = t.alias_or_name
             scope.setdefault(alias.lower() if not _quoted_alias(t) else alias, Access(name))
+    return scope
+
+
+def _scope(node, names: Names) -> list[Access]:  # noqa: ANN001 - a sqlglot Select/Update/Delete
+    """What the statement asks of each table it reads: its JOIN conditions, WHERE and ORDER BY."""
+    from sqlglot import exp
+
+    scope = _tables(node, names)
     if not scope:
         return []
+    joins = node.args.get("joins") or []
     resolve = _Resolver(scope, names)
     for j in joins:
         for cond in _conjuncts(j.args.get("on")):
@@ -301,9 +342,10 @@ def _sort(ordered: list, resolve: _Resolver) -> None:
     acc.sort = list(dict.fromkeys(h[1] for h, _ in found))
 
 
-class _Names:
+class Names:
     """Names in query text as the schema spells them (`Dialect.unquoted_names`: PostgreSQL folds unquoted names to
-    lower case and takes quoted ones as they are)."""
+    lower case and takes quoted ones as they are; MySQL/MariaDB and SQLite take a name in any case, quoted or
+    not, as they do, and their digests write `STATUS` for `status`)."""
 
     def __init__(self, schema: Schema, dialect: str) -> None:
         self.schema = schema
@@ -335,7 +377,7 @@ class _Names:
 class _Resolver:
     """A column reference -> (the access of its table, the column's name in the schema)."""
 
-    def __init__(self, scope: dict[str, Access], names: _Names) -> None:
+    def __init__(self, scope: dict[str, Access], names: Names) -> None:
         self.scope = scope
         self.names = names
 
