@@ -19,7 +19,7 @@ Figures per mode: the migration's wall time, and the writers' longest single wri
   online (default)     --lock-timeout 500ms, retried with backoff for --lock-wait (2 min)
 
 Goal: online's longest writer stall <= 2 x its lock timeout, and the migration completes once the
-holder ends. MySQL/MariaDB are not measured here: the MySQL sql target does not retry (docs/online.md).
+holder ends. MySQL/MariaDB are not measured here (tests/test_lock_retries.py checks the retries there).
 
   python bench/bench_lock_wait.py [--rows 100000] [--hold 10] [--writers 4] [--format json]
 """

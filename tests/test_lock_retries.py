@@ -5,7 +5,7 @@ foreign key) for a few seconds while up runs with a short --lock-timeout. Each t
 long, is rolled back, says whom it waits for, and is tried again with backoff: up completes once the
 holder ends. With a --lock-wait shorter than the hold, up stops with a message that names the holder;
 the step changed nothing, and the next run completes. Real PostgreSQL and MariaDB, sql, Laravel and
-Alembic (the MySQL sql target has no retries: plain MySQL scripts cannot loop; it fails after one try).
+Alembic (the MySQL sql target retries through a stored procedure it makes for the steps and drops after them).
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def run_target(target: str, db: Database, tmp_path: Path, flags: tuple[str, ...]
         return False, f"{caplog.text}\n{e}"
 
 
-CASES = [("sql", "postgresql"), ("laravel", "postgresql"), ("alembic", "postgresql"), ("laravel", "mysql"),
-         ("alembic", "mysql")]
+CASES = [("sql", "postgresql"), ("laravel", "postgresql"), ("alembic", "postgresql"), ("sql", "mysql"),
+         ("laravel", "mysql"), ("alembic", "mysql")]
 
 
 @pytest.fixture(params=CASES, ids=[f"{t}-{d}" for t, d in CASES])
@@ -128,6 +128,8 @@ def test_up_waits_in_short_tries_then_completes(case: tuple[str, Database], tmp_
     assert "waiting for a lock" in out and f"{who[0]} (" in out, out  # it says whom it waits for
     assert "b" in columns(db) and "a" not in columns(db)
     assert len(db.schema_snapshot()["w"]["foreign_keys"]) == 1
+    if db.dialect == "mysql":  # the sql target's retry procedure is gone with its last step
+        assert db.query("SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()") == []
     ok, out = run_target(target, db, tmp_path, FLAGS, caplog, "down")
     assert ok, out
     after = db.schema_snapshot()

@@ -478,8 +478,12 @@ def test_sqlite_refuses_unsupported_kinds_at_generation(tmp_path: Path) -> None:
 
 def cut_points(text: str, dialect: str) -> list[int]:
     """Offsets just after a complete statement, inside the ops part of an up/down file."""
-    if dialect == "mysql":  # every statement ends a line with ';' (literals never do)
-        ends = [m.end() for m in re.finditer(r";\n", text)]
+    if dialect == "mysql":  # every statement ends a line with ';' (literals never do), but for the online
+        # retry procedure (its body is read between DELIMITER lines): not a step, no cut in or right after it
+        made = r"DROP PROCEDURE IF EXISTS `fixgen_retry_\w+`;\nDELIMITER //\n.*?\nDELIMITER ;\n"
+        bodies = [(m.start(), m.end()) for m in re.finditer(made, text, re.S)]
+        ends = [m.end() for m in re.finditer(r";\n", text)
+                if not any(start < m.end() <= end for start, end in bodies)]
     else:  # PostgreSQL: one DO block per block; SQLite: cut between blocks
         ends = [m.start() + 1 for m in re.finditer(r"\n\n-- ", text)]
     return ends

@@ -106,15 +106,18 @@ class SqlRenderer:
         notes = {id(op): issue_comments(op.issues) for op in self.plan.ops}  # once for both files
         up.append(Block(["the marker: up ran (down tells a lost ledger from nothing to undo by it)"],
                         self.ledger_mark()))
+        up += self.steps_begin()
         for op in self.plan.ops:
             up.append(Block([op.describe(), *notes[id(op)]], self.join(self.up_op(op))))
-        down = [self.prologue_block("down"), *self.preflight_down()]
+        up += self.steps_end()
+        down = [self.prologue_block("down"), *self.preflight_down(), *self.steps_begin()]
         for op, rev in zip(reversed(self.plan.ops), self.plan.reverse(), strict=True):
             down.append(Block([f"undo: {op.describe()} (only if up did it)", *notes[id(op)]],
                               self.join(self.down_op(rev))))
         down.append(Block(["forget the marker, last: a run cut before this is finished by the next one"],
                           self.ledger_unmark()))
         down.append(Block(["forget the ledger once no migration has rows in it"], self.join(self.ledger_drop())))
+        down += self.steps_end()
         return SqlMigration(self.file("up", up), self.file("down", down), self.dialect.name)
 
     # ------------------------------------------------------------------ helpers
@@ -336,6 +339,13 @@ class SqlRenderer:
     def prologue_block(self, direction: str) -> Block:
         return Block(["the ledger: one row per change this migration made (see fixgen's docs/guarantees.md)"],
                      self.join(self.ledger_create()))
+
+    def steps_begin(self) -> list[Block]:
+        """What the steps need that the preflight must not leave behind when it stops (MySQL: the retry procedure)."""
+        return []
+
+    def steps_end(self) -> list[Block]:
+        return []
 
     def begin(self) -> str:
         return ""

@@ -80,10 +80,73 @@ class MySQLRenderer(SqlRenderer):
         """Fail rather than block writes: InnoDB refuses LOCK=NONE where it would have to lock."""
         return ", ALGORITHM=INPLACE, LOCK=NONE" if self.ctx.online else ""
 
-    def run_if(self, cond: str, statement: str) -> list[str]:
-        """The statement on a line of its own, then the guard that replaces it by a no-op, then run it."""
+    def run_if(self, cond: str, statement: str, table: str) -> list[str]:
+        """The statement on a line of its own, then the guard that replaces it by a no-op, then run it (online:
+        retried on lock timeout, saying the table it waits for)."""
         return [f"SET @fixgen_sql = {self.lit(statement)};",
-                f"SET @fixgen_sql = IF({wrap_and(cond)},\n  @fixgen_sql, 'DO 0');", EXEC]
+                f"SET @fixgen_sql = IF({wrap_and(cond)},\n  @fixgen_sql, 'DO 0');", self.exec_step(table)]
+
+    def exec_step(self, table: str) -> str:
+        return f"CALL {self.q(self.retry_procedure())}({self.lit(table)});" if self.ctx.online else EXEC
+
+    def retry_procedure(self) -> str:
+        return "fixgen_retry_" + ledger.run_lock_name(self.ctx.migration_id).split(":", 1)[1][:32]
+
+    def steps_begin(self) -> list[Block]:
+        """Online: a plain MySQL script cannot loop, a stored procedure can. This one runs @fixgen_sql, and on a
+        lock wait timeout (1205: a metadata or row lock held by another session; each try waited at most
+        lock_wait_timeout) says whom it waits for, pauses (0.1 s, doubling, at most 5 s) and tries again, for
+        --lock-wait in all. Made after the preflight (which stops without leaving it), dropped after the last
+        step; a run cut in between leaves it, and the next run replaces it."""
+        if not self.ctx.online:
+            return []
+        name, wait = self.q(self.retry_procedure()), max(0, -(-self.ctx.lock_wait_ms // 1000))
+        holders = ("SELECT IFNULL(GROUP_CONCAT(CONCAT('id ', t.trx_mysql_thread_id, ' (', TIMESTAMPDIFF(SECOND, "
+                   "t.trx_started, NOW()), ' s in a transaction)') SEPARATOR ', '), 'nobody now') INTO holders "
+                   "FROM information_schema.INNODB_TRX t WHERE t.trx_mysql_thread_id <> CONNECTION_ID();")
+        body = [
+            f"DROP PROCEDURE IF EXISTS {name};",
+            "DELIMITER //",
+            f"CREATE PROCEDURE {name}(IN tbl VARCHAR(255))",
+            "BEGIN",
+            "  DECLARE tries INT DEFAULT 0;",
+            "  DECLARE started DOUBLE DEFAULT UNIX_TIMESTAMP(NOW(6));",
+            "  DECLARE pause DOUBLE;",
+            "  DECLARE timed_out INT DEFAULT 0;",
+            "  DECLARE holders TEXT;",
+            "  DECLARE msg VARCHAR(500);",
+            "  DECLARE CONTINUE HANDLER FOR 1205 SET timed_out = 1;",
+            "  PREPARE fixgen_step FROM @fixgen_sql;",
+            "  retry: LOOP",
+            "    SET timed_out = 0;",
+            "    EXECUTE fixgen_step;",
+            "    IF timed_out = 0 THEN",
+            "      LEAVE retry;",
+            "    END IF;",
+            f"    {holders}",
+            "    SET pause = LEAST(0.1 * POW(2, tries), 5);",
+            f"    IF UNIX_TIMESTAMP(NOW(6)) + pause > started + {wait} THEN",
+            "      DEALLOCATE PREPARE fixgen_step;",
+            f"      SET msg = LEFT(CONCAT('fixgen: gave up waiting for a lock on ', tbl, ' after {wait} s (held by: ', holders,",
+            "                            '); this step changed nothing: run the file again'), 500);",
+            "      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = msg;",
+            "    END IF;",
+            "    SELECT CONCAT('fixgen: waiting for a lock on ', tbl, ' (held by: ', holders, '); trying again in ',",
+            "                  ROUND(pause, 1), ' s') AS fixgen_waiting;",
+            "    DO SLEEP(pause);",
+            "    SET tries = tries + 1;",
+            "  END LOOP;",
+            "  DEALLOCATE PREPARE fixgen_step;",
+            "END //",
+            "DELIMITER ;",
+        ]
+        return [Block(["online: the procedure that retries a step whose lock wait timed out (dropped at the end)"],
+                      "\n".join(body))]
+
+    def steps_end(self) -> list[Block]:
+        if not self.ctx.online:
+            return []
+        return [Block(["the retry procedure is no longer needed"], f"DROP PROCEDURE IF EXISTS {self.q(self.retry_procedure())};")]
 
     def fail_if_message(self) -> list[str]:
         """Stop the script when @fixgen_msg is set: print it in full, then raise an error."""
@@ -100,7 +163,7 @@ class MySQLRenderer(SqlRenderer):
         return [ledger.create_table_sql("mysql", self.q(LEDGER))]
 
     def ledger_drop(self) -> list[str]:
-        return self.run_if(f"NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)})", f"DROP TABLE {self.q(LEDGER)}")
+        return self.run_if(f"NOT EXISTS (SELECT 1 FROM {self.q(LEDGER)})", f"DROP TABLE {self.q(LEDGER)}", LEDGER)
 
     def insert_ignore(self, values: str) -> str:
         return f"INSERT IGNORE INTO {self.q(LEDGER)} (migration, step, object_name) VALUES ({values});"
@@ -448,14 +511,15 @@ class MySQLRenderer(SqlRenderer):
         handler = getattr(self, f"up_{op.kind}", None)
         if handler:
             return handler(op)
-        return [self.record(op), *self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))]
+        return [self.record(op),
+                *self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op), op.table)]
 
     def up_foreign_key_actions(self, op: ChangeForeignKeyActions) -> list[str]:
         fk = op.as_foreign_key()
         return [self.record(op), *self.recreate_fk(op, fk, f"NOT {self.fk_with(fk, op.name)}")]
 
     def up_add_foreign_key(self, op: AddForeignKey) -> list[str]:
-        perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op))
+        perform = self.run_if(f"{self.ledger_has(op)} AND NOT {self.done(op)}", self.statement(op), op.table)
         return [self.record(op), *self.add_fk_in_place(perform, op, op)]
 
     def add_fk_in_place(self, add: list[str], fk: AddForeignKey, step: Op) -> list[str]:
@@ -471,15 +535,16 @@ class MySQLRenderer(SqlRenderer):
         """InnoDB cannot drop and re-add one foreign-key name in a single ALTER (errno 121): drop it,
         then add it with fk's actions; a crash between the two leaves it absent, and the next run adds it."""
         mine = self.ledger_has(op)
-        drop = self.run_if(f"{mine} AND {self.fk_named(fk)} AND {drop_if}", self.drop_fk_sql(fk))
-        add = self.run_if(f"{mine} AND NOT {self.fk_named(fk)}", self.statement(fk))
+        drop = self.run_if(f"{mine} AND {self.fk_named(fk)} AND {drop_if}", self.drop_fk_sql(fk), fk.table)
+        add = self.run_if(f"{mine} AND NOT {self.fk_named(fk)}", self.statement(fk), fk.table)
         return [*drop, *self.add_fk_in_place(add, fk, op)]
 
     def down_op(self, op: Op) -> list[str]:
         handler = getattr(self, f"down_{op.kind}", None)
         if handler:
             return handler(op)
-        return [*self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op)), self.ledger_delete(op)]
+        return [*self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op), op.table),
+                self.ledger_delete(op)]
 
     def down_foreign_key_actions(self, op: ChangeForeignKeyActions) -> list[str]:
         # back to the actions it had if it still has up's (or is gone half-way)
@@ -489,7 +554,7 @@ class MySQLRenderer(SqlRenderer):
     def down_drop_index(self, op: DropIndex) -> list[str]:
         """Undoing a created index: InnoDB's implicit foreign-key index comes back first."""
         return [*self.restore_fk_indexes(op),
-                *self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op)),
+                *self.run_if(f"{self.ledger_has(op)} AND {self.pending(op)}", self.statement(op), op.table),
                 self.ledger_delete(op)]
 
     def restore_fk_indexes(self, op: DropIndex) -> list[str]:
@@ -513,7 +578,8 @@ class MySQLRenderer(SqlRenderer):
         )
         cond = f"{self.ledger_has(op)} AND {self.pending(op)}"
         # one foreign key per statement: each prefix of the index's columns can serve at most one more
-        return [f"SET @fixgen_sql = IF({wrap_and(cond)},\n  IFNULL({pick}, 'DO 0'), 'DO 0');\n{EXEC}"] * len(op.columns)
+        step = f"SET @fixgen_sql = IF({wrap_and(cond)},\n  IFNULL({pick}, 'DO 0'), 'DO 0');\n{self.exec_step(op.table)}"
+        return [step] * len(op.columns)
 
     def create_index_sql(self, op: CreateIndex | DropIndex) -> str:
         unique = "UNIQUE " if op.unique else ""

@@ -69,6 +69,42 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
   PRIMARY KEY (migration, step)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- online: the procedure that retries a step whose lock wait timed out (dropped at the end)
+DROP PROCEDURE IF EXISTS `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`;
+DELIMITER //
+CREATE PROCEDURE `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`(IN tbl VARCHAR(255))
+BEGIN
+  DECLARE tries INT DEFAULT 0;
+  DECLARE started DOUBLE DEFAULT UNIX_TIMESTAMP(NOW(6));
+  DECLARE pause DOUBLE;
+  DECLARE timed_out INT DEFAULT 0;
+  DECLARE holders TEXT;
+  DECLARE msg VARCHAR(500);
+  DECLARE CONTINUE HANDLER FOR 1205 SET timed_out = 1;
+  PREPARE fixgen_step FROM @fixgen_sql;
+  retry: LOOP
+    SET timed_out = 0;
+    EXECUTE fixgen_step;
+    IF timed_out = 0 THEN
+      LEAVE retry;
+    END IF;
+    SELECT IFNULL(GROUP_CONCAT(CONCAT('id ', t.trx_mysql_thread_id, ' (', TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), ' s in a transaction)') SEPARATOR ', '), 'nobody now') INTO holders FROM information_schema.INNODB_TRX t WHERE t.trx_mysql_thread_id <> CONNECTION_ID();
+    SET pause = LEAST(0.1 * POW(2, tries), 5);
+    IF UNIX_TIMESTAMP(NOW(6)) + pause > started + 120 THEN
+      DEALLOCATE PREPARE fixgen_step;
+      SET msg = LEFT(CONCAT('fixgen: gave up waiting for a lock on ', tbl, ' after 120 s (held by: ', holders,
+                            '); this step changed nothing: run the file again'), 500);
+      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = msg;
+    END IF;
+    SELECT CONCAT('fixgen: waiting for a lock on ', tbl, ' (held by: ', holders, '); trying again in ',
+                  ROUND(pause, 1), ' s') AS fixgen_waiting;
+    DO SLEEP(pause);
+    SET tries = tries + 1;
+  END LOOP;
+  DEALLOCATE PREPARE fixgen_step;
+END //
+DELIMITER ;
+
 -- undo: add foreign key fk_teams_team_lead_id_users on teams (team_lead_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
 -- found by: database-migration-analysis.md §4
@@ -76,7 +112,7 @@ SET @fixgen_sql = 'ALTER TABLE `teams` DROP FOREIGN KEY `fk_teams_team_lead_id_u
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users')
   AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('teams');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users';
 
 -- undo: add foreign key fk_projects_project_manager_id_users on projects (project_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
@@ -86,7 +122,7 @@ SET @fixgen_sql = 'ALTER TABLE `projects` DROP FOREIGN KEY `fk_projects_project_
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users')
   AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('projects');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users';
 
 -- undo: add foreign key fk_departments_department_head_id_users on departments (department_head_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
@@ -96,7 +132,7 @@ SET @fixgen_sql = 'ALTER TABLE `departments` DROP FOREIGN KEY `fk_departments_de
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users')
   AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('departments');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users';
 
 -- undo: add foreign key fk_branches_branch_manager_id_users on branches (branch_manager_id) -> users (id) on delete SET NULL on update NO ACTION (only if up did it)
@@ -106,7 +142,7 @@ SET @fixgen_sql = 'ALTER TABLE `branches` DROP FOREIGN KEY `fk_branches_branch_m
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users')
   AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('branches');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users';
 
 -- undo: add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION (only if up did it)
@@ -116,7 +152,7 @@ SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` DROP FOREIGN KEY `fk_hitl_approv
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions')
   AND EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions';
 
 -- undo: create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id) (only if up did it)
@@ -125,20 +161,20 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `hitl_approvals` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`status`assigned_to_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME <> 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `hitl_approvals` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`status`assigned_to_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME <> 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `hitl_approvals` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`status`assigned_to_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME <> 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` DROP INDEX `ix_hitl_approvals_tenant_id_status_assigned_to_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id';
 
 -- undo: create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status) (only if up did it)
@@ -147,20 +183,20 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
   IFNULL((SELECT CONCAT('ALTER TABLE `agent_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'agent_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`agent_id`status`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME <> 'ix_agent_executions_tenant_id_agent_id_status' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agent_executions');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
   IFNULL((SELECT CONCAT('ALTER TABLE `agent_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'agent_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`agent_id`status`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME <> 'ix_agent_executions_tenant_id_agent_id_status' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agent_executions');
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
   IFNULL((SELECT CONCAT('ALTER TABLE `agent_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'agent_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`agent_id`status`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME <> 'ix_agent_executions_tenant_id_agent_id_status' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agent_executions');
 SET @fixgen_sql = 'ALTER TABLE `agent_executions` DROP INDEX `ix_agent_executions_tenant_id_agent_id_status`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agent_executions');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status';
 
 -- undo: create index ix_api_keys_user_id on api_keys (user_id) (only if up did it)
@@ -169,12 +205,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `api_keys` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'api_keys' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME <> 'ix_api_keys_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 SET @fixgen_sql = 'ALTER TABLE `api_keys` DROP INDEX `ix_api_keys_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id';
 
 -- undo: create index ix_api_keys_tenant_id on api_keys (tenant_id) (only if up did it)
@@ -183,12 +219,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `api_keys` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'api_keys' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME <> 'ix_api_keys_tenant_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 SET @fixgen_sql = 'ALTER TABLE `api_keys` DROP INDEX `ix_api_keys_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id';
 
 -- undo: create index ix_webhooks_user_id on webhooks (user_id) (only if up did it)
@@ -197,12 +233,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `webhooks` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'webhooks' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME <> 'ix_webhooks_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 SET @fixgen_sql = 'ALTER TABLE `webhooks` DROP INDEX `ix_webhooks_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id';
 
 -- undo: create index ix_webhooks_tenant_id on webhooks (tenant_id) (only if up did it)
@@ -211,12 +247,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `webhooks` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'webhooks' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME <> 'ix_webhooks_tenant_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 SET @fixgen_sql = 'ALTER TABLE `webhooks` DROP INDEX `ix_webhooks_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id';
 
 -- undo: create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id) (only if up did it)
@@ -225,12 +261,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflow_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflow_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('tenant_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME <> 'ix_workflow_executions_tenant_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 SET @fixgen_sql = 'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_tenant_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id';
 
 -- undo: create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id) (only if up did it)
@@ -239,12 +275,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflow_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflow_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('triggered_by_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME <> 'ix_workflow_executions_triggered_by_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 SET @fixgen_sql = 'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_triggered_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id';
 
 -- undo: create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id) (only if up did it)
@@ -253,12 +289,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflow_executions` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflow_executions' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('workflow_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME <> 'ix_workflow_executions_workflow_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 SET @fixgen_sql = 'ALTER TABLE `workflow_executions` DROP INDEX `ix_workflow_executions_workflow_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id';
 
 -- undo: create index ix_workflows_project_id on workflows (project_id) (only if up did it)
@@ -267,12 +303,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflows` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflows' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('project_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME <> 'ix_workflows_project_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 SET @fixgen_sql = 'ALTER TABLE `workflows` DROP INDEX `ix_workflows_project_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id';
 
 -- undo: create index ix_workflows_department_id on workflows (department_id) (only if up did it)
@@ -281,12 +317,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflows` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflows' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('department_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME <> 'ix_workflows_department_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 SET @fixgen_sql = 'ALTER TABLE `workflows` DROP INDEX `ix_workflows_department_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id';
 
 -- undo: create index ix_workflows_organization_id on workflows (organization_id) (only if up did it)
@@ -295,12 +331,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflows` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflows' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('organization_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME <> 'ix_workflows_organization_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 SET @fixgen_sql = 'ALTER TABLE `workflows` DROP INDEX `ix_workflows_organization_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id';
 
 -- undo: create index ix_workflows_created_by_user_id on workflows (created_by_user_id) (only if up did it)
@@ -309,12 +345,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `workflows` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'workflows' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('created_by_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME <> 'ix_workflows_created_by_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 SET @fixgen_sql = 'ALTER TABLE `workflows` DROP INDEX `ix_workflows_created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id';
 
 -- undo: create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id) (only if up did it)
@@ -323,12 +359,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `agents` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'agents' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('marketplace_listing_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME <> 'ix_agents_marketplace_listing_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 SET @fixgen_sql = 'ALTER TABLE `agents` DROP INDEX `ix_agents_marketplace_listing_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id';
 
 -- undo: create index ix_agents_created_by_user_id on agents (created_by_user_id) (only if up did it)
@@ -337,12 +373,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `agents` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'agents' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('created_by_user_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME <> 'ix_agents_created_by_user_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 SET @fixgen_sql = 'ALTER TABLE `agents` DROP INDEX `ix_agents_created_by_user_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id';
 
 -- undo: create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key) (only if up did it)
@@ -351,12 +387,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `teams` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'teams' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('team_lead_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME <> 'ix_teams_team_lead_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('teams');
 SET @fixgen_sql = 'ALTER TABLE `teams` DROP INDEX `ix_teams_team_lead_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('teams');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id';
 
 -- undo: create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key) (only if up did it)
@@ -365,12 +401,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `projects` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'projects' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('project_manager_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME <> 'ix_projects_project_manager_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('projects');
 SET @fixgen_sql = 'ALTER TABLE `projects` DROP INDEX `ix_projects_project_manager_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('projects');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id';
 
 -- undo: create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key) (only if up did it)
@@ -379,12 +415,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `departments` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'departments' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('department_head_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME <> 'ix_departments_department_head_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('departments');
 SET @fixgen_sql = 'ALTER TABLE `departments` DROP INDEX `ix_departments_department_head_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('departments');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id';
 
 -- undo: create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key) (only if up did it)
@@ -393,12 +429,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `branches` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'branches' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('branch_manager_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME <> 'ix_branches_branch_manager_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('branches');
 SET @fixgen_sql = 'ALTER TABLE `branches` DROP INDEX `ix_branches_branch_manager_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('branches');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id';
 
 -- undo: create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key) (only if up did it)
@@ -407,12 +443,12 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
   IFNULL((SELECT CONCAT('ALTER TABLE `hitl_approvals` ADD INDEX `', REPLACE(IF(f.CONSTRAINT_NAME REGEXP '_ibfk_[0-9]+$', f.first_col, f.CONSTRAINT_NAME), '`', '``'), '` (', f.qcols, ')', ', ALGORITHM=INPLACE, LOCK=NONE') FROM (SELECT k.CONSTRAINT_NAME, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR '`') AS cols, GROUP_CONCAT(CONCAT('`', REPLACE(k.COLUMN_NAME, '`', '``'), '`') ORDER BY k.ORDINAL_POSITION SEPARATOR ', ') AS qcols, MIN(IF(k.ORDINAL_POSITION = 1, k.COLUMN_NAME, NULL)) AS first_col FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'hitl_approvals' AND k.REFERENCED_TABLE_NAME IS NOT NULL GROUP BY k.CONSTRAINT_NAME) f WHERE LEFT('execution_id`', CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`') AND NOT EXISTS (SELECT 1 FROM (SELECT s.INDEX_NAME, GROUP_CONCAT(s.COLUMN_NAME ORDER BY s.SEQ_IN_INDEX SEPARATOR '`') AS icols FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME <> 'ix_hitl_approvals_execution_id' GROUP BY s.INDEX_NAME) i WHERE LEFT(CONCAT(i.icols, '`'), CHAR_LENGTH(f.cols) + 1) = CONCAT(f.cols, '`')) LIMIT 1), 'DO 0'), 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` DROP INDEX `ix_hitl_approvals_execution_id`, ALGORITHM=INPLACE, LOCK=NONE';
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id')
   AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id';
 
 -- undo: add column team_members.updated_at timestamp NULL (only if up did it)
@@ -422,7 +458,7 @@ SET @fixgen_sql = 'ALTER TABLE `team_members` DROP COLUMN `updated_at`, ALGORITH
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at')
   AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('team_members');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at';
 
 -- undo: add column team_members.created_at timestamp NULL (only if up did it)
@@ -432,7 +468,7 @@ SET @fixgen_sql = 'ALTER TABLE `team_members` DROP COLUMN `created_at`, ALGORITH
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at')
   AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('team_members');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at';
 
 -- undo: rename column api_keys.created_by_user_id to user_id (only if up did it)
@@ -442,7 +478,7 @@ SET @fixgen_sql = 'ALTER TABLE `api_keys` RENAME COLUMN `user_id` TO `created_by
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id')
   AND (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id';
 
 -- undo: rename column webhooks.created_by_user_id to user_id (only if up did it)
@@ -452,7 +488,7 @@ SET @fixgen_sql = 'ALTER TABLE `webhooks` RENAME COLUMN `user_id` TO `created_by
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id')
   AND (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id';
 
 -- forget the marker, last: a run cut before this is finished by the next one
@@ -462,6 +498,9 @@ DELETE FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inco
 SET @fixgen_sql = 'DROP TABLE `fixgen_ledger`';
 SET @fixgen_sql = IF(NOT EXISTS (SELECT 1 FROM `fixgen_ledger`),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('fixgen_ledger');
+
+-- the retry procedure is no longer needed
+DROP PROCEDURE IF EXISTS `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`;
 
 DO RELEASE_LOCK('fixgen:3c423432a08ab5ddab43260e6da0b5f560b63a4f');

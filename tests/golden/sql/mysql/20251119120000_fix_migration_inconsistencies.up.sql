@@ -187,6 +187,42 @@ CREATE TABLE IF NOT EXISTS `fixgen_ledger` (
 -- the marker: up ran (down tells a lost ledger from nothing to undo by it)
 INSERT IGNORE INTO `fixgen_ledger` (migration, step, object_name) VALUES ('20251119120000_fix_migration_inconsistencies', 'migration:applied', '');
 
+-- online: the procedure that retries a step whose lock wait timed out (dropped at the end)
+DROP PROCEDURE IF EXISTS `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`;
+DELIMITER //
+CREATE PROCEDURE `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`(IN tbl VARCHAR(255))
+BEGIN
+  DECLARE tries INT DEFAULT 0;
+  DECLARE started DOUBLE DEFAULT UNIX_TIMESTAMP(NOW(6));
+  DECLARE pause DOUBLE;
+  DECLARE timed_out INT DEFAULT 0;
+  DECLARE holders TEXT;
+  DECLARE msg VARCHAR(500);
+  DECLARE CONTINUE HANDLER FOR 1205 SET timed_out = 1;
+  PREPARE fixgen_step FROM @fixgen_sql;
+  retry: LOOP
+    SET timed_out = 0;
+    EXECUTE fixgen_step;
+    IF timed_out = 0 THEN
+      LEAVE retry;
+    END IF;
+    SELECT IFNULL(GROUP_CONCAT(CONCAT('id ', t.trx_mysql_thread_id, ' (', TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), ' s in a transaction)') SEPARATOR ', '), 'nobody now') INTO holders FROM information_schema.INNODB_TRX t WHERE t.trx_mysql_thread_id <> CONNECTION_ID();
+    SET pause = LEAST(0.1 * POW(2, tries), 5);
+    IF UNIX_TIMESTAMP(NOW(6)) + pause > started + 120 THEN
+      DEALLOCATE PREPARE fixgen_step;
+      SET msg = LEFT(CONCAT('fixgen: gave up waiting for a lock on ', tbl, ' after 120 s (held by: ', holders,
+                            '); this step changed nothing: run the file again'), 500);
+      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = msg;
+    END IF;
+    SELECT CONCAT('fixgen: waiting for a lock on ', tbl, ' (held by: ', holders, '); trying again in ',
+                  ROUND(pause, 1), ' s') AS fixgen_waiting;
+    DO SLEEP(pause);
+    SET tries = tries + 1;
+  END LOOP;
+  DEALLOCATE PREPARE fixgen_step;
+END //
+DELIMITER ;
+
 -- rename column webhooks.created_by_user_id to user_id
 -- issue #1 [seed-1a]: webhooks.created_by_user_id should be user_id (models use user_id)
 -- found by: database-migration-analysis.md §1, §7
@@ -196,7 +232,7 @@ SET @fixgen_sql = 'ALTER TABLE `webhooks` RENAME COLUMN `created_by_user_id` TO 
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:webhooks:created_by_user_id:user_id')
   AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'webhooks' AND c.COLUMN_NAME = 'user_id')),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 
 -- rename column api_keys.created_by_user_id to user_id
 -- issue #2 [seed-1b]: api_keys.created_by_user_id should be user_id (models use user_id)
@@ -207,7 +243,7 @@ SET @fixgen_sql = 'ALTER TABLE `api_keys` RENAME COLUMN `created_by_user_id` TO 
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'rename_column:api_keys:created_by_user_id:user_id')
   AND NOT (NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'created_by_user_id') AND EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'api_keys' AND c.COLUMN_NAME = 'user_id')),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 
 -- add column team_members.created_at timestamp NULL
 -- issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
@@ -218,7 +254,7 @@ SET @fixgen_sql = 'ALTER TABLE `team_members` ADD COLUMN `created_at` TIMESTAMP 
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:created_at')
   AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'created_at'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('team_members');
 
 -- add column team_members.updated_at timestamp NULL
 -- issue #4 [seed-3]: team_members pivot has only joined_at; model uses withTimestamps()
@@ -229,7 +265,7 @@ SET @fixgen_sql = 'ALTER TABLE `team_members` ADD COLUMN `updated_at` TIMESTAMP 
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_column:team_members:updated_at')
   AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'team_members' AND c.COLUMN_NAME = 'updated_at'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('team_members');
 
 -- create index ix_hitl_approvals_execution_id on hitl_approvals (execution_id) (supports a foreign key)
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
@@ -240,7 +276,7 @@ SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_exe
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_execution_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_execution_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 
 -- create index ix_branches_branch_manager_id on branches (branch_manager_id) (supports a foreign key)
 -- issue #5 [seed-4a]: branches.branch_manager_id has no foreign key to users
@@ -251,7 +287,7 @@ SET @fixgen_sql = 'ALTER TABLE `branches` ADD INDEX `ix_branches_branch_manager_
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:branches:ix_branches_branch_manager_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'branches' AND s.INDEX_NAME = 'ix_branches_branch_manager_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('branches');
 
 -- create index ix_departments_department_head_id on departments (department_head_id) (supports a foreign key)
 -- issue #6 [seed-4b]: departments.department_head_id has no foreign key to users
@@ -262,7 +298,7 @@ SET @fixgen_sql = 'ALTER TABLE `departments` ADD INDEX `ix_departments_departmen
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:departments:ix_departments_department_head_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'departments' AND s.INDEX_NAME = 'ix_departments_department_head_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('departments');
 
 -- create index ix_projects_project_manager_id on projects (project_manager_id) (supports a foreign key)
 -- issue #7 [seed-4c]: projects.project_manager_id has no foreign key to users
@@ -273,7 +309,7 @@ SET @fixgen_sql = 'ALTER TABLE `projects` ADD INDEX `ix_projects_project_manager
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:projects:ix_projects_project_manager_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'projects' AND s.INDEX_NAME = 'ix_projects_project_manager_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('projects');
 
 -- create index ix_teams_team_lead_id on teams (team_lead_id) (supports a foreign key)
 -- issue #8 [seed-4d]: teams.team_lead_id has no foreign key to users
@@ -284,7 +320,7 @@ SET @fixgen_sql = 'ALTER TABLE `teams` ADD INDEX `ix_teams_team_lead_id` (`team_
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:teams:ix_teams_team_lead_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'teams' AND s.INDEX_NAME = 'ix_teams_team_lead_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('teams');
 
 -- create index ix_agents_created_by_user_id on agents (created_by_user_id)
 -- issue #9 [seed-5a]: agents.created_by_user_id is not indexed
@@ -295,7 +331,7 @@ SET @fixgen_sql = 'ALTER TABLE `agents` ADD INDEX `ix_agents_created_by_user_id`
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_created_by_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_created_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 
 -- create index ix_agents_marketplace_listing_id on agents (marketplace_listing_id)
 -- issue #10 [seed-5b]: agents.marketplace_listing_id is not indexed
@@ -306,7 +342,7 @@ SET @fixgen_sql = 'ALTER TABLE `agents` ADD INDEX `ix_agents_marketplace_listing
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agents:ix_agents_marketplace_listing_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agents' AND s.INDEX_NAME = 'ix_agents_marketplace_listing_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agents');
 
 -- create index ix_workflows_created_by_user_id on workflows (created_by_user_id)
 -- issue #11 [seed-5c]: workflows.created_by_user_id is not indexed
@@ -317,7 +353,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_created_by_us
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_created_by_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_created_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 
 -- create index ix_workflows_organization_id on workflows (organization_id)
 -- issue #12 [seed-5d]: workflows.organization_id is not indexed
@@ -328,7 +364,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_organization_
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_organization_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_organization_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 
 -- create index ix_workflows_department_id on workflows (department_id)
 -- issue #13 [seed-5e]: workflows.department_id is not indexed
@@ -339,7 +375,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_department_id
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_department_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_department_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 
 -- create index ix_workflows_project_id on workflows (project_id)
 -- issue #14 [seed-5f]: workflows.project_id is not indexed
@@ -350,7 +386,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflows` ADD INDEX `ix_workflows_project_id` (
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflows:ix_workflows_project_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflows' AND s.INDEX_NAME = 'ix_workflows_project_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflows');
 
 -- create index ix_workflow_executions_workflow_id on workflow_executions (workflow_id)
 -- issue #15 [seed-5g]: workflow_executions.workflow_id is not indexed
@@ -361,7 +397,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_exec
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_workflow_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_workflow_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 
 -- create index ix_workflow_executions_triggered_by_user_id on workflow_executions (triggered_by_user_id)
 -- issue #16 [seed-5h]: workflow_executions.triggered_by_user_id is not indexed
@@ -372,7 +408,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_exec
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_triggered_by_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_triggered_by_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 
 -- create index ix_workflow_executions_tenant_id on workflow_executions (tenant_id)
 -- issue #17 [seed-5i]: workflow_executions.tenant_id is not indexed
@@ -383,7 +419,7 @@ SET @fixgen_sql = 'ALTER TABLE `workflow_executions` ADD INDEX `ix_workflow_exec
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:workflow_executions:ix_workflow_executions_tenant_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'workflow_executions' AND s.INDEX_NAME = 'ix_workflow_executions_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('workflow_executions');
 
 -- create index ix_webhooks_tenant_id on webhooks (tenant_id)
 -- issue #18 [seed-5j]: webhooks.tenant_id is not indexed
@@ -394,7 +430,7 @@ SET @fixgen_sql = 'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_tenant_id` (`te
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_tenant_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 
 -- create index ix_webhooks_user_id on webhooks (user_id)
 -- issue #19 [seed-5k]: webhooks.user_id is not indexed (column exists after seed-1a)
@@ -405,7 +441,7 @@ SET @fixgen_sql = 'ALTER TABLE `webhooks` ADD INDEX `ix_webhooks_user_id` (`user
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:webhooks:ix_webhooks_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'webhooks' AND s.INDEX_NAME = 'ix_webhooks_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('webhooks');
 
 -- create index ix_api_keys_tenant_id on api_keys (tenant_id)
 -- issue #20 [seed-5l]: api_keys.tenant_id is not indexed
@@ -416,7 +452,7 @@ SET @fixgen_sql = 'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_tenant_id` (`te
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_tenant_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_tenant_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 
 -- create index ix_api_keys_user_id on api_keys (user_id)
 -- issue #21 [seed-5m]: api_keys.user_id is not indexed (column exists after seed-1b)
@@ -427,7 +463,7 @@ SET @fixgen_sql = 'ALTER TABLE `api_keys` ADD INDEX `ix_api_keys_user_id` (`user
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:api_keys:ix_api_keys_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'api_keys' AND s.INDEX_NAME = 'ix_api_keys_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('api_keys');
 
 -- create index ix_agent_executions_tenant_id_agent_id_status on agent_executions (tenant_id, agent_id, status)
 -- issue #22 [seed-6a]: no composite index for agent_executions filtered by tenant, agent and status
@@ -438,7 +474,7 @@ SET @fixgen_sql = 'ALTER TABLE `agent_executions` ADD INDEX `ix_agent_executions
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:agent_executions:ix_agent_executions_tenant_id_agent_id_status')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'agent_executions' AND s.INDEX_NAME = 'ix_agent_executions_tenant_id_agent_id_status'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('agent_executions');
 
 -- create index ix_hitl_approvals_tenant_id_status_assigned_to_user_id on hitl_approvals (tenant_id, status, assigned_to_user_id)
 -- issue #23 [seed-6b]: no composite index for hitl_approvals filtered by tenant, status and assignee
@@ -449,7 +485,7 @@ SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD INDEX `ix_hitl_approvals_ten
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'create_index:hitl_approvals:ix_hitl_approvals_tenant_id_status_assigned_to_user_id')
   AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = 'hitl_approvals' AND s.INDEX_NAME = 'ix_hitl_approvals_tenant_id_status_assigned_to_user_id'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 
 -- add foreign key fk_hitl_approvals_execution_id_agent_executions on hitl_approvals (execution_id) -> agent_executions (id) on delete CASCADE on update NO ACTION
 -- issue #3 [seed-2]: hitl_approvals.execution_id has no foreign key
@@ -461,7 +497,7 @@ SET @fixgen_sql = 'ALTER TABLE `hitl_approvals` ADD CONSTRAINT `fk_hitl_approval
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions')
   AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'hitl_approvals' AND r.CONSTRAINT_NAME = 'fk_hitl_approvals_execution_id_agent_executions'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('hitl_approvals');
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:hitl_approvals:fk_hitl_approvals_execution_id_agent_executions'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `hitl_approvals` c WHERE c.`', 'execution_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `agent_executions` p WHERE p.`id` = c.`', 'execution_id', '`)'), 'DO 0');
@@ -483,7 +519,7 @@ SET @fixgen_sql = 'ALTER TABLE `branches` ADD CONSTRAINT `fk_branches_branch_man
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users')
   AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'branches' AND r.CONSTRAINT_NAME = 'fk_branches_branch_manager_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('branches');
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:branches:fk_branches_branch_manager_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `branches` c WHERE c.`', 'branch_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'branch_manager_id', '`)'), 'DO 0');
@@ -505,7 +541,7 @@ SET @fixgen_sql = 'ALTER TABLE `departments` ADD CONSTRAINT `fk_departments_depa
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users')
   AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'departments' AND r.CONSTRAINT_NAME = 'fk_departments_department_head_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('departments');
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:departments:fk_departments_department_head_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `departments` c WHERE c.`', 'department_head_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'department_head_id', '`)'), 'DO 0');
@@ -527,7 +563,7 @@ SET @fixgen_sql = 'ALTER TABLE `projects` ADD CONSTRAINT `fk_projects_project_ma
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users')
   AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'projects' AND r.CONSTRAINT_NAME = 'fk_projects_project_manager_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('projects');
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:projects:fk_projects_project_manager_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `projects` c WHERE c.`', 'project_manager_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'project_manager_id', '`)'), 'DO 0');
@@ -549,7 +585,7 @@ SET @fixgen_sql = 'ALTER TABLE `teams` ADD CONSTRAINT `fk_teams_team_lead_id_use
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users')
   AND NOT EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = 'teams' AND r.CONSTRAINT_NAME = 'fk_teams_team_lead_id_users'),
   @fixgen_sql, 'DO 0');
-PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+CALL `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`('teams');
 SET SESSION foreign_key_checks = 1;
 SET @fixgen_n = 0;
 SET @fixgen_sql = IF(EXISTS (SELECT 1 FROM `fixgen_ledger` WHERE migration = '20251119120000_fix_migration_inconsistencies' AND step = 'add_foreign_key:teams:fk_teams_team_lead_id_users'), CONCAT('SELECT COUNT(*) INTO @fixgen_n FROM `teams` c WHERE c.`', 'team_lead_id', '` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `users` p WHERE p.`id` = c.`', 'team_lead_id', '`)'), 'DO 0');
@@ -560,5 +596,8 @@ SET @fixgen_sql = IF(@fixgen_msg IS NULL, 'DO 0', IF(VERSION() LIKE '%MariaDB%',
   CONCAT('SIGNAL SQLSTATE ''45000'' SET MESSAGE_TEXT = ', QUOTE(LEFT(@fixgen_msg, 500))),
   CONCAT('SELECT `', LEFT(REPLACE(@fixgen_msg, '`', ''''), 64), '` FROM DUAL')));
 PREPARE fixgen_stmt FROM @fixgen_sql; EXECUTE fixgen_stmt; DEALLOCATE PREPARE fixgen_stmt;
+
+-- the retry procedure is no longer needed
+DROP PROCEDURE IF EXISTS `fixgen_retry_3c423432a08ab5ddab43260e6da0b5f5`;
 
 DO RELEASE_LOCK('fixgen:3c423432a08ab5ddab43260e6da0b5f560b63a4f');
