@@ -138,6 +138,32 @@ def test_a_partitioned_table_gets_its_index_through_each_partition(pg_db: Databa
     assert detect(pg_db, "--only", "workload")[:2] == (0, [])
 
 
+def test_a_join_gets_both_sides_the_lookup_side_once_the_driving_side_is_verified(pg_db: Database,
+                                                                                  tmp_path: Path) -> None:
+    """A join filtered on users.email: an index on users (email) alone hardly lowers the cost (orders is still
+    scanned), so it is verified again with the orders index kept in place, where it pays."""
+    wl.enable_extensions_or_skip(pg_db.engine)
+    pg_db.execute(["CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)",
+                   "INSERT INTO users SELECT g, 'u' || g || '@x' FROM generate_series(1, 50000) AS g",
+                   "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, total integer)",
+                   "INSERT INTO orders SELECT g, 1 + (g::bigint * 7919) % 50000, g % 1000 FROM generate_series(1, 300000) AS g",
+                   "ANALYZE"])
+    wl.reset_statistics("postgresql", pg_db.engine)
+    for i in range(10):
+        pg_db.query('SELECT "orders".* FROM "orders" INNER JOIN "users" ON "users"."id" = "orders"."user_id" '
+                    'WHERE "users"."email" = :e', {"e": f"u{i * 37}@x"})
+    code, issues, stderr = detect(pg_db, "--only", "workload")
+    assert code == 1 and indexes_of(issues) == [("orders", ("user_id",)), ("users", ("email",))], stderr
+    spec = tmp_path / "join.yaml"
+    assert cli("detect", pg_db.url, "--only", "workload", "--out", spec).code == 1
+    out = tmp_path / "sql"
+    fixgen_emit(spec, "sql", out, "--dialect", "postgresql")
+    pg_db.run_sql_file(next(out.glob("*.up.sql")))
+    plan = "\n".join(r[0] for r in pg_db.query(
+        "EXPLAIN SELECT orders.* FROM orders JOIN users ON users.id = orders.user_id WHERE users.email = 'u37@x'"))
+    assert "ix_orders_user_id" in plan and "ix_users_email" in plan and "Seq Scan" not in plan, plan
+
+
 def test_a_workload_index_that_also_serves_a_foreign_key_replaces_the_catalogs(pg_db: Database, tmp_path: Path) -> None:
     """The catalog asks for an index on orders(user_id) (a foreign key without one), the workload for
     (user_id, status): one index, else the next detect would find the narrower one redundant."""

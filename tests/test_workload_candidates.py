@@ -77,11 +77,17 @@ def test_aliases_mixed_case_and_quoted_names() -> None:
 
 
 def test_joins_ask_for_each_side_the_primary_key_side_needs_nothing() -> None:
+    # each side looked up by the other's value, and the side a filter finds first (its columns lead: one index
+    # serves both ways in)
     assert found("SELECT u.email FROM users u JOIN tickets t ON t.assigned_to_user_id = u.id WHERE t.status = $1") == \
-        [("tickets", ("assigned_to_user_id", "status"))]
+        [("tickets", ("status",)), ("tickets", ("status", "assigned_to_user_id"))]
     assert found("SELECT * FROM comments c, tickets t WHERE c.ticket_id = t.agent_id AND c.author_id = $1") == \
-        [("comments", ("ticket_id", "author_id")), ("tickets", ("agent_id",))]
-    assert found("SELECT * FROM comments JOIN tickets USING (id) WHERE author_id = $1") == []  # id: the keys
+        [("comments", ("author_id",)), ("comments", ("author_id", "ticket_id")), ("tickets", ("agent_id",))]
+    # id: the keys, looked up; author_id finds the comments first
+    assert found("SELECT * FROM comments JOIN tickets USING (id) WHERE author_id = $1") == [("comments", ("author_id",))]
+    # a join on the primary key, filtered on the other table's unique column: the lookup side needs nothing
+    assert found("SELECT t.* FROM tickets t JOIN users u ON u.id = t.assigned_to_user_id WHERE u.email = $1") == \
+        [("tickets", ("assigned_to_user_id",))]
 
 
 def test_subqueries_update_and_delete() -> None:

@@ -51,6 +51,16 @@ class Access:
     eq: list[str] = field(default_factory=list)
     range: list[str] = field(default_factory=list)
     sort: list[str] = field(default_factory=list)
+    join: list[str] = field(default_factory=list)  # the equality columns that come from a join condition
+
+    def driving(self) -> Access | None:
+        """The same access without its join columns, when it filters by others too: the index that finds this
+        table's rows first (`users.email = $1` in a join on users.id), where the full one serves it as the
+        looked-up side."""
+        eq = [c for c in self.eq if c not in self.join]
+        if not self.join or not (eq or self.range):
+            return None
+        return Access(self.table, eq, list(self.range), list(self.sort))
 
     def add(self, kind: str, column: str) -> None:
         target = self.eq if kind == "eq" else self.range
@@ -92,7 +102,8 @@ def candidates(queries: Iterable[Query], schema: Schema, rows: Mapping[str, floa
     a table missing from it, or with a negative count (never analyzed), is not left out for its size."""
     found: dict[tuple, Candidate] = {}
     for query in queries:
-        for access in accesses(query, schema):
+        found_in = accesses(query, schema)
+        for access in [*found_in, *(d for a in found_in if (d := a.driving()) is not None)]:
             table = schema.tables[access.table]
             columns, eq_count = access.columns()
             if not columns or _small(access.table, rows, min_rows) or _unique_lookup(table, access.eq):
@@ -252,6 +263,8 @@ def _scope(node, names: Names) -> list[Access]:  # noqa: ANN001 - a sqlglot Sele
                 found = names.column(acc.table, col, getattr(ident, "quoted", False))
                 if found:
                     acc.add("eq", found)
+                    if found not in acc.join:
+                        acc.join.append(found)
     for cond in _conjuncts(node.args.get("where")):
         _condition(cond, resolve)
     order = node.args.get("order")
@@ -295,8 +308,10 @@ def _condition(cond, resolve: _Resolver) -> None:  # noqa: ANN001
         if isinstance(left, exp.Column) and isinstance(right, exp.Column):
             a, b = resolve(left), resolve(right)
             if a and b and a[0] is not b[0]:  # a join: each side is looked up by the other's value
-                a[0].add("eq", a[1])
-                b[0].add("eq", b[1])
+                for access, column in (a, b):
+                    access.add("eq", column)
+                    if column not in access.join:
+                        access.join.append(column)
             return
         if isinstance(right, exp.Column) and _constant(left):
             left, right = right, left

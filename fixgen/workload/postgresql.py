@@ -55,12 +55,30 @@ def workload_findings(url: str, schema: Schema, options: WorkloadOptions) -> lis
             queries = read_statements(conn, server, options.top, schema.warnings)
             cands = widen(candidates(queries, schema, row_counts(conn, schema), options.min_rows))
             verify(conn, cands, schema, server)
+            kept = choose(cands, options.min_gain)
+            for _ in range(ROUNDS):  # what pays only once the kept indexes exist (a join's other side)
+                rest = [c for c in cands if c not in kept and not _rival(c, kept)]
+                if not rest:
+                    break
+                verify(conn, rest, schema, server, present=kept)
+                more = [c for c in choose(rest, options.min_gain) if not _rival(c, kept)]
+                if not more:
+                    break
+                kept = sorted([*kept, *more], key=lambda c: (c.table, c.columns))
     except sa.exc.DBAPIError as e:
         raise FixgenError(f"cannot read the workload: {said(e.orig if e.orig is not None else e)}") from None
     finally:
         engine.dispose()
     source = f"{SOURCE} (pg_stat_statements, {HOW})"
-    return [finding_of(c, source, HOW) for c in choose(cands, options.min_gain)]
+    return [finding_of(c, source, HOW) for c in kept]
+
+
+ROUNDS = 3  # verifying again with the indexes kept so far in place, at most this often
+
+
+def _rival(cand: Candidate, kept: list[Candidate]) -> bool:
+    """A kept index on the same table already covers it, or it covers one (the leading-prefix rule)."""
+    return any(k.table == cand.table and (cand.served_by(k.columns) or k.served_by(cand.columns)) for k in kept)
 
 
 def check_prerequisites(conn) -> Server:  # noqa: ANN001 - sqlalchemy Connection
@@ -167,9 +185,11 @@ def row_counts(conn, schema: Schema) -> dict[str, float]:  # noqa: ANN001
     return counts
 
 
-def verify(conn, cands: list[Candidate], schema: Schema, server: Server) -> None:  # noqa: ANN001
+def verify(conn, cands: list[Candidate], schema: Schema, server: Server,  # noqa: ANN001
+           present: list[Candidate] = ()) -> None:
     """Fill in each candidate's costs (hypopg), in one transaction that is rolled back; hypothetical indexes and
-    prepared statements are gone after."""
+    prepared statements are gone after. `present`: indexes taken as made already (hypothetical too), so that
+    a candidate's gain is what it adds to them: a join's lookup side pays only once the other side is indexed."""
     run = conn.exec_driver_sql
     conn.rollback()  # what reading the statistics began: the checks below run in a transaction of their own
     before: dict[Query, float | None] = {}
@@ -182,15 +202,14 @@ def verify(conn, cands: list[Candidate], schema: Schema, server: Server) -> None
         run("SET LOCAL statement_timeout = '10s'")
         run("SET LOCAL lock_timeout = '2s'")  # planning takes a table's weakest lock: never queue behind DDL
         run("SELECT hypopg_reset()")
+        _hypothetical(conn, nsp, present)
         for cand in cands:
             for q in cand.queries:
                 if q not in before:
                     before[q] = _cost(conn, q, server, failed)
-            ddl = (f"CREATE INDEX ON {POSTGRESQL.q(nsp)}.{POSTGRESQL.q(cand.table)} "
-                   f"({', '.join(POSTGRESQL.q(c) for c in cand.columns)})")
             try:  # a partitioned table too: its queries' plans use the parent's hypothetical index (hypopg 1.3)
                 with conn.begin_nested():
-                    run("SELECT indexrelid FROM hypopg_create_index(%(ddl)s)", {"ddl": ddl})
+                    run("SELECT indexrelid FROM hypopg_create_index(%(ddl)s)", {"ddl": _ddl(nsp, cand)})
             except Exception as e:  # noqa: BLE001 - hypopg's refusal: not verified, said so
                 schema.warnings.append(SnapshotWarning(cand.table, f"workload: index {cand.table} "
                                                        f"({', '.join(cand.columns)}) not verified: {said(e)}"))
@@ -201,6 +220,7 @@ def verify(conn, cands: list[Candidate], schema: Schema, server: Server) -> None
                 if was is not None and after is not None:
                     cand.costs[q] = (was, after)
             run("SELECT hypopg_reset()")
+            _hypothetical(conn, nsp, present)
             if cand.costs:
                 cand.cost_before = sum(b for b, _ in cand.costs.values())
                 cand.cost_after = sum(a for _, a in cand.costs.values())
@@ -217,6 +237,17 @@ def verify(conn, cands: list[Candidate], schema: Schema, server: Server) -> None
             for (name,) in mine:
                 run(f"DEALLOCATE {POSTGRESQL.q(name)}")  # ours only: the driver may have prepared its own
             conn.rollback()
+
+
+def _ddl(nsp: str, cand: Candidate) -> str:
+    return (f"CREATE INDEX ON {POSTGRESQL.q(nsp)}.{POSTGRESQL.q(cand.table)} "
+            f"({', '.join(POSTGRESQL.q(c) for c in cand.columns)})")
+
+
+def _hypothetical(conn, nsp: str, present: list[Candidate]) -> None:  # noqa: ANN001
+    for cand in present:
+        with conn.begin_nested():
+            conn.exec_driver_sql("SELECT indexrelid FROM hypopg_create_index(%(ddl)s)", {"ddl": _ddl(nsp, cand)})
 
 
 def _partitions(schema: Schema, table: str) -> list[str]:
