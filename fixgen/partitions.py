@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from fixgen import ledger
 from fixgen.dialects import ACTIONS, POSTGRES_ACTION_CODES
@@ -353,8 +354,18 @@ _MODE = re.compile(r"⟨([+-])(.*?)\1⟩", re.S)
 def queries(online: bool) -> dict[str, str]:
     """The queries of one mode: online (concurrent builds, NOT VALID then validated, each step committed on
     its own) or not (one transaction, plain statements)."""
+    return dict(_queries(online))
+
+
+@lru_cache(maxsize=2)
+def _queries(online: bool) -> dict[str, str]:
     keep = "+" if online else "-"
     return {k: _MODE.sub(lambda m: m.group(2) if m.group(1) == keep else "", q) for k, q in _TEMPLATES.items()}
+
+
+@lru_cache(maxsize=16)
+def _param_names(kind: str, online: bool) -> tuple[str, ...]:
+    return tuple(n for n, _ in params(_queries(online)[kind]))
 _MARK = re.compile(r"(?<!:):([a-z_]+)::([a-z]+)")
 
 
@@ -388,7 +399,7 @@ def pg_function(kind: str, online: bool, ledger_table: str) -> str:
 
 def call(kind: str, online: bool, values: dict[str, object], literal: Callable[[object], str]) -> str:
     """SQL calling pg_function(kind, online) with these values (the psql target)."""
-    names = [n for n, _ in params(queries(online)[kind])]
+    names = _param_names(kind, online)
     missing = set(names) - set(values)
     if missing:
         raise KeyError(sorted(missing))
