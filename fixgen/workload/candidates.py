@@ -255,7 +255,7 @@ def _scope(node, names: Names) -> list[Access]:  # noqa: ANN001 - a sqlglot Sele
     joins = node.args.get("joins") or []
     resolve = _Resolver(scope, names)
     for j in joins:
-        for cond in _conjuncts(j.args.get("on")):
+        for cond in conjuncts(j.args.get("on")):
             _condition(cond, resolve)
         for ident in j.args.get("using") or []:
             col = ident.name if isinstance(ident, exp.Identifier) else str(ident)
@@ -265,7 +265,7 @@ def _scope(node, names: Names) -> list[Access]:  # noqa: ANN001 - a sqlglot Sele
                     acc.add("eq", found)
                     if found not in acc.join:
                         acc.join.append(found)
-    for cond in _conjuncts(node.args.get("where")):
+    for cond in conjuncts(node.args.get("where")):
         _condition(cond, resolve)
     order = node.args.get("order")
     if order is not None and isinstance(node, exp.Select):
@@ -279,21 +279,22 @@ def _quoted_alias(t) -> bool:  # noqa: ANN001
     return bool(getattr(ident, "quoted", False))
 
 
-def _conjuncts(cond) -> list:  # noqa: ANN001
+def conjuncts(cond) -> list:  # noqa: ANN001 - a sqlglot condition, Where or None
+    """The parts of a condition joined by AND (an OR is one part)."""
     from sqlglot import exp
 
-    if cond is None:
-        return []
     if isinstance(cond, exp.Where):
         cond = cond.this
     while isinstance(cond, exp.Paren):
         cond = cond.this
+    if cond is None:
+        return []
     if isinstance(cond, exp.And):
-        return _conjuncts(cond.this) + _conjuncts(cond.expression)
+        return conjuncts(cond.this) + conjuncts(cond.expression)
     return [cond]
 
 
-def _constant(e) -> bool:  # noqa: ANN001
+def constant(e) -> bool:  # noqa: ANN001
     """No column and no subquery in it: a parameter, a literal, a function of those."""
     from sqlglot import exp
 
@@ -313,26 +314,26 @@ def _condition(cond, resolve: _Resolver) -> None:  # noqa: ANN001
                     if column not in access.join:
                         access.join.append(column)
             return
-        if isinstance(right, exp.Column) and _constant(left):
+        if isinstance(right, exp.Column) and constant(left):
             left, right = right, left
-        if isinstance(left, exp.Column) and _constant(right):
+        if isinstance(left, exp.Column) and constant(right):
             resolve.add(left, "eq")
     elif isinstance(cond, exp.In):
         values = cond.expressions
         sub = cond.args.get("query")
-        if isinstance(cond.this, exp.Column) and (sub is not None or (values and all(_constant(v) for v in values))):
+        if isinstance(cond.this, exp.Column) and (sub is not None or (values and all(constant(v) for v in values))):
             resolve.add(cond.this, "eq")
     elif isinstance(cond, exp.Is):
         if isinstance(cond.this, exp.Column) and isinstance(cond.expression, exp.Null):
             resolve.add(cond.this, "eq")
     elif isinstance(cond, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
         left, right = cond.this, cond.expression
-        if isinstance(right, exp.Column) and _constant(left):
+        if isinstance(right, exp.Column) and constant(left):
             left, right = right, left
-        if isinstance(left, exp.Column) and _constant(right):
+        if isinstance(left, exp.Column) and constant(right):
             resolve.add(left, "range")
     elif isinstance(cond, exp.Between):
-        if isinstance(cond.this, exp.Column) and _constant(cond.args.get("low")) and _constant(cond.args.get("high")):
+        if isinstance(cond.this, exp.Column) and constant(cond.args.get("low")) and constant(cond.args.get("high")):
             resolve.add(cond.this, "range")
     elif isinstance(cond, exp.Like):
         pattern = cond.expression

@@ -45,7 +45,7 @@ from typing import Any
 from fixgen.dbschema import Schema, SnapshotWarning
 from fixgen.errors import FixgenError, Problem
 from fixgen.findings import Finding
-from fixgen.workload.candidates import candidates
+from fixgen.workload.candidates import candidates, conjuncts, constant
 from fixgen.workload.model import Candidate, Query
 from fixgen.workload.proposals import SOURCE, choose, finding_of, widen
 
@@ -479,21 +479,6 @@ class Verifier:
         return float(got[0][0]), False
 
 
-def _conjuncts(cond) -> list:  # noqa: ANN001 - a sqlglot condition, Where or None
-    """The parts of a condition joined by AND (an OR is one part)."""
-    from sqlglot import exp
-
-    if isinstance(cond, exp.Where):
-        cond = cond.this
-    while isinstance(cond, exp.Paren):
-        cond = cond.this
-    if cond is None:
-        return []
-    if isinstance(cond, exp.And):
-        return _conjuncts(cond.this) + _conjuncts(cond.expression)
-    return [cond]
-
-
 def _as_select(tree):  # noqa: ANN001, ANN202 - sqlglot Expression
     """An UPDATE or DELETE as the SELECT of the rows it would change: its tables (and joins), WHERE, ORDER BY and
     LIMIT. What EXPLAIN is given, because a READ ONLY transaction refuses even EXPLAIN UPDATE (error 1792)."""
@@ -602,9 +587,9 @@ class _Bound:
 
         conds = []
         for node in self.tree.find_all(exp.Select, exp.Update, exp.Delete):
-            conds += _conjuncts(node.args.get("where"))
+            conds += conjuncts(node.args.get("where"))
         for j in self.tree.find_all(exp.Join):  # a MySQL UPDATE's joins hang from its table
-            conds += _conjuncts(j.args.get("on"))
+            conds += conjuncts(j.args.get("on"))
         by_column: dict[str, list[tuple[str, Any]]] = {}
         for cond in conds:
             found = self._predicate(cond, cand.table, row)
@@ -636,9 +621,6 @@ class _Bound:
         def col(column: str):  # noqa: ANN202
             return exp.column(column, quoted=True)
 
-        def const(e) -> bool:  # noqa: ANN001
-            return not any(isinstance(n, (exp.Column, exp.Select, exp.Star)) for n in e.walk())
-
         def fill(e):  # noqa: ANN001, ANN202 - a constant side: parameters become the row's value
             return e.copy() if not any(isinstance(n, exp.Placeholder) for n in e.walk()) else None
 
@@ -649,11 +631,11 @@ class _Bound:
                     continue
                 if isinstance(b, exp.Column) and mine(b) is None:
                     return c, "eq", exp.EQ(this=col(c), expression=value(c))  # a join: one lookup's rows
-                if const(b):
+                if constant(b):
                     return c, "eq", exp.EQ(this=col(c), expression=fill(b) or value(c))
         elif isinstance(cond, exp.In):
             c = mine(cond.this)
-            if c is not None and cond.expressions and all(const(v) for v in cond.expressions):
+            if c is not None and cond.expressions and all(constant(v) for v in cond.expressions):
                 if all(fill(v) is not None for v in cond.expressions):
                     return c, "eq", exp.In(this=col(c), expressions=[v.copy() for v in cond.expressions])
                 return c, "eq", exp.EQ(this=col(c), expression=value(c))
@@ -665,12 +647,12 @@ class _Bound:
             flip = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
             for a, b, kind in ((cond.this, cond.expression, type(cond)), (cond.expression, cond.this, flip[type(cond)])):
                 c = mine(a)
-                if c is not None and const(b):
+                if c is not None and constant(b):
                     return c, "range", kind(this=col(c), expression=fill(b) or value(c))
         elif isinstance(cond, exp.Between):
             c = mine(cond.this)
             low, high = cond.args.get("low"), cond.args.get("high")
-            if c is not None and const(low) and const(high):
+            if c is not None and constant(low) and constant(high):
                 return c, "range", exp.Between(this=col(c), low=fill(low) or value(c), high=fill(high) or value(c))
         return None
 
