@@ -100,9 +100,9 @@ class SqlRenderer:
     # ------------------------------------------------------------------ public
     def render(self) -> SqlMigration:
         preflight = self.preflight_up()
-        ledger = self.prologue_block("up")
+        ledger_block = self.prologue_block("up")
         # the preflight may read the ledger only where a failure rolls everything back
-        up = [ledger, *preflight] if self.dialect.transactional_ddl else [*preflight, ledger]
+        up = [ledger_block, *preflight] if self.dialect.transactional_ddl else [*preflight, ledger_block]
         notes = {id(op): issue_comments(op.issues) for op in self.plan.ops}  # once for both files
         up.append(Block(["the marker: up ran (down tells a lost ledger from nothing to undo by it)"],
                         self.ledger_mark()))
