@@ -150,11 +150,10 @@ def _version_after_another_run() -> None:
     """Another run of this revision (another deploy host) finished while this one waited for the run lock, and
     this one found nothing left to do: Alembic's version table already says what this run's Alembic is about to
     write, so its update would match no row and fail. Put back the row it expects: both runs end with exit 0 and
-    the version table as one run leaves it. Merge revisions (several down revisions) are left to Alembic."""
-    if not isinstance(down_revision, (str, type(None))):
-        return
+    the version table as one run leaves it. Merge revisions (several down revisions) are left to Alembic. The
+    rows are locked first in any case: on MySQL, Alembic's own update of them comes after GET_LOCK is let go."""
     rows, table = _lock_version_rows(), _version_table()
-    if rows is None:
+    if rows is None or not isinstance(down_revision, (str, type(None))):
         return
     version = table.c.version_num
     if _mode == "upgrade":
@@ -213,8 +212,6 @@ def _one_run_at_a_time(release: list):
     if dialect == "mysql":  # InnoDB reads in Alembic's transaction would see the snapshot from before another run's
         bind.exec_driver_sql("COMMIT")  # DDL (error 1412); MySQL's DDL commits implicitly anyway
     yield
-    if dialect == "mysql":  # Alembic's version update comes after GET_LOCK is let go: its rows are locked first
-        _lock_version_rows()
 
 
 def _checked(preflight):
