@@ -17,9 +17,10 @@ Two datasets, each made in a few seconds with the database's own row generator (
 
 Every function takes the dialect ("postgresql" or "mysql") and a SQLAlchemy engine or URL, so a
 test (`Database.engine`) and a benchmark (a URL) use the same code. `reset_statistics` empties the
-statement statistics first (PostgreSQL: of this database only; MariaDB/MySQL: the digest table is
-server-wide). `enable_extensions` creates pg_stat_statements and hypopg in a PostgreSQL database
-(`enable_extensions_or_skip` in a test: skipped without them, a failure under CI=true).
+statement statistics first, server-wide (PostgreSQL's are a bounded table that evicts the least used
+entries; MariaDB/MySQL's digest table has no per-schema reset). `enable_extensions` creates
+pg_stat_statements and hypopg in a PostgreSQL database (`enable_extensions_or_skip` in a test: skipped
+without them, a failure under CI=true).
 """
 
 from __future__ import annotations
@@ -164,12 +165,13 @@ def create_dataset(dialect: str, bind: Engine | str, rows: int = ROWS) -> None:
 
 
 def reset_statistics(dialect: str, bind: Engine | str) -> None:
-    """Forget the statements run so far: PostgreSQL, this database's rows of pg_stat_statements (PG >= 12);
-    MariaDB/MySQL, the whole digest table (there is no per-schema reset)."""
+    """Forget the statements run so far, on the whole (test) server: pg_stat_statements keeps at most
+    pg_stat_statements.max entries server-wide and evicts the least used, so after a long test run a
+    workload of a few calls would be evicted by the next catalog reads if only this database's rows were
+    reset; MariaDB/MySQL, the whole digest table (there is no per-schema reset)."""
     with connect(bind) as conn:
         if dialect == "postgresql":
-            conn.exec_driver_sql("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database "
-                                 "WHERE datname = current_database()), 0)")
+            conn.exec_driver_sql("SELECT pg_stat_statements_reset()")
         else:
             conn.exec_driver_sql("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")
 
